@@ -1,0 +1,7 @@
+DROP TABLE audit_log;
+DROP TABLE mail_outbox;
+DROP TABLE login_failures;
+DROP TABLE account_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE organisations;

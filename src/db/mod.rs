@@ -1,0 +1,261 @@
+//! Storage: one connection type for SQLite and PostgreSQL, the pool, migrations, and the one way
+//! handlers touch the database ([`Db::read`] and [`Db::write`], both on the blocking pool).
+
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseConfig;
+use crate::http::error::ApiError;
+
+/// The migrations for each backend, embedded in the binary. Both folders describe the same schema.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// See [`SQLITE_MIGRATIONS`].
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend; queries written against it run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for real deployments and several instances.
+    Postgresql(PgConnection),
+    /// Embedded SQLite, the default.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://path` (or `sqlite:path`).
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+}
+
+impl Backend {
+    /// Reads the backend from a database URL.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            anyhow::bail!("unsupported database URL (expected sqlite://… or postgres://…)")
+        }
+    }
+}
+
+/// Opens connections for the pool, choosing the backend by URL and preparing each connection
+/// (SQLite pragmas for durability and concurrency; a connect timeout for PostgreSQL).
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    fn new(url: &str) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_path(url).to_string(),
+            Backend::Postgres if !url.contains("connect_timeout") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}connect_timeout=3")
+            }
+            Backend::Postgres => url.to_string(),
+        };
+        Ok(Self { url, backend })
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+/// WAL lets readers run beside the writer; `synchronous=FULL` makes every commit durable.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;";
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'").map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The pool type.
+pub type DbPool = Pool<Manager>;
+
+/// The application's handle on the database. Cloning is cheap.
+///
+/// All diesel calls go through [`Db::read`]/[`Db::write`] (async, on the blocking pool) or their
+/// `_blocking` twins (for the CLI and background threads). `write` runs its closure in a
+/// transaction; on SQLite, writers in this process are serialised so a transaction that reads
+/// before it writes never meets `SQLITE_BUSY`.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    backend: Backend,
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+impl Db {
+    /// Builds the pool without connecting, so a server can start while its database is down
+    /// (`/readyz` then says so).
+    pub fn connect_lazy(cfg: &DatabaseConfig) -> anyhow::Result<Self> {
+        let manager = Manager::new(cfg.url.expose())?;
+        let backend = manager.backend;
+        if backend == Backend::Sqlite {
+            let path = std::path::Path::new(&manager.url);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(cfg.pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(cfg.timeout())
+            .test_on_check_out(true)
+            .build_unchecked(manager);
+        Ok(Self { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Runs `f` with a connection, outside any transaction, on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::rt::task::spawn_blocking(move || db.read_blocking(f))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in one transaction on the blocking pool: everything it wrote commits together,
+    /// or nothing does if it returns an error.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::rt::task::spawn_blocking(move || db.write_blocking(f))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// [`Db::read`] for code already on a blocking thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
+        f(&mut conn)
+    }
+
+    /// [`Db::write`] for code already on a blocking thread.
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Backend::Postgres => None,
+        };
+        conn.transaction(|c| f(c))
+    }
+
+    /// Whether the database answers a trivial query right now.
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        self.read(|c| {
+            diesel::sql_query("SELECT 1").execute(c)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Applies every pending migration on `conn`.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Reverts every applied migration on `conn` (used by the migration round-trip test).
+pub fn revert_all_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let reverted = match conn {
+        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+    Ok(reverted.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Opens one connection outside any pool (used by the CLI and tests).
+pub fn establish(url: &str) -> anyhow::Result<DbConnection> {
+    Ok(Manager::new(url)?.connect()?)
+}
+
+/// The current time in UTC, as stored in every timestamp column.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://a@b/c").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://a@b/c").ok(), Some(Backend::Postgres));
+        assert!(Backend::from_url("mysql://a@b/c").is_err());
+        assert_eq!(sqlite_path("sqlite:///tmp/a.db"), "/tmp/a.db");
+        assert_eq!(sqlite_path("sqlite://plenum.db"), "plenum.db");
+    }
+}

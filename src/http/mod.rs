@@ -1,0 +1,36 @@
+//! The HTTP layer: the error type, middleware, and the assembly of every route.
+
+pub mod error;
+pub mod frontend;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+
+use actix_web::{HttpResponse, Resource, web};
+
+use error::{ApiError, json_error};
+
+/// Registers every route and the extractor configuration (body limit, error mapping).
+pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
+    cfg.app_data(web::JsonConfig::default().limit(body_limit).error_handler(|err, _req| json_error(err).into()))
+        .app_data(
+            web::PathConfig::default().error_handler(|err, _req| ApiError::invalid("path", err.to_string()).into()),
+        )
+        .app_data(
+            web::QueryConfig::default().error_handler(|err, _req| ApiError::invalid("query", err.to_string()).into()),
+        )
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/api/openapi.json").route(web::get().to(openapi::openapi_json)))
+        .configure(frontend::configure);
+}
+
+/// A route whose unsupported methods answer 405 problem+json (rather than falling through to
+/// the front end's catch-all).
+pub fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}

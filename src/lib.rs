@@ -1,0 +1,13 @@
+//! Plenum: the working platform of a multi-party body — plenary meetings and working groups,
+//! rotating chairs, recommendations followed up for years, and decisions drafted together live.
+//!
+//! The crate is organised by domain area (see `architecture.md`): [`db`] for storage, [`http`] for
+//! the HTTP layer, [`startup`] to build and run the server, [`config`] and [`telemetry`].
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod startup;
+pub mod telemetry;
+
+pub use http::error::ApiError;

@@ -1,0 +1,86 @@
+//! Building and running the server: bind a listener (port 0 allowed, the real address is kept),
+//! migrate, start background work, and serve until SIGTERM/SIGINT.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::config::ServerConfig;
+use crate::db::Db;
+use crate::http;
+
+/// What every handler can reach, as `web::Data<AppState>`.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The server's configuration.
+    pub config: ServerConfig,
+}
+
+/// A bound, migrated server, ready to run.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, binds the listener and prepares the server.
+    pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
+        let db = Db::connect_lazy(&config.database)?;
+        tracing::info!(database = %config.database.redacted_url(), backend = ?db.backend(), "connecting");
+        let migrator = db.clone();
+        let applied = tokio::task::spawn_blocking(move || migrator.migrate()).await??;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+        let listener =
+            TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let state = AppState { db, config: config.clone() };
+        let data = web::Data::new(state.clone());
+        let body_limit = config.body_limit;
+        let https = config.is_https();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(ErrorHandlers::new().default_handler(http::middleware::normalize_errors))
+                .wrap(http::middleware::security_headers(https))
+                .wrap(from_fn(http::middleware::log_requests))
+                .configure(|cfg| http::configure(cfg, body_limit))
+        })
+        .listen(listener)?
+        .shutdown_timeout(config.shutdown_timeout)
+        .client_request_timeout(Duration::from_secs(30));
+        if config.workers > 0 {
+            server = server.workers(config.workers);
+        }
+        let server = server.run();
+        tracing::info!(address = %addr, url = %format!("http://{addr}"), "listening");
+        Ok(Self { addr, server, state })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for tests and background work).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM/SIGINT, or [`ServerHandle::stop`]); in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,99 @@
+//! The `plenum` binary as an operator runs it: help, version, migrate, and serve with a graceful
+//! stop on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Backend, TestDb};
+
+fn plenum() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_plenum"))
+}
+
+#[test]
+fn help_explains_each_command() {
+    let out = plenum().arg("--help").output().expect("runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "migrate"] {
+        assert!(help.contains(command), "{help}");
+    }
+    let out = plenum().args(["serve", "--help"]).output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--bind") && help.contains("PLENUM_BIND") && help.contains("--database-url"), "{help}");
+}
+
+#[test]
+fn version_is_printed() {
+    let out = plenum().arg("--version").output().expect("runs");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+fn migrate_then_serve_then_stop(backend: Backend) {
+    let db = TestDb::create(backend);
+    let out = plenum().args(["migrate", "--database-url", &db.url]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
+
+    let mut child = plenum()
+        .args(["serve", "--database-url", &db.url, "--bind", "127.0.0.1:0", "--log-format", "json"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("server logs before exiting").expect("utf-8 log");
+        assert!(!line.contains("postgres://postgres@") || !line.contains("password"), "{line}");
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if entry["message"] == "listening" {
+            break entry["address"].as_str().expect("address logged").to_string();
+        }
+    };
+    assert!(!addr.ends_with(":0"), "the real port is logged: {addr}");
+    let ready = reqwest::blocking_get(&format!("http://{addr}/readyz"));
+    assert_eq!(ready, 200);
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(code) = child.try_wait().expect("wait") {
+            break code;
+        }
+        assert!(std::time::Instant::now() < deadline, "server did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(code.success(), "exit status {code}");
+}
+
+mod reqwest {
+    /// A tiny blocking GET (the async client needs a runtime; this test drives a child process).
+    pub fn blocking_get(url: &str) -> u16 {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            for _ in 0..100 {
+                if let Ok(res) = ::reqwest::get(url).await {
+                    return res.status().as_u16();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            0
+        })
+    }
+}
+
+#[test]
+fn migrate_then_serve_then_stop_sqlite() {
+    migrate_then_serve_then_stop(Backend::Sqlite);
+}
+
+#[test]
+fn migrate_then_serve_then_stop_postgres() {
+    migrate_then_serve_then_stop(Backend::Postgres);
+}
