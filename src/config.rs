@@ -124,6 +124,134 @@ pub struct ServerConfig {
     pub shutdown_timeout: u64,
     #[command(flatten)]
     pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub accounts: AccountsConfig,
+    #[command(flatten)]
+    pub mail: MailConfig,
+}
+
+/// Sessions, single-use links and sign-in throttling.
+#[derive(Args, Clone, Debug)]
+pub struct AccountsConfig {
+    /// A session ends after this many minutes without a request.
+    #[arg(long = "session-idle-minutes", env = "PLENUM_SESSION_IDLE_MINUTES", default_value_t = 24 * 60)]
+    pub session_idle_minutes: i64,
+    /// A session ends this many hours after sign-in, however active.
+    #[arg(long = "session-max-hours", env = "PLENUM_SESSION_MAX_HOURS", default_value_t = 14 * 24)]
+    pub session_max_hours: i64,
+    /// Hours an invitation link stays valid.
+    #[arg(long = "invitation-hours", env = "PLENUM_INVITATION_HOURS", default_value_t = 7 * 24)]
+    pub invitation_hours: i64,
+    /// Minutes a password-reset link stays valid.
+    #[arg(long = "reset-minutes", env = "PLENUM_RESET_MINUTES", default_value_t = 60)]
+    pub reset_minutes: i64,
+    /// Failed sign-ins allowed per account within the throttle window.
+    #[arg(long = "login-max-failures", env = "PLENUM_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: usize,
+    /// Failed sign-ins allowed per client address within the throttle window.
+    #[arg(
+        long = "login-max-failures-per-address",
+        env = "PLENUM_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 30
+    )]
+    pub login_max_failures_per_address: usize,
+    /// The throttle window in seconds: failures older than this are forgotten, so nobody is kept
+    /// out for longer.
+    #[arg(long = "login-window-secs", env = "PLENUM_LOGIN_WINDOW_SECS", default_value_t = 15 * 60)]
+    pub login_window_secs: u64,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 24 * 60,
+            session_max_hours: 14 * 24,
+            invitation_hours: 7 * 24,
+            reset_minutes: 60,
+            login_max_failures: 5,
+            login_max_failures_per_address: 30,
+            login_window_secs: 15 * 60,
+        }
+    }
+}
+
+/// How outgoing mail leaves.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailTransport {
+    /// A real SMTP server (production).
+    Smtp,
+    /// `.eml` files in `--mail-dir` (the demo default).
+    File,
+    /// Kept in memory (tests).
+    Memory,
+}
+
+/// SMTP connection security.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain text (only for a local relay).
+    None,
+    /// Upgrade with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the start (port 465).
+    Tls,
+}
+
+/// Outgoing mail: invitations, password resets, notices.
+#[derive(Args, Clone, Debug)]
+pub struct MailConfig {
+    /// Where mail goes.
+    #[arg(long = "mail-transport", env = "PLENUM_MAIL_TRANSPORT", value_enum, default_value_t = MailTransport::File)]
+    pub transport: MailTransport,
+    /// Folder for `--mail-transport file`.
+    #[arg(long = "mail-dir", env = "PLENUM_MAIL_DIR", default_value = "mail")]
+    pub dir: String,
+    /// The sender address.
+    #[arg(long = "mail-from", env = "PLENUM_MAIL_FROM", default_value = "Plenum <plenum@localhost>")]
+    pub from: String,
+    /// The body's name, used in mail (e.g. "Kimberley Process").
+    #[arg(long = "body-name", env = "PLENUM_BODY_NAME", default_value = "Plenum")]
+    pub body_name: String,
+    /// SMTP server host.
+    #[arg(long = "smtp-host", env = "PLENUM_SMTP_HOST", default_value = "localhost")]
+    pub smtp_host: String,
+    /// SMTP server port.
+    #[arg(long = "smtp-port", env = "PLENUM_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// SMTP connection security.
+    #[arg(long = "smtp-security", env = "PLENUM_SMTP_SECURITY", value_enum, default_value_t = SmtpSecurity::Starttls)]
+    pub smtp_security: SmtpSecurity,
+    /// SMTP user name (none: no authentication).
+    #[arg(long = "smtp-username", env = "PLENUM_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    #[arg(long = "smtp-password", env = "PLENUM_SMTP_PASSWORD", value_parser = parse_secret, hide_env_values = true)]
+    pub smtp_password: Option<Secret>,
+    /// First retry delay, in seconds, after a failed delivery; it doubles each time.
+    #[arg(long = "mail-retry-secs", env = "PLENUM_MAIL_RETRY_SECS", default_value_t = 5)]
+    pub retry_secs: u64,
+    /// Longest delay between two delivery attempts, in seconds.
+    #[arg(long = "mail-retry-max-secs", env = "PLENUM_MAIL_RETRY_MAX_SECS", default_value_t = 300)]
+    pub retry_max_secs: u64,
+}
+
+impl MailConfig {
+    /// In-memory mail, for tests.
+    pub fn memory() -> Self {
+        Self {
+            transport: MailTransport::Memory,
+            dir: "mail".into(),
+            from: "Plenum <plenum@example.org>".into(),
+            body_name: "Plenum".into(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 25,
+            smtp_security: SmtpSecurity::None,
+            smtp_username: None,
+            smtp_password: None,
+            retry_secs: 1,
+            retry_max_secs: 2,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -136,6 +264,8 @@ impl ServerConfig {
             workers: 2,
             shutdown_timeout: 5,
             database: DatabaseConfig::for_url(database_url),
+            accounts: AccountsConfig::default(),
+            mail: MailConfig::memory(),
         }
     }
 

@@ -4,9 +4,14 @@
 //! The crate is organised by domain area (see `architecture.md`): [`db`] for storage, [`http`] for
 //! the HTTP layer, [`startup`] to build and run the server, [`config`] and [`telemetry`].
 
+pub mod accounts;
+pub mod audit;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod http;
+pub mod mail;
+pub mod policy;
 pub mod startup;
 pub mod telemetry;
 

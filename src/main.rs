@@ -23,6 +23,31 @@ enum Command {
     Serve(Box<ServerConfig>),
     /// Apply pending database migrations and exit (serve also does this at start).
     Migrate(DatabaseConfig),
+    /// Seed the demo body (the Kimberley Process in 2007: participants, observers, a secretariat,
+    /// delegates) and print its accounts. Idempotent: existing data is left alone.
+    Demo(DatabaseConfig),
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create a system administrator, e.g. the first one on a fresh install. The password is read
+    /// from a prompt, or from standard input when it is not a terminal; never from a flag.
+    Create {
+        /// The administrator's email address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Their name as shown to others.
+        #[arg(long)]
+        name: String,
+        /// Their organisation; created as the secretariat when absent.
+        #[arg(long)]
+        organisation: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,5 +81,53 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Demo(database) => {
+            let db = migrated(&database).await?;
+            let accounts = tokio::task::spawn_blocking(move || plenum::demo::seed(&db)).await??;
+            let created = accounts.iter().filter(|a| a.created).count();
+            println!("Demo body seeded: the Kimberley Process in 2007 ({created} new account(s)).");
+            println!("Every demo account's password is: {}", plenum::demo::DEMO_PASSWORD);
+            for a in &accounts {
+                let role = if a.admin {
+                    "secretariat administrator".to_string()
+                } else {
+                    format!("{:?}", a.kind).to_lowercase()
+                };
+                println!("  {:<40} {:<24} {} ({role})", a.email, a.name, a.organisation);
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create { email, name, organisation, database }) => {
+            let password = read_password()?;
+            let db = migrated(&database).await?;
+            let id = tokio::task::spawn_blocking(move || {
+                plenum::accounts::admin::create_admin(&db, &email, &name, &organisation, &password)
+            })
+            .await??;
+            println!("administrator created (user {id})");
+            Ok(())
+        }
+    }
+}
+
+async fn migrated(database: &DatabaseConfig) -> anyhow::Result<Db> {
+    let db = Db::connect_lazy(database)?;
+    let migrator = db.clone();
+    tokio::task::spawn_blocking(move || migrator.migrate()).await??;
+    Ok(db)
+}
+
+/// Reads a password from the terminal (twice, without echo) or from one line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }

@@ -8,9 +8,13 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use std::sync::Arc;
+
+use crate::accounts::throttle::LoginThrottle;
 use crate::config::ServerConfig;
 use crate::db::Db;
 use crate::http;
+use crate::mail::Mailer;
 
 /// What every handler can reach, as `web::Data<AppState>`.
 #[derive(Clone, Debug)]
@@ -19,6 +23,10 @@ pub struct AppState {
     pub db: Db,
     /// The server's configuration.
     pub config: ServerConfig,
+    /// Outgoing mail.
+    pub mailer: Arc<Mailer>,
+    /// Sign-in failure counters.
+    pub throttle: Arc<LoginThrottle>,
 }
 
 /// A bound, migrated server, ready to run.
@@ -26,6 +34,7 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     state: AppState,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -41,7 +50,18 @@ impl Application {
         let listener =
             TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
         let addr = listener.local_addr()?;
-        let state = AppState { db, config: config.clone() };
+        let demo_db = db.clone();
+        let demo_accounts = tokio::task::spawn_blocking(move || crate::demo::count_demo_accounts(&demo_db)).await?;
+        if demo_accounts.as_ref().is_ok_and(|n| *n > 0) {
+            tracing::warn!(
+                accounts = demo_accounts.unwrap_or_default(),
+                "demo accounts exist (addresses under .example, with a published password): never expose this server publicly"
+            );
+        }
+        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let throttle = Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1))));
+        let state = AppState { db: db.clone(), config: config.clone(), mailer: mailer.clone(), throttle };
+        let background = vec![tokio::spawn(crate::mail::run_outbox(db, mailer))];
         let data = web::Data::new(state.clone());
         let body_limit = config.body_limit;
         let https = config.is_https();
@@ -61,7 +81,7 @@ impl Application {
         }
         let server = server.run();
         tracing::info!(address = %addr, url = %format!("http://{addr}"), "listening");
-        Ok(Self { addr, server, state })
+        Ok(Self { addr, server, state, background })
     }
 
     /// The address actually bound.
@@ -81,6 +101,10 @@ impl Application {
 
     /// Serves until stopped (SIGTERM/SIGINT, or [`ServerHandle::stop`]); in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        for task in self.background {
+            task.abort();
+        }
+        result
     }
 }

@@ -57,14 +57,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
-        id -> BigInt,
-        throttle_key -> Text,
-        failed_at -> Timestamp,
-    }
-}
-
-diesel::table! {
     mail_outbox (id) {
         id -> BigInt,
         recipient -> Text,
@@ -98,12 +90,4 @@ diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    organisations,
-    users,
-    sessions,
-    account_tokens,
-    login_failures,
-    mail_outbox,
-    audit_log,
-);
+diesel::allow_tables_to_appear_in_same_query!(organisations, users, sessions, account_tokens, mail_outbox, audit_log,);

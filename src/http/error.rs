@@ -207,6 +207,12 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        Self::Validation { status: StatusCode::UNPROCESSABLE_ENTITY, errors: vec![err] }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -234,10 +240,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         E::ContentType => ApiError::UnsupportedMediaType("send the body as application/json".into()),
         E::Deserialize(e) => {
             let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-            ApiError::Validation {
-                status,
-                errors: vec![FieldError::new("body", format!("{e} (line {}, column {})", e.line(), e.column()))],
-            }
+            ApiError::Validation { status, errors: vec![FieldError::new("body", e.to_string())] }
         }
         E::Payload(e) => ApiError::BadRequest(format!("the body could not be read: {e}")),
         other => ApiError::BadRequest(format!("the body could not be read: {other}")),

@@ -1,10 +1,12 @@
 //! The HTTP layer: the error type, middleware, and the assembly of every route.
 
+pub mod actor;
 pub mod error;
 pub mod frontend;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+pub mod page;
 
 use actix_web::{HttpResponse, Resource, web};
 
@@ -22,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/api/openapi.json").route(web::get().to(openapi::openapi_json)))
+        .service(resource("/api/audit").route(web::get().to(crate::audit::list)))
+        .configure(crate::accounts::configure)
         .configure(frontend::configure);
 }
 

@@ -1,7 +1,25 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
 use actix_web::HttpResponse;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Documents the two ways to present a session: the bearer token and the browser's cookie.
+struct SessionAuth;
+
+impl Modify for SessionAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::http::actor::SESSION_COOKIE))),
+        );
+    }
+}
 
 /// Every documented operation and schema. A new handler is added to `paths(...)` here.
 #[derive(OpenApi)]
@@ -11,7 +29,8 @@ use utoipa::OpenApi;
         description = "The HTTP API of Plenum. Errors are application/problem+json (RFC 9457)."
     ),
     paths(super::health::healthz, super::health::readyz, openapi_json),
-    components(schemas(super::error::Problem, super::error::FieldError))
+    components(schemas(super::error::Problem, super::error::FieldError)),
+    modifiers(&SessionAuth)
 )]
 pub struct ApiDoc;
 

@@ -168,3 +168,189 @@ macro_rules! on_both_backends {
         )*
     };
 }
+
+/// The demo body's password (every seeded account has it).
+pub const PASSWORD: &str = plenum::demo::DEMO_PASSWORD;
+/// Demo accounts used as the actors of tests.
+pub const ADMIN: &str = "admin@secretariat.kp.example";
+pub const BOTSWANA: &str = "kabo.molefe@bw.kp.example";
+pub const INDIA: &str = "priya.raman@in.kp.example";
+pub const OBSERVER: &str = "rafael.adler@wdc.kp.example";
+pub const SUSPENDED: &str = "awa.kone@ci.kp.example";
+
+/// A signed-in client using a bearer token (no cookies).
+#[derive(Clone)]
+pub struct Session {
+    pub token: String,
+    pub user: serde_json::Value,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Session {
+    pub fn user_id(&self) -> i64 {
+        self.user["id"].as_i64().expect("user id")
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path).send().await.expect("sent")
+    }
+
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path).json(body).send().await.expect("sent")
+    }
+
+    pub async fn patch(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.request(reqwest::Method::PATCH, path).json(body).send().await.expect("sent")
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path).send().await.expect("sent")
+    }
+
+    /// GET that must answer 200 with JSON.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("json")
+    }
+}
+
+impl TestApp {
+    /// Seeds the demo body (the Kimberley Process in 2007) into this app's database.
+    pub async fn seed_demo(&self) {
+        let db = self.state.db.clone();
+        actix_web::rt::task::spawn_blocking(move || plenum::demo::seed(&db)).await.expect("join").expect("seed");
+    }
+
+    /// Signs in through the API; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let client = reqwest::Client::new();
+        let res = client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), 200, "login as {email}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        Session {
+            token: body["token"].as_str().expect("token").to_string(),
+            user: body["user"].clone(),
+            base: self.base.clone(),
+            client,
+        }
+    }
+
+    /// Id of the organisation with this short code.
+    pub async fn organisation_id(&self, admin: &Session, code: &str) -> i64 {
+        let page = admin.json("/api/organisations?limit=200").await;
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|o| o["short_code"] == code)
+            .and_then(|o| o["id"].as_i64())
+            .unwrap_or_else(|| panic!("no organisation {code}"))
+    }
+
+    /// Number of rows in the audit log.
+    pub async fn audit_count(&self) -> i64 {
+        use diesel::prelude::*;
+        use plenum::db::schema::audit_log;
+        let db = self.state.db.clone();
+        db.read(|c| Ok(audit_log::table.count().get_result::<i64>(c)?)).await.expect("count")
+    }
+}
+
+/// A real SMTP server (Debian's aiosmtpd) that saves each message as a file.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    /// Starts a sink on a free port, or on `port`.
+    pub fn start(port: Option<u16>) -> Self {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cmd = std::process::Command::new("/usr/bin/python3");
+        cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py")).arg("--dir").arg(dir.path());
+        if let Some(port) = port {
+            cmd.arg("--port").arg(port.to_string());
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the SMTP sink (needs Debian's python3-aiosmtpd: run ./scripts/test once)");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("sink output");
+        let port = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("SMTP sink did not start: {line:?} (is python3-aiosmtpd installed?)"));
+        Self { port, dir, child }
+    }
+
+    /// Waits up to `secs` for `n` messages and returns them (raw RFC 5322 text).
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+                .expect("read dir")
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect();
+            if files.len() >= n {
+                files.sort();
+                return files.iter().map(|p| std::fs::read_to_string(p).expect("read mail")).collect();
+            }
+            assert!(std::time::Instant::now() < deadline, "only {} of {n} mail(s) arrived", files.len());
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Decodes quoted-printable soft line breaks and `=XX` escapes (enough to read links in mail).
+pub fn decode_quoted_printable(s: &str) -> String {
+    let joined = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first link in `text` (already decoded) that contains `marker`; returns its `token`.
+pub fn token_from_link(decoded: &str, marker: &str) -> String {
+    let start = decoded.find(marker).unwrap_or_else(|| panic!("no {marker} link in:\n{decoded}"));
+    let rest = &decoded[start..];
+    let t = rest.find("token=").expect("token parameter") + "token=".len();
+    rest[t..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}

@@ -1,6 +1,5 @@
 DROP TABLE audit_log;
 DROP TABLE mail_outbox;
-DROP TABLE login_failures;
 DROP TABLE account_tokens;
 DROP TABLE sessions;
 DROP TABLE users;

@@ -1,5 +1,5 @@
 -- Organisations (participants, observers, guests, the secretariat), their delegates,
--- sessions, single-use account tokens, login throttling, the mail outbox and the audit log.
+-- sessions, single-use account tokens, the mail outbox and the audit log.
 CREATE TABLE organisations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL CHECK (kind IN ('participant', 'observer', 'guest', 'secretariat')),
@@ -51,13 +51,6 @@ CREATE TABLE account_tokens (
     used_at TIMESTAMP
 );
 CREATE INDEX account_tokens_user_idx ON account_tokens (user_id);
-
-CREATE TABLE login_failures (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    throttle_key TEXT NOT NULL,
-    failed_at TIMESTAMP NOT NULL
-);
-CREATE INDEX login_failures_key_idx ON login_failures (throttle_key, failed_at);
 
 CREATE TABLE mail_outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,143 @@
+//! Creating accounts from the command line: the first administrator of a fresh install, and the
+//! demo body.
+
+use diesel::prelude::*;
+
+use super::model::{Email, NewPassword, OrganisationKind, OrganisationStatus, parse_name};
+use super::password;
+use crate::audit::{self, AuditEntry};
+use crate::db::schema::{organisations, users};
+use crate::db::{Db, DbConnection, now};
+use crate::http::error::ApiError;
+
+/// Finds an organisation by name, or creates it with the given kind and code.
+pub fn ensure_organisation(
+    conn: &mut DbConnection,
+    name: &str,
+    kind: OrganisationKind,
+    short_code: &str,
+    status: OrganisationStatus,
+    admitted_on: Option<chrono::NaiveDate>,
+    countries: &[&str],
+) -> Result<i64, ApiError> {
+    if let Some(id) =
+        organisations::table.filter(organisations::name.eq(name)).select(organisations::id).first(conn).optional()?
+    {
+        return Ok(id);
+    }
+    let mut code = short_code.to_uppercase();
+    let mut n = 1;
+    while organisations::table.filter(organisations::short_code.eq(&code)).count().get_result::<i64>(conn)? > 0 {
+        n += 1;
+        code = format!("{}{n}", short_code.to_uppercase());
+    }
+    let at = now();
+    let id: i64 = diesel::insert_into(organisations::table)
+        .values((
+            organisations::kind.eq(kind.as_str()),
+            organisations::name.eq(name),
+            organisations::short_code.eq(&code),
+            organisations::status.eq(status.as_str()),
+            organisations::admitted_on.eq(admitted_on),
+            organisations::countries.eq(serde_json::to_string(countries).map_err(ApiError::internal)?),
+            organisations::created_at.eq(at),
+            organisations::updated_at.eq(at),
+        ))
+        .returning(organisations::id)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        AuditEntry {
+            actor_user_id: None,
+            actor_organisation_id: None,
+            request_id: None,
+            action: "organisation.create",
+            resource_type: "organisation",
+            resource_id: id.to_string(),
+            changes: serde_json::json!({"name": {"before": null, "after": name}, "kind": {"before": null, "after": kind.as_str()}}),
+        },
+    )?;
+    Ok(id)
+}
+
+/// Creates a user with a password (already hashed); `Ok(None)` if the email is taken.
+pub fn insert_user(
+    conn: &mut DbConnection,
+    organisation_id: i64,
+    email: &Email,
+    name: &str,
+    password_hash: &str,
+    is_admin: bool,
+) -> Result<Option<i64>, ApiError> {
+    let taken: i64 = users::table.filter(users::email_normalized.eq(&email.normalized)).count().get_result(conn)?;
+    if taken > 0 {
+        return Ok(None);
+    }
+    let at = now();
+    let id: i64 = diesel::insert_into(users::table)
+        .values((
+            users::organisation_id.eq(organisation_id),
+            users::email.eq(&email.display),
+            users::email_normalized.eq(&email.normalized),
+            users::display_name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::is_admin.eq(is_admin),
+            users::disabled.eq(false),
+            users::created_at.eq(at),
+            users::updated_at.eq(at),
+        ))
+        .returning(users::id)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        AuditEntry {
+            actor_user_id: None,
+            actor_organisation_id: None,
+            request_id: None,
+            action: "user.create",
+            resource_type: "user",
+            resource_id: id.to_string(),
+            changes: serde_json::json!({"email": {"before": null, "after": email.display}, "is_admin": {"before": null, "after": is_admin}}),
+        },
+    )?;
+    Ok(Some(id))
+}
+
+/// `plenum admin create`: a system administrator in the named organisation (created as the
+/// secretariat when absent).
+pub fn create_admin(db: &Db, email: &str, name: &str, organisation: &str, password: &str) -> anyhow::Result<i64> {
+    let email = Email::parse("--email", email).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+    let name = parse_name("--name", name).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+    let organisation =
+        parse_name("--organisation", organisation).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+    NewPassword::parse("password", password).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+    let hash = password::hash(password)?;
+    let result = db.write_blocking(|c| {
+        let org = ensure_organisation(
+            c,
+            &organisation,
+            OrganisationKind::Secretariat,
+            &code_for(&organisation),
+            OrganisationStatus::Active,
+            None,
+            &[],
+        )?;
+        let kind: String = organisations::table.find(org).select(organisations::kind).first(c)?;
+        if kind != OrganisationKind::Secretariat.as_str() {
+            return Err(ApiError::Conflict(format!(
+                "{organisation} is a {kind}, not the secretariat; administrators belong to the secretariat"
+            )));
+        }
+        insert_user(c, org, &email, &name, &hash, true)?
+            .ok_or_else(|| ApiError::Conflict(format!("{} already has an account", email.display)))
+    });
+    result.map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_else(|| e.to_string())))
+}
+
+/// A short code made of a name's initials (`Kimberley Process Secretariat` → `KPS`).
+pub fn code_for(name: &str) -> String {
+    let initials: String =
+        name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_ascii_alphanumeric())).collect();
+    let code = initials.to_uppercase();
+    if code.len() >= 2 { code.chars().take(16).collect() } else { format!("{code}ORG") }
+}

@@ -1,0 +1,279 @@
+//! Organisations and their delegates: rows, API views, and validated inputs.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::{organisations, users};
+use crate::http::error::FieldError;
+
+/// What an organisation is in the body; decides what its delegates may do (see `policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    /// A member that takes part in every decision (a state, or e.g. the EU).
+    Participant,
+    /// Follows and speaks, never decides (industry, civil society).
+    Observer,
+    /// Invited to follow one meeting.
+    Guest,
+    /// The permanent staff: runs accounts and logistics, decides nothing.
+    Secretariat,
+}
+
+/// Whether an organisation's delegates may act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationStatus {
+    /// In good standing.
+    Active,
+    /// Suspended: its delegates may sign in and read, but write nothing.
+    Suspended,
+    /// Left the body: read-only like a suspension.
+    Withdrawn,
+}
+
+macro_rules! text_enum {
+    ($ty:ty { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $ty {
+            /// The stored and serialised form.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),* }
+            }
+            /// Parses the stored form.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some(Self::$variant),)* _ => None }
+            }
+        }
+    };
+}
+text_enum!(OrganisationKind { Participant => "participant", Observer => "observer", Guest => "guest", Secretariat => "secretariat" });
+text_enum!(OrganisationStatus { Active => "active", Suspended => "suspended", Withdrawn => "withdrawn" });
+
+/// A row of `organisations`.
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = organisations)]
+pub struct OrganisationRow {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub short_code: String,
+    pub status: String,
+    pub admitted_on: Option<NaiveDate>,
+    pub countries: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An organisation as the API shows it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct Organisation {
+    pub id: i64,
+    pub kind: OrganisationKind,
+    pub name: String,
+    /// A short, unique code (ISO country code for states: `BW`, `EU`).
+    pub short_code: String,
+    pub status: OrganisationStatus,
+    /// The date the body admitted it (Liberia: 2007-05-04).
+    pub admitted_on: Option<NaiveDate>,
+    /// For a regional organisation: the countries it represents.
+    pub countries: Vec<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl From<OrganisationRow> for Organisation {
+    fn from(row: OrganisationRow) -> Self {
+        Self {
+            id: row.id,
+            kind: OrganisationKind::parse(&row.kind).unwrap_or(OrganisationKind::Guest),
+            status: OrganisationStatus::parse(&row.status).unwrap_or(OrganisationStatus::Suspended),
+            countries: serde_json::from_str(&row.countries).unwrap_or_default(),
+            name: row.name,
+            short_code: row.short_code,
+            admitted_on: row.admitted_on,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The few organisation fields shown inside a user.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct OrganisationRef {
+    pub id: i64,
+    pub name: String,
+    pub short_code: String,
+    pub kind: OrganisationKind,
+    pub status: OrganisationStatus,
+}
+
+impl From<&Organisation> for OrganisationRef {
+    fn from(o: &Organisation) -> Self {
+        Self { id: o.id, name: o.name.clone(), short_code: o.short_code.clone(), kind: o.kind, status: o.status }
+    }
+}
+
+/// A row of `users`.
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub email: String,
+    pub email_normalized: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A delegate as the API shows it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    /// A system administrator (the secretariat's operators).
+    pub is_admin: bool,
+    pub disabled: bool,
+    /// True until the delegate accepted the invitation and chose a password.
+    pub pending: bool,
+    pub created_at: NaiveDateTime,
+    pub organisation: OrganisationRef,
+}
+
+impl User {
+    /// Joins a user row with its organisation.
+    pub fn from_rows(user: UserRow, organisation: OrganisationRow) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            is_admin: user.is_admin,
+            disabled: user.disabled,
+            pending: user.password_hash.is_none(),
+            created_at: user.created_at,
+            organisation: OrganisationRef::from(&Organisation::from(organisation)),
+        }
+    }
+}
+
+/// Loads one user with its organisation.
+pub fn load_user(conn: &mut crate::db::DbConnection, id: i64) -> QueryResult<User> {
+    let (user, org) = users::table
+        .inner_join(organisations::table)
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), OrganisationRow::as_select()))
+        .first(conn)?;
+    Ok(User::from_rows(user, org))
+}
+
+/// An email address, checked and normalised (trimmed; compared case-insensitively).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email {
+    /// As the person typed it (trimmed).
+    pub display: String,
+    /// Lower-cased, for uniqueness and look-up.
+    pub normalized: String,
+}
+
+impl Email {
+    /// Validates `raw`; the error names `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let display = raw.trim().to_string();
+        let invalid = || FieldError::new(field, "is not a valid email address");
+        if display.is_empty() {
+            return Err(FieldError::new(field, "is required"));
+        }
+        if display.len() > 254 || display.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = display.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = !domain.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self { normalized: display.to_lowercase(), display })
+    }
+}
+
+/// A new password: 12 characters at least, 1024 bytes at most.
+pub struct NewPassword(pub String);
+
+impl NewPassword {
+    /// Smallest accepted length, in characters.
+    pub const MIN_CHARS: usize = 12;
+    /// Largest accepted length, in bytes (argon2 work grows with it).
+    pub const MAX_BYTES: usize = 1024;
+
+    /// Validates `raw`; the error names `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        if raw.chars().count() < Self::MIN_CHARS {
+            return Err(FieldError::new(field, format!("must be at least {} characters long", Self::MIN_CHARS)));
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(FieldError::new(field, format!("must be at most {} bytes long", Self::MAX_BYTES)));
+        }
+        Ok(Self(raw.to_string()))
+    }
+}
+
+/// A person's or organisation's name: trimmed, 1–200 characters.
+pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
+        return Err(FieldError::new(field, "must be at most 200 characters, without control characters"));
+    }
+    Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_and_normalised() {
+        let e = Email::parse("email", "  Ada.Lovelace@Example.ORG ").expect("valid");
+        assert_eq!(e.display, "Ada.Lovelace@Example.ORG");
+        assert_eq!(e.normalized, "ada.lovelace@example.org");
+        for bad in
+            ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "ada@exa..mple.org", "a@b@c.org"]
+        {
+            assert!(Email::parse("email", bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_have_bounds() {
+        assert!(NewPassword::parse("password", "short").is_err());
+        assert!(NewPassword::parse("password", "twelve chars").is_ok());
+        assert!(NewPassword::parse("password", &"x".repeat(1025)).is_err());
+        assert!(NewPassword::parse("password", &"x".repeat(1024)).is_ok());
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for kind in [
+            OrganisationKind::Participant,
+            OrganisationKind::Observer,
+            OrganisationKind::Guest,
+            OrganisationKind::Secretariat,
+        ] {
+            assert_eq!(OrganisationKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(OrganisationStatus::parse("suspended"), Some(OrganisationStatus::Suspended));
+        assert_eq!(OrganisationStatus::parse("gone"), None);
+    }
+}

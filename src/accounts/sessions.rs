@@ -1,0 +1,281 @@
+//! Sessions: created at sign-in, found by the hash of their token, ended by idle time, age,
+//! sign-out, or when the user is disabled or the organisation suspended.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{OrganisationKind, OrganisationRow, OrganisationStatus, User, UserRow, load_user};
+use super::tokens;
+use crate::audit::{self, AuditEntry};
+use crate::config::AccountsConfig;
+use crate::db::schema::{organisations, sessions, users};
+use crate::db::{DbConnection, now};
+use crate::http::actor::{Actor, SESSION_COOKIE};
+use crate::http::error::ApiError;
+use crate::http::page::Page;
+use crate::policy::{Action, authorize};
+use crate::startup::AppState;
+
+/// How often `last_seen_at` is refreshed at most (a write per request would be wasteful).
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// Finds the live session of `token` and the actor behind it.
+pub async fn authenticate(state: &AppState, token: String) -> Result<Actor, ApiError> {
+    let digest = tokens::digest(&token);
+    let idle = Duration::minutes(state.config.accounts.session_idle_minutes.max(1));
+    let found = state
+        .db
+        .read(move |c| {
+            Ok(sessions::table
+                .inner_join(users::table.inner_join(organisations::table))
+                .filter(sessions::token_hash.eq(digest))
+                .filter(sessions::revoked_at.is_null())
+                .select((
+                    sessions::id,
+                    sessions::last_seen_at,
+                    sessions::expires_at,
+                    UserRow::as_select(),
+                    OrganisationRow::as_select(),
+                ))
+                .first::<(i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow)>(c)
+                .optional()?)
+        })
+        .await?;
+    let unauthorized = || ApiError::Unauthorized("your session has ended or is not valid; sign in again".into());
+    let (session_id, last_seen, expires_at, user, org) = found.ok_or_else(unauthorized)?;
+    let current = now();
+    if user.disabled || expires_at <= current || last_seen + idle <= current {
+        return Err(unauthorized());
+    }
+    if current - last_seen >= TOUCH_EVERY {
+        state
+            .db
+            .write(move |c| {
+                diesel::update(sessions::table.find(session_id)).set(sessions::last_seen_at.eq(current)).execute(c)?;
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(Actor {
+        user_id: user.id,
+        display_name: user.display_name,
+        email: user.email,
+        organisation_id: org.id,
+        organisation_name: org.name,
+        kind: OrganisationKind::parse(&org.kind).unwrap_or(OrganisationKind::Guest),
+        organisation_status: OrganisationStatus::parse(&org.status).unwrap_or(OrganisationStatus::Suspended),
+        is_admin: user.is_admin,
+        session_id,
+        request_id: None,
+    })
+}
+
+/// Where a sign-in came from, kept with the session so its owner can recognise it.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+}
+
+impl ClientInfo {
+    /// Reads the user agent and peer address of a request.
+    pub fn of(req: &HttpRequest) -> Self {
+        Self {
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
+            address: req.peer_addr().map(|a| a.ip().to_string()),
+        }
+    }
+}
+
+/// Creates a session for `user_id` and returns its token (shown once, stored hashed).
+pub fn create(
+    conn: &mut DbConnection,
+    user_id: i64,
+    cfg: &AccountsConfig,
+    client: &ClientInfo,
+) -> Result<(String, i64), ApiError> {
+    let token = tokens::generate();
+    let at = now();
+    let id = diesel::insert_into(sessions::table)
+        .values((
+            sessions::user_id.eq(user_id),
+            sessions::token_hash.eq(tokens::digest(&token)),
+            sessions::created_at.eq(at),
+            sessions::last_seen_at.eq(at),
+            sessions::expires_at.eq(at + Duration::hours(cfg.session_max_hours.max(1))),
+            sessions::user_agent.eq(client.user_agent.as_deref()),
+            sessions::client_ip.eq(client.address.as_deref()),
+        ))
+        .returning(sessions::id)
+        .get_result(conn)?;
+    Ok((token, id))
+}
+
+/// Ends every live session of the given users; returns how many ended.
+pub fn revoke_all(conn: &mut DbConnection, user_ids: &[i64]) -> Result<usize, ApiError> {
+    Ok(diesel::update(sessions::table)
+        .filter(sessions::user_id.eq_any(user_ids))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+}
+
+/// The answer to a successful sign-in.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+pub struct SignedIn {
+    /// The session token: send it as `Authorization: Bearer …` (the browser uses the cookie).
+    pub token: String,
+    pub user: User,
+}
+
+/// 200 with `{token, user}` and the session cookie.
+pub fn signed_in_response(state: &AppState, token: String, user: User) -> HttpResponse {
+    let cookie = Cookie::build(SESSION_COOKIE, token.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.is_https())
+        .max_age(actix_web::cookie::time::Duration::hours(state.config.accounts.session_max_hours.max(1)))
+        .finish();
+    HttpResponse::Ok().cookie(cookie).json(SignedIn { token, user })
+}
+
+/// A response that removes the session cookie.
+pub fn signed_out_response(state: &AppState) -> HttpResponse {
+    let mut cookie = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.is_https())
+        .finish();
+    cookie.make_removal();
+    HttpResponse::NoContent().cookie(cookie).finish()
+}
+
+/// One of my sessions.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+    pub client_ip: Option<String>,
+    /// True for the session of this request.
+    #[serde(default)]
+    pub current: bool,
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = User), (status = 401)))]
+pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    let id = actor.user_id;
+    let user = state.db.read(move |c| Ok(load_user(c, id)?)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// My live sessions, newest first.
+#[utoipa::path(get, path = "/api/me/sessions", tag = "accounts", responses((status = 200, body = Page<SessionInfo>), (status = 401)))]
+pub async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    authorize(&actor, &Action::ManageOwnSessions)?;
+    let (user_id, current_id) = (actor.user_id, actor.session_id);
+    let idle = Duration::minutes(state.config.accounts.session_idle_minutes.max(1));
+    let rows = state
+        .db
+        .read(move |c| {
+            let at = now();
+            Ok(sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(at))
+                .filter(sessions::last_seen_at.gt(at - idle))
+                .order(sessions::id.desc())
+                .limit(200)
+                .select((
+                    sessions::id,
+                    sessions::created_at,
+                    sessions::last_seen_at,
+                    sessions::expires_at,
+                    sessions::user_agent,
+                    sessions::client_ip,
+                ))
+                .load::<(i64, NaiveDateTime, NaiveDateTime, NaiveDateTime, Option<String>, Option<String>)>(c)?)
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|(id, created_at, last_seen_at, expires_at, user_agent, client_ip)| SessionInfo {
+            id,
+            created_at,
+            last_seen_at,
+            expires_at,
+            user_agent,
+            client_ip,
+            current: id == current_id,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+}
+
+/// Ends one of my sessions.
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401), (status = 404)))]
+pub async fn revoke(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    authorize(&actor, &Action::ManageOwnSessions)?;
+    let id = path.into_inner();
+    let who = actor.clone();
+    state
+        .db
+        .write(move |c| {
+            let n = diesel::update(sessions::table)
+                .filter(sessions::id.eq(id))
+                .filter(sessions::user_id.eq(who.user_id))
+                .filter(sessions::revoked_at.is_null())
+                .set(sessions::revoked_at.eq(now()))
+                .execute(c)?;
+            if n == 0 {
+                return Err(ApiError::NotFound(format!("you have no live session {id}")));
+            }
+            audit::record(c, AuditEntry::by(&who, "session.revoke", "session", id))
+        })
+        .await?;
+    if id == actor.session_id { Ok(signed_out_response(&state)) } else { Ok(HttpResponse::NoContent().finish()) }
+}
+
+/// Ends all my sessions, this one included ("sign out everywhere").
+#[utoipa::path(delete, path = "/api/me/sessions", tag = "accounts", responses((status = 204), (status = 401)))]
+pub async fn revoke_everywhere(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    authorize(&actor, &Action::ManageOwnSessions)?;
+    let who = actor.clone();
+    state
+        .db
+        .write(move |c| {
+            let n = revoke_all(c, &[who.user_id])?;
+            let entry = AuditEntry::by(&who, "session.revoke_all", "user", who.user_id);
+            audit::record(c, AuditEntry { changes: serde_json::json!({ "sessions_ended": n }), ..entry })
+        })
+        .await?;
+    Ok(signed_out_response(&state))
+}
+
+/// Signs out: ends this session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204), (status = 401)))]
+pub async fn logout(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    let who = actor.clone();
+    state
+        .db
+        .write(move |c| {
+            diesel::update(sessions::table.find(who.session_id)).set(sessions::revoked_at.eq(now())).execute(c)?;
+            audit::record(c, AuditEntry::by(&who, "session.logout", "session", who.session_id))
+        })
+        .await?;
+    Ok(signed_out_response(&state))
+}

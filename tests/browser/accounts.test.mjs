@@ -1,0 +1,373 @@
+// Browser test of the account flows: admin signs in, creates an organisation,
+// invites a delegate; the delegate accepts the invitation from the real mail,
+// signs out and signs in again.
+//
+// Run from the repository root:  node --test tests/browser/
+// Needs: target/debug/plenum (cargo build), frontend/node_modules (npm ci in frontend/),
+// /usr/bin/chromium, python3 with aiosmtpd (tests/support/smtp_sink.py).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PLENUM = process.env.PLENUM_BIN ?? path.join(ROOT, 'target', 'debug', 'plenum');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENS = path.join(ROOT, 'target', 'browser-screens');
+// The sink needs Debian's python3-aiosmtpd: prefer the system interpreter over a
+// python3 earlier on PATH (e.g. pyenv) that lacks it.
+const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+const ADMIN = { email: 'admin@example.org', name: 'Ada Admin', password: 'correct horse battery' };
+const DELEGATE = { email: 'dana.delegate@example.org', name: 'Dana Delegate', password: 'diamonds are forever 2003' };
+const ORG = { name: 'Botswana', code: 'BW', admitted: '2003-01-01', countries: 'Botswana' };
+
+// playwright-core is a devDependency of frontend/package.json.
+function loadPlaywright() {
+  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
+  try {
+    return require('playwright-core');
+  } catch (err) {
+    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Spawn a child whose output is kept for diagnostics. */
+function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+  child.output = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  const keep = (chunk) => {
+    child.output += chunk;
+    if (child.output.length > 200_000) child.output = child.output.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.on('error', (err) => keep(`\n[spawn error] ${err.message}\n`));
+  return child;
+}
+
+async function run(cmd, args, input) {
+  const child = start(cmd, args);
+  child.stdin.end(input ?? '');
+  const { code, signal } = await child.exited;
+  if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code ?? signal}:\n${child.output}`);
+  return child.output;
+}
+
+async function stop(child, name) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const done = await Promise.race([child.exited.then(() => true), sleep(10_000).then(() => false)]);
+  if (!done) {
+    console.error(`${name} did not stop on SIGTERM; killing`);
+    child.kill('SIGKILL');
+    await child.exited;
+  }
+}
+
+async function waitForLine(child, pattern, timeoutMs, name) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const m = child.output.match(pattern);
+    if (m) return m;
+    if (child.exitCode !== null) throw new Error(`${name} exited early (${child.exitCode}):\n${child.output}`);
+    await sleep(50);
+  }
+  throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${child.output}`);
+}
+
+async function waitForReady(base, server, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`plenum serve exited (${server.exitCode}):\n${server.output}`);
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err.message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`server not ready within ${timeoutMs} ms (${last}):\n${server.output}`);
+}
+
+// ---------------------------------------------------------------------------
+// Minimal MIME reading: enough to get the text of a message from a real SMTP sink.
+
+function splitHeaders(raw) {
+  const idx = raw.search(/\r?\n\r?\n/);
+  if (idx < 0) return { headers: {}, body: '' };
+  const head = raw.slice(0, idx).replace(/\r?\n[ \t]+/g, ' ');
+  const body = raw.slice(idx).replace(/^\r?\n\r?\n/, '');
+  const headers = {};
+  for (const line of head.split(/\r?\n/)) {
+    const c = line.indexOf(':');
+    if (c > 0) headers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
+  }
+  return { headers, body };
+}
+
+function decodeQuotedPrintable(text) {
+  const softless = text.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < softless.length; i++) {
+    const ch = softless[i];
+    if (ch === '=' && /^[0-9A-Fa-f]{2}$/.test(softless.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(softless.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(ch, 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function decodeBody(headers, body) {
+  const cte = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  if (cte === 'quoted-printable') return decodeQuotedPrintable(body);
+  if (cte === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return body;
+}
+
+/** Returns [{type, text}] for every leaf part. */
+function mimeParts(raw) {
+  const { headers, body } = splitHeaders(raw);
+  const ctype = headers['content-type'] ?? 'text/plain';
+  const type = ctype.split(';')[0].trim().toLowerCase();
+  if (type.startsWith('multipart/')) {
+    const m = ctype.match(/boundary="?([^";]+)"?/i);
+    if (!m) return [];
+    const boundary = `--${m[1]}`;
+    const pieces = body.split(boundary).slice(1);
+    const out = [];
+    for (const piece of pieces) {
+      if (piece.startsWith('--')) break;
+      out.push(...mimeParts(piece.replace(/^\r?\n/, '')));
+    }
+    return out;
+  }
+  return [{ type, headers, text: decodeBody(headers, body) }];
+}
+
+async function waitForMail(dir, recipient, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const names = (await fs.readdir(dir).catch(() => [])).filter((n) => n.endsWith('.eml')).sort();
+    for (const name of names) {
+      const raw = await fs.readFile(path.join(dir, name), 'utf8');
+      const { headers } = splitHeaders(raw);
+      const to = `${headers['x-envelope-to'] ?? ''} ${headers['to'] ?? ''}`.toLowerCase();
+      if (to.includes(recipient.toLowerCase())) return raw;
+    }
+    await sleep(250);
+  }
+  throw new Error(`no mail for ${recipient} in ${dir} within ${timeoutMs} ms`);
+}
+
+function invitationLink(raw, base) {
+  const parts = mimeParts(raw);
+  const ordered = [...parts.filter((p) => p.type === 'text/plain'), ...parts.filter((p) => p.type !== 'text/plain')];
+  const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`${escaped}/invitation\\?token=[A-Za-z0-9_\\-.~%]+`);
+  for (const part of ordered) {
+    const m = part.text.match(re);
+    if (m) return m[0];
+  }
+  throw new Error(`no invitation link for ${base} in the mail:\n${raw}`);
+}
+
+// ---------------------------------------------------------------------------
+
+test('admin invites a delegate who accepts, signs out and signs in again', { timeout: 240_000 }, async () => {
+  assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+  const { chromium } = loadPlaywright();
+
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-browser-'));
+  const mailDir = path.join(tmp, 'mail');
+  const databaseUrl = `sqlite://${path.join(tmp, 'plenum.db')}`;
+  let sink;
+  let server;
+  let browser;
+  const problems = [];
+  try {
+    // 1. SMTP sink
+    sink = start(PYTHON, [path.join('tests', 'support', 'smtp_sink.py'), '--dir', mailDir]);
+    sink.stdin.end();
+    const smtpPort = (await waitForLine(sink, /LISTENING (\d+)/, 15_000, 'smtp sink'))[1];
+
+    // 2. Admin account
+    await run(
+      PLENUM,
+      ['admin', 'create', '--database-url', databaseUrl, '--email', ADMIN.email, '--name', ADMIN.name, '--organisation', 'Secretariat'],
+      `${ADMIN.password}\n`,
+    );
+
+    // 3. Server
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    server = start(PLENUM, [
+      'serve',
+      '--database-url', databaseUrl,
+      '--bind', `127.0.0.1:${port}`,
+      '--public-url', base,
+      '--mail-transport', 'smtp',
+      '--smtp-host', '127.0.0.1',
+      '--smtp-port', smtpPort,
+      '--smtp-security', 'none',
+      '--mail-from', 'plenum@example.org',
+    ]);
+    server.stdin.end();
+    await waitForReady(base, server);
+
+    // 4. Browser
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const watch = (page, who) => {
+      page.on('pageerror', (err) => problems.push(`[${who}] page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`[${who}] console: ${msg.text()}`);
+      });
+    };
+
+    // --- the admin ---
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const admin = await adminContext.newPage();
+    admin.setDefaultTimeout(15_000);
+    watch(admin, 'admin');
+
+    await admin.goto(`${base}/`);
+    await admin.waitForURL(`${base}/login`);
+    await admin.getByLabel('Email', { exact: true }).fill(ADMIN.email);
+    await admin.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.waitForURL(`${base}/admin/organisations`);
+    await admin.getByRole('heading', { level: 1, name: 'Organisations' }).waitFor();
+
+    // Create a participant organisation.
+    await admin.getByLabel('Kind', { exact: true }).selectOption('participant');
+    await admin.getByLabel('Name', { exact: true }).fill(ORG.name);
+    await admin.getByLabel('Short code', { exact: true }).fill(ORG.code);
+    await admin.getByLabel('Admission date').fill(ORG.admitted);
+    await admin.getByLabel('Countries').fill(ORG.countries);
+    await admin.getByRole('button', { name: 'Create organisation' }).click();
+    const orgRow = admin.getByRole('row').filter({ has: admin.getByRole('rowheader', { name: ORG.name, exact: true }) });
+    await orgRow.waitFor();
+    assert.match(await orgRow.innerText(), /BW/);
+    assert.match(await orgRow.innerText(), /Participant/);
+    assert.match(await orgRow.innerText(), /Active/);
+
+    // Invite a delegate from the users page, reached through the navigation.
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await admin.waitForURL(`${base}/admin/users`);
+    await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    await admin.getByLabel('Email', { exact: true }).fill(DELEGATE.email);
+    await admin.getByLabel('Name', { exact: true }).fill(DELEGATE.name);
+    await admin.getByLabel('Organisation', { exact: true }).selectOption({ label: `${ORG.name} (${ORG.code}) — Participant` });
+    await admin.getByRole('button', { name: 'Send invitation' }).click();
+    const delegateRow = admin.getByRole('row').filter({ has: admin.getByRole('rowheader', { name: DELEGATE.name, exact: true }) });
+    await delegateRow.waitFor();
+    assert.match(await delegateRow.innerText(), /Invitation pending/);
+    assert.match(await delegateRow.innerText(), new RegExp(DELEGATE.email.replace(/\./g, '\\.')));
+    await admin.getByRole('status').filter({ hasText: 'Invitation sent' }).waitFor({ state: 'attached' });
+
+    await fs.mkdir(SCREENS, { recursive: true });
+    await admin.screenshot({ path: path.join(SCREENS, 'admin-users.png'), fullPage: true });
+
+    // --- the mail ---
+    const mail = await waitForMail(mailDir, DELEGATE.email, 20_000);
+    const link = invitationLink(mail, base);
+
+    // --- the delegate, in a fresh context (no admin cookie) ---
+    const delegateContext = await browser.newContext({ viewport: { width: 900, height: 1100 } });
+    const delegate = await delegateContext.newPage();
+    delegate.setDefaultTimeout(15_000);
+    watch(delegate, 'delegate');
+
+    await delegate.goto(link);
+    await delegate.getByRole('heading', { level: 1, name: 'Accept your invitation' }).waitFor();
+    // A too-short password is refused next to the field, before any request.
+    await delegate.getByLabel('New password').fill('short');
+    await delegate.getByLabel('Confirm password').fill('short');
+    await delegate.getByRole('button', { name: 'Set password and sign in' }).click();
+    await delegate.getByText('Use at least 12 characters.').waitFor();
+    assert.equal(await delegate.getByLabel('New password').getAttribute('aria-invalid'), 'true');
+
+    await delegate.getByLabel('New password').fill(DELEGATE.password);
+    await delegate.getByLabel('Confirm password').fill(DELEGATE.password);
+    await delegate.getByRole('button', { name: 'Set password and sign in' }).click();
+    await delegate.waitForURL(`${base}/account`);
+    const main = delegate.getByRole('main');
+    await main.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+    await main.getByText(DELEGATE.name, { exact: true }).waitFor();
+    await main.getByText(`${ORG.name} (${ORG.code})`, { exact: true }).waitFor();
+    await main.getByText('This session', { exact: true }).waitFor();
+
+    // The delegate is not an administrator: no admin navigation.
+    assert.equal(await delegate.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count(), 0);
+
+    // The invitation link cannot be used twice.
+    // (checked through the API so the UI session is untouched)
+    const token = new URL(link).searchParams.get('token');
+    const reuse = await fetch(`${base}/api/invitations/accept`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: base },
+      body: JSON.stringify({ token, password: 'another long password' }),
+    });
+    assert.equal(reuse.status, 410, `reusing an invitation should give 410, got ${reuse.status}: ${await reuse.text()}`);
+
+    // Sign out, then sign in again with the chosen password.
+    await main.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await delegate.waitForURL(`${base}/login`);
+    await delegate.goto(`${base}/account`);
+    await delegate.waitForURL(/\/login\?next=/);
+    await delegate.getByLabel('Email', { exact: true }).fill(DELEGATE.email);
+    await delegate.getByLabel('Password', { exact: true }).fill(DELEGATE.password);
+    await delegate.getByRole('button', { name: 'Sign in' }).click();
+    await delegate.waitForURL(`${base}/account`);
+    await delegate.getByRole('main').getByText(DELEGATE.name, { exact: true }).waitFor();
+
+    // Back on the admin side the delegate is no longer pending.
+    await admin.reload();
+    await delegateRow.waitFor();
+    await delegateRow.getByText('Active', { exact: true }).waitFor();
+
+    assert.deepEqual(problems, [], `browser reported problems:\n${problems.join('\n')}`);
+  } catch (err) {
+    if (server) console.error(`--- plenum serve output ---\n${server.output.slice(-20_000)}`);
+    if (problems.length) console.error(`--- browser problems ---\n${problems.join('\n')}`);
+    throw err;
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await stop(server, 'plenum serve');
+    await stop(sink, 'smtp sink');
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+});
