@@ -97,3 +97,84 @@ fn migrate_then_serve_then_stop_sqlite() {
 fn migrate_then_serve_then_stop_postgres() {
     migrate_then_serve_then_stop(Backend::Postgres);
 }
+
+fn admin_create_then_sign_in(backend: Backend) {
+    use std::io::Write;
+    let db = TestDb::create(backend);
+    let create = |email: &str, password: &str| {
+        let mut child = plenum()
+            .args([
+                "admin",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Ada Admin",
+                "--organisation",
+                "Secretariat",
+                "--database-url",
+                &db.url,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write");
+        child.wait_with_output().expect("runs")
+    };
+    let out = create("ada@secretariat.example.org", "short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = create("ada@secretariat.example.org", "a long admin password");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = create("ADA@secretariat.example.org", "a long admin password");
+    assert!(!out.status.success(), "duplicate email accepted");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already has an account"));
+    // The password never appears in the command line or the output.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("a long admin password"));
+
+    let rt = actix_web::rt::System::new();
+    rt.block_on(async {
+        let app = common::TestApp::spawn_on(db).await;
+        let s = app.login("ada@secretariat.example.org", "a long admin password").await;
+        assert_eq!(s.user["is_admin"], true);
+        assert_eq!(s.user["organisation"]["kind"], "secretariat");
+    });
+}
+
+#[test]
+fn admin_create_then_sign_in_sqlite() {
+    admin_create_then_sign_in(Backend::Sqlite);
+}
+
+#[test]
+fn admin_create_then_sign_in_postgres() {
+    admin_create_then_sign_in(Backend::Postgres);
+}
+
+fn demo_is_idempotent(backend: Backend) {
+    let db = TestDb::create(backend);
+    let first = plenum().args(["demo", "--database-url", &db.url]).output().expect("runs");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        text.contains("(17 new account(s))")
+            && text.contains("admin@secretariat.kp.example")
+            && text.contains("kimberley-2007"),
+        "{text}"
+    );
+    let again = plenum().args(["demo", "--database-url", &db.url]).output().expect("runs");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("(0 new account(s))"));
+}
+
+#[test]
+fn demo_is_idempotent_sqlite() {
+    demo_is_idempotent(Backend::Sqlite);
+}
+
+#[test]
+fn demo_is_idempotent_postgres() {
+    demo_is_idempotent(Backend::Postgres);
+}

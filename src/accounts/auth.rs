@@ -338,7 +338,7 @@ pub struct InvitationRequest {
 pub struct Invitation {
     /// The new (pending) user.
     pub user: User,
-    pub expires_at: NaiveDateTime,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Invites a delegate: creates the pending account and mails a single-use link.
@@ -370,7 +370,10 @@ pub async fn invite(
             let taken: i64 =
                 users::table.filter(users::email_normalized.eq(&email.normalized)).count().get_result(c)?;
             if taken > 0 {
-                return Err(ApiError::Conflict(format!("{} already has an account", email.display)));
+                return Err(ApiError::Duplicate {
+                    field: "email".into(),
+                    detail: format!("{} already has an account", email.display),
+                });
             }
             let at = now();
             let user_id: i64 = diesel::insert_into(users::table)
@@ -413,7 +416,7 @@ pub async fn invite(
                 AuditEntry::by(&actor, "user.invite", "user", user_id)
                     .created(&serde_json::to_value(&user).map_err(ApiError::internal)?),
             )?;
-            Ok(Invitation { user, expires_at })
+            Ok(Invitation { user, expires_at: expires_at.and_utc() })
         })
         .await?;
     state.mailer.wake();

@@ -1,6 +1,6 @@
 //! Organisations and their delegates: rows, API views, and validated inputs.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -79,8 +79,8 @@ pub struct Organisation {
     pub admitted_on: Option<NaiveDate>,
     /// For a regional organisation: the countries it represents.
     pub countries: Vec<String>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<OrganisationRow> for Organisation {
@@ -93,8 +93,8 @@ impl From<OrganisationRow> for Organisation {
             name: row.name,
             short_code: row.short_code,
             admitted_on: row.admitted_on,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
         }
     }
 }
@@ -142,7 +142,7 @@ pub struct User {
     pub disabled: bool,
     /// True until the delegate accepted the invitation and chose a password.
     pub pending: bool,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     pub organisation: OrganisationRef,
 }
 
@@ -156,7 +156,7 @@ impl User {
             is_admin: user.is_admin,
             disabled: user.disabled,
             pending: user.password_hash.is_none(),
-            created_at: user.created_at,
+            created_at: user.created_at.and_utc(),
             organisation: OrganisationRef::from(&Organisation::from(organisation)),
         }
     }

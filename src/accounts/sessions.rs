@@ -3,7 +3,7 @@
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -164,9 +164,9 @@ pub fn signed_out_response(state: &AppState) -> HttpResponse {
 #[derive(Serialize, Deserialize, Debug, ToSchema)]
 pub struct SessionInfo {
     pub id: i64,
-    pub created_at: NaiveDateTime,
-    pub last_seen_at: NaiveDateTime,
-    pub expires_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub client_ip: Option<String>,
     /// True for the session of this request.
@@ -214,9 +214,9 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpRespon
         .into_iter()
         .map(|(id, created_at, last_seen_at, expires_at, user_agent, client_ip)| SessionInfo {
             id,
-            created_at,
-            last_seen_at,
-            expires_at,
+            created_at: created_at.and_utc(),
+            last_seen_at: last_seen_at.and_utc(),
+            expires_at: expires_at.and_utc(),
             user_agent,
             client_ip,
             current: id == current_id,

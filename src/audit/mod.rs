@@ -118,19 +118,32 @@ pub fn record(conn: &mut DbConnection, entry: AuditEntry) -> Result<(), ApiError
     Ok(())
 }
 
-/// An entry of the audit log, as the API shows it.
-#[derive(Serialize, Deserialize, Debug, ToSchema, Queryable, Selectable)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
+struct AuditRow {
+    id: i64,
+    at: NaiveDateTime,
+    actor_user_id: Option<i64>,
+    actor_organisation_id: Option<i64>,
+    action: String,
+    resource_type: String,
+    resource_id: String,
+    changes: String,
+    request_id: Option<String>,
+}
+
+/// An entry of the audit log, as the API shows it.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
-    pub at: NaiveDateTime,
+    pub at: chrono::DateTime<chrono::Utc>,
     pub actor_user_id: Option<i64>,
     pub actor_organisation_id: Option<i64>,
     pub action: String,
     pub resource_type: String,
     pub resource_id: String,
-    /// `{field: {before, after}}`, as a JSON string.
-    pub changes: String,
+    /// `{field: {before, after}}`.
+    pub changes: Value,
     pub request_id: Option<String>,
 }
 
@@ -147,14 +160,29 @@ pub async fn list(
     let rows = state
         .db
         .read(move |c| {
-            let mut q = audit_log::table.select(AuditRecord::as_select()).order(audit_log::id.desc()).into_boxed();
+            let mut q = audit_log::table.select(AuditRow::as_select()).order(audit_log::id.desc()).into_boxed();
             if let Some(before) = before {
                 q = q.filter(audit_log::id.lt(before));
             }
             Ok(q.limit(limit + 1).load(c)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| r.id, |r| r)))
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        |r| AuditRecord {
+            id: r.id,
+            at: r.at.and_utc(),
+            actor_user_id: r.actor_user_id,
+            actor_organisation_id: r.actor_organisation_id,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            changes: serde_json::from_str(&r.changes).unwrap_or(Value::Null),
+            request_id: r.request_id,
+        },
+    )))
 }
 
 #[cfg(test)]

@@ -73,6 +73,9 @@ pub enum ApiError {
     /// The request conflicts with existing state (duplicate, wrong state).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A field's value is already taken (409, naming the field).
+    #[error("conflict on {field}: {detail}")]
+    Duplicate { field: String, detail: String },
     /// A token or link that was valid once no longer is.
     #[error("gone: {0}")]
     Gone(String),
@@ -127,7 +130,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::Duplicate { .. } => "conflict",
             Self::Gone(_) => "gone",
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -153,6 +156,7 @@ impl ApiError {
             | Self::Unavailable(d)
             | Self::TooManyRequests { detail: d, .. } => Some(d.clone()),
             Self::MethodNotAllowed => Some("this resource does not accept that method".into()),
+            Self::Duplicate { detail, .. } => Some(detail.clone()),
             Self::Internal(_) => None,
         }
     }
@@ -169,6 +173,7 @@ impl ApiError {
             code: code.to_string(),
             errors: match self {
                 Self::Validation { errors, .. } => errors.clone(),
+                Self::Duplicate { field, detail } => vec![FieldError::new(field.clone(), detail.clone())],
                 _ => Vec::new(),
             },
         }
@@ -184,7 +189,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Duplicate { .. } => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -4,6 +4,8 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::accounts;
+
 /// Documents the two ways to present a session: the bearer token and the browser's cookie.
 struct SessionAuth;
 
@@ -28,7 +30,16 @@ impl Modify for SessionAuth {
         title = "Plenum API",
         description = "The HTTP API of Plenum. Errors are application/problem+json (RFC 9457)."
     ),
-    paths(super::health::healthz, super::health::readyz, openapi_json),
+    paths(
+        super::health::healthz, super::health::readyz, openapi_json,
+        accounts::auth::login, accounts::sessions::logout, accounts::auth::request_reset, accounts::auth::confirm_reset,
+        accounts::auth::invite, accounts::auth::accept_invitation,
+        accounts::sessions::me, accounts::sessions::list, accounts::sessions::revoke, accounts::sessions::revoke_everywhere,
+        accounts::organisations::list, accounts::organisations::create, accounts::organisations::get,
+        accounts::organisations::update,
+        accounts::users::list, accounts::users::get, accounts::users::update,
+        crate::audit::list,
+    ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&SessionAuth)
 )]

@@ -95,8 +95,16 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], letting the test adjust the configuration first.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        Self::spawn_on_with(TestDb::create(backend), adjust).await
+    }
+
+    /// Starts the server on an existing test database.
+    pub async fn spawn_on(db: TestDb) -> Self {
+        Self::spawn_on_with(db, |_| {}).await
+    }
+
+    async fn spawn_on_with(db: TestDb, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         init_logs();
-        let db = TestDb::create(backend);
         let mut config = ServerConfig::for_tests(db.url.clone());
         adjust(&mut config);
         let app = Application::build(config).await.expect("server starts");

@@ -1,0 +1,186 @@
+//! The authorization matrix: every operation of the OpenAPI document, called by each kind of
+//! actor, answers the status this table expects. A new endpoint is covered by adding one row;
+//! an operation without a row fails the test, and so does a policy rule that is removed.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The actors, in the order of each row's expectations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Guest,
+    Observer,
+    OtherParticipant,
+    Participant,
+    Admin,
+}
+
+const ACTORS: [Who; 6] =
+    [Who::Anonymous, Who::Guest, Who::Observer, Who::OtherParticipant, Who::Participant, Who::Admin];
+
+/// `(method, path as in the OpenAPI document, [anonymous, guest, observer, other participant, participant, admin])`.
+/// "Participant" is the Botswana delegate whose user record the `{id}` rows target.
+const MATRIX: &[(&str, &str, [u16; 6])] = &[
+    ("GET", "/healthz", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/readyz", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/api/openapi.json", [200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/auth/login", [200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/auth/logout", [401, 204, 204, 204, 204, 204]),
+    ("POST", "/api/auth/password-reset", [202, 202, 202, 202, 202, 202]),
+    ("POST", "/api/auth/password-reset/confirm", [400, 400, 400, 400, 400, 400]),
+    ("POST", "/api/invitations", [401, 403, 403, 403, 403, 201]),
+    ("POST", "/api/invitations/accept", [400, 400, 400, 400, 400, 400]),
+    ("GET", "/api/me", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/me/sessions", [401, 200, 200, 200, 200, 200]),
+    ("DELETE", "/api/me/sessions", [401, 204, 204, 204, 204, 204]),
+    ("DELETE", "/api/me/sessions/{id}", [401, 204, 204, 204, 204, 204]),
+    ("GET", "/api/organisations", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/organisations", [401, 403, 403, 403, 403, 201]),
+    ("GET", "/api/organisations/{id}", [401, 403, 200, 200, 200, 200]),
+    ("PATCH", "/api/organisations/{id}", [401, 403, 403, 403, 403, 200]),
+    ("GET", "/api/users", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/users/{id}", [401, 403, 200, 200, 200, 200]),
+    ("PATCH", "/api/users/{id}", [401, 403, 403, 403, 200, 200]),
+    ("GET", "/api/audit", [401, 403, 403, 403, 403, 200]),
+];
+
+struct Fixture {
+    participant_user: i64,
+    participant_org: i64,
+    guest_email: String,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    app.seed_demo().await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    // A guest: an applicant invited to one meeting.
+    let res = admin
+        .post("/api/organisations", &json!({"kind": "guest", "name": "Applicant State", "short_code": "APP"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let guest_org = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    let res = admin
+        .post(
+            "/api/invitations",
+            &json!({"email": "guest@applicant.example", "name": "Gil Guest", "organisation_id": guest_org}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let token = loop {
+        if let Some(mail) = app.state.mailer.sent().first() {
+            break token_from_link(&mail.text, "/invitation?token=");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let res = app.post_json("/api/invitations/accept", &json!({"token": token, "password": PASSWORD})).await;
+    assert_eq!(res.status(), 200);
+    let participant = app.login(BOTSWANA, PASSWORD).await;
+    Fixture {
+        participant_user: participant.user_id(),
+        participant_org: participant.user["organisation"]["id"].as_i64().expect("org"),
+        guest_email: "guest@applicant.example".into(),
+    }
+}
+
+fn email_of(who: Who, f: &Fixture) -> Option<String> {
+    match who {
+        Who::Anonymous => None,
+        Who::Guest => Some(f.guest_email.clone()),
+        Who::Observer => Some(OBSERVER.into()),
+        Who::OtherParticipant => Some(INDIA.into()),
+        Who::Participant => Some(BOTSWANA.into()),
+        Who::Admin => Some(ADMIN.into()),
+    }
+}
+
+/// The concrete path and body used to call an operation.
+fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>, n: usize) -> (String, Option<Value>) {
+    let session_id = session.map(|s| s.user["session_id"].as_i64().unwrap_or(0)).unwrap_or(0);
+    match (method, path) {
+        ("POST", "/api/auth/login") => (path.into(), Some(json!({"email": INDIA, "password": PASSWORD}))),
+        ("POST", "/api/auth/password-reset") => (path.into(), Some(json!({"email": INDIA}))),
+        ("POST", "/api/auth/password-reset/confirm" | "/api/invitations/accept") => {
+            (path.into(), Some(json!({"token": "not-a-real-token", "password": "a long enough password"})))
+        }
+        ("POST", "/api/invitations") => (
+            path.into(),
+            Some(
+                json!({"email": format!("invitee{n}@bw.example.org"), "name": "New Delegate", "organisation_id": f.participant_org}),
+            ),
+        ),
+        ("DELETE", "/api/me/sessions/{id}") => (format!("/api/me/sessions/{session_id}"), None),
+        ("POST", "/api/organisations") => (
+            path.into(),
+            Some(json!({"kind": "participant", "name": format!("State {n}"), "short_code": format!("S{n}")})),
+        ),
+        ("GET", "/api/organisations/{id}") => (format!("/api/organisations/{}", f.participant_org), None),
+        ("PATCH", "/api/organisations/{id}") => {
+            (format!("/api/organisations/{}", f.participant_org), Some(json!({"countries": []})))
+        }
+        ("GET", "/api/users/{id}") => (format!("/api/users/{}", f.participant_user), None),
+        ("PATCH", "/api/users/{id}") => {
+            (format!("/api/users/{}", f.participant_user), Some(json!({"display_name": "Kabo Molefe"})))
+        }
+        (_, p) if p.contains('{') => panic!("no request for {method} {path}: add it to request_for"),
+        _ => (path.into(), None),
+    }
+}
+
+async fn every_operation_by_every_actor(app: TestApp) {
+    let f = fixture(&app).await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.expect("openapi");
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("operations").keys() {
+            operations.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    for (method, path) in &operations {
+        assert!(
+            MATRIX.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is in the OpenAPI document but has no row in the authorization matrix"
+        );
+    }
+    assert_eq!(operations.len(), MATRIX.len(), "the matrix has rows for operations the API does not document");
+
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (method, path, expected) in MATRIX {
+        for (who, want) in ACTORS.iter().zip(expected) {
+            n += 1;
+            // A fresh session per call: some operations end the session they are called with.
+            let session = match email_of(*who, &f) {
+                Some(email) => {
+                    let s = app.login(&email, PASSWORD).await;
+                    let current = s.json("/api/me/sessions").await["items"]
+                        .as_array()
+                        .and_then(|items| items.iter().find(|i| i["current"] == true).and_then(|i| i["id"].as_i64()));
+                    let mut s = s;
+                    s.user["session_id"] = json!(current);
+                    Some(s)
+                }
+                None => None,
+            };
+            let (url, body) = request_for(method, path, &f, session.as_ref(), n);
+            let m = Method::from_bytes(method.as_bytes()).expect("method");
+            let mut req = match &session {
+                Some(s) => s.request(m, &url),
+                None => reqwest::Client::new().request(m, app.url(&url)),
+            };
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            let status = req.send().await.expect("sent").status().as_u16();
+            if status != *want {
+                failures.push(format!("{method} {path} as {who:?}: expected {want}, got {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorization matrix mismatches:\n{}", failures.join("\n"));
+}
+
+on_both_backends!(every_operation_by_every_actor);
