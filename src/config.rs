@@ -128,6 +128,50 @@ pub struct ServerConfig {
     pub accounts: AccountsConfig,
     #[command(flatten)]
     pub mail: MailConfig,
+    #[command(flatten)]
+    pub drafting: DraftingConfig,
+}
+
+/// Live drafting: websocket limits, room lifecycle and log compaction.
+#[derive(Args, Clone, Debug)]
+pub struct DraftingConfig {
+    /// Largest websocket message accepted from a client, in bytes (larger: the connection is closed
+    /// with 1009 and nothing is applied).
+    #[arg(long = "ws-max-message-bytes", env = "PLENUM_WS_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Messages that may wait for one connection; a client that falls further behind is closed
+    /// (code 4000) and resyncs when it reconnects.
+    #[arg(long = "ws-queue", env = "PLENUM_WS_QUEUE", default_value_t = 2048)]
+    pub queue: usize,
+    /// Seconds between heartbeat pings.
+    #[arg(long = "ws-heartbeat-secs", env = "PLENUM_WS_HEARTBEAT_SECS", default_value_t = 15)]
+    pub heartbeat_secs: u64,
+    /// Seconds of silence (no message, no pong) after which a connection is dropped.
+    #[arg(long = "ws-timeout-secs", env = "PLENUM_WS_TIMEOUT_SECS", default_value_t = 45)]
+    pub silence_timeout_secs: u64,
+    /// Awareness (presence) messages a connection may send per second; more are dropped.
+    #[arg(long = "ws-awareness-per-sec", env = "PLENUM_WS_AWARENESS_PER_SEC", default_value_t = 30)]
+    pub awareness_per_sec: u32,
+    /// Seconds a draft's document stays in memory after its last connection left.
+    #[arg(long = "room-idle-secs", env = "PLENUM_ROOM_IDLE_SECS", default_value_t = 120)]
+    pub room_idle_secs: u64,
+    /// Fold a draft's update log into a snapshot once it holds this many updates.
+    #[arg(long = "compact-after", env = "PLENUM_COMPACT_AFTER", default_value_t = 5000)]
+    pub compact_after: usize,
+}
+
+impl Default for DraftingConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            queue: 2048,
+            heartbeat_secs: 15,
+            silence_timeout_secs: 45,
+            awareness_per_sec: 30,
+            room_idle_secs: 120,
+            compact_after: 5000,
+        }
+    }
 }
 
 /// Sessions, single-use links and sign-in throttling.
@@ -266,6 +310,7 @@ impl ServerConfig {
             database: DatabaseConfig::for_url(database_url),
             accounts: AccountsConfig::default(),
             mail: MailConfig::memory(),
+            drafting: DraftingConfig::default(),
         }
     }
 

@@ -222,10 +222,43 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
                     out.push(DemoAccount { email, name, organisation: org.name, kind: org.kind, admin, created });
                 }
             }
+            seed_draft(c)?;
             Ok(out)
         })
         .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
     Ok(accounts)
+}
+
+/// The title of the demo's decision draft.
+pub const DEMO_DRAFT_TITLE: &str = "Brussels Plenary 2007 — Administrative decision on peer review visits";
+
+const DEMO_DRAFT_TEXT: &str = "The Plenary of the Kimberley Process Certification Scheme, meeting in Brussels on 5–8 November 2007,
+
+Recalling the Administrative Decision on the Peer Review Mechanism adopted at Sun City in 2003, and the review visits conducted since,
+
+Recognising the value of review visits in strengthening the implementation of the Certification Scheme by all Participants,
+
+Decides:
+
+1. Every Participant shall receive a review visit [at least once every three years] / [within five years of its last visit], on its own invitation.
+
+2. A review visit team shall be composed of [up to five] experts from Participants and Observers, with [at least one] expert from the Working Group of Diamond Experts.
+
+3. The team shall report to the Working Group on Monitoring [within three months] of the visit; the report shall be confidential to Participants and Observers.
+
+4. The Working Group on Monitoring shall follow up the recommendations of each report and report annually to the Plenary.
+";
+
+fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), ApiError> {
+    use crate::db::schema::drafts;
+    let exists: i64 = drafts::table.filter(drafts::title.eq(DEMO_DRAFT_TITLE)).count().get_result(c)?;
+    if exists > 0 {
+        return Ok(());
+    }
+    let author: i64 =
+        users::table.filter(users::email_normalized.eq("elena.martens@ec.kp.example")).select(users::id).first(c)?;
+    crate::drafting::handlers::insert(c, author, DEMO_DRAFT_TITLE, "Brussels Plenary 2007", DEMO_DRAFT_TEXT)?;
+    Ok(())
 }
 
 /// How many demo accounts (addresses under `.example`) exist; the server warns while any do.

@@ -9,9 +9,11 @@ pub mod audit;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod drafting;
 pub mod http;
 pub mod mail;
 pub mod policy;
+pub mod realtime;
 pub mod startup;
 pub mod telemetry;
 

@@ -31,6 +31,8 @@ pub enum Action {
     ReadDraft,
     /// Change the text of a draft.
     EditDraft { locked: bool },
+    /// Rename, lock or unlock a draft.
+    ManageDraft,
 }
 
 impl Action {
@@ -64,7 +66,12 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), ApiError> {
         Action::UpdateUser { .. } => deny("you may change only your own profile"),
         Action::CreateDraft if actor.kind == OrganisationKind::Participant || admin => Ok(()),
         Action::CreateDraft => deny("only participants and the secretariat may open a draft"),
+        Action::ReadDraft if actor.kind == OrganisationKind::Guest => {
+            deny("guests see only the meeting they were invited to")
+        }
         Action::ReadDraft => Ok(()),
+        Action::ManageDraft if admin => Ok(()),
+        Action::ManageDraft => deny("only the secretariat's administrators may rename, lock or unlock a draft"),
         Action::EditDraft { locked: true } => deny("this draft is locked: nobody may change it"),
         Action::EditDraft { .. } if actor.kind == OrganisationKind::Participant => Ok(()),
         Action::EditDraft { .. } => deny("only participants' delegates may change the text of a draft"),

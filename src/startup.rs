@@ -27,6 +27,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Sign-in failure counters.
     pub throttle: Arc<LoginThrottle>,
+    /// The live drafting rooms.
+    pub hub: crate::realtime::Hub,
 }
 
 /// A bound, migrated server, ready to run.
@@ -60,7 +62,8 @@ impl Application {
         }
         let mailer = Arc::new(Mailer::new(&config.mail)?);
         let throttle = Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1))));
-        let state = AppState { db: db.clone(), config: config.clone(), mailer: mailer.clone(), throttle };
+        let hub = crate::realtime::Hub::new(db.clone(), config.drafting.clone());
+        let state = AppState { db: db.clone(), config: config.clone(), mailer: mailer.clone(), throttle, hub };
         let background = vec![tokio::spawn(crate::mail::run_outbox(db, mailer))];
         let data = web::Data::new(state.clone());
         let body_limit = config.body_limit;

@@ -46,9 +46,16 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/users/{id}", [401, 403, 200, 200, 200, 200]),
     ("PATCH", "/api/users/{id}", [401, 403, 403, 403, 200, 200]),
     ("GET", "/api/audit", [401, 403, 403, 403, 403, 200]),
+    ("GET", "/api/drafts", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/drafts", [401, 403, 403, 201, 201, 201]),
+    ("GET", "/api/drafts/{id}", [401, 403, 200, 200, 200, 200]),
+    ("PATCH", "/api/drafts/{id}", [401, 403, 403, 403, 403, 200]),
+    // A plain GET is not a websocket upgrade (400) once authorised: the checks come first.
+    ("GET", "/api/drafts/{id}/ws", [401, 403, 400, 400, 400, 400]),
 ];
 
 struct Fixture {
+    draft: i64,
     participant_user: i64,
     participant_org: i64,
     guest_email: String,
@@ -79,7 +86,9 @@ async fn fixture(app: &TestApp) -> Fixture {
     let res = app.post_json("/api/invitations/accept", &json!({"token": token, "password": PASSWORD})).await;
     assert_eq!(res.status(), 200);
     let participant = app.login(BOTSWANA, PASSWORD).await;
+    let draft = admin.json("/api/drafts").await["items"][0]["id"].as_i64().expect("the demo draft");
     Fixture {
+        draft,
         participant_user: participant.user_id(),
         participant_org: participant.user["organisation"]["id"].as_i64().expect("org"),
         guest_email: "guest@applicant.example".into(),
@@ -121,6 +130,9 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         ("PATCH", "/api/organisations/{id}") => {
             (format!("/api/organisations/{}", f.participant_org), Some(json!({"countries": []})))
         }
+        ("POST", "/api/drafts") => (path.into(), Some(json!({"title": format!("Draft {n}"), "reference": "Plenary"}))),
+        ("GET", "/api/drafts/{id}" | "/api/drafts/{id}/ws") => (path.replace("{id}", &f.draft.to_string()), None),
+        ("PATCH", "/api/drafts/{id}") => (format!("/api/drafts/{}", f.draft), Some(json!({"state": "drafting"}))),
         ("GET", "/api/users/{id}") => (format!("/api/users/{}", f.participant_user), None),
         ("PATCH", "/api/users/{id}") => {
             (format!("/api/users/{}", f.participant_user), Some(json!({"display_name": "Kabo Molefe"})))

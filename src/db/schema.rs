@@ -86,7 +86,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    drafts (id) {
+        id -> BigInt,
+        title -> Text,
+        reference -> Text,
+        state -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    draft_updates (id) {
+        id -> BigInt,
+        draft_id -> BigInt,
+        seq -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    draft_snapshots (id) {
+        id -> BigInt,
+        draft_id -> BigInt,
+        seq -> BigInt,
+        created_at -> Timestamp,
+        data -> Binary,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(draft_updates -> drafts (draft_id));
+diesel::joinable!(draft_snapshots -> drafts (draft_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 

@@ -53,18 +53,20 @@ fn credential(req: &HttpRequest) -> Option<(String, Source)> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
         return Some((cookie.value().to_string(), Source::Cookie));
     }
-    let is_upgrade = req
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    if is_upgrade {
+    if is_upgrade(req) {
         let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok()?;
         if let Some(token) = query.get("token").filter(|t| !t.is_empty()) {
             return Some((token.clone(), Source::Query));
         }
     }
     None
+}
+
+fn is_upgrade(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Whether a cookie-authenticated request comes from this server's own pages.
@@ -92,8 +94,12 @@ impl FromRequest for Actor {
         let found = credential(req);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        // A websocket upgrade is a GET, but a cross-site page could open one with the cookie:
+        // check its Origin like an unsafe request's.
         let csrf_ok = match (&found, &state) {
-            (Some((_, Source::Cookie)), Some(state)) if unsafe_method => same_origin(req, &state.config.public_url),
+            (Some((_, Source::Cookie)), Some(state)) if unsafe_method || is_upgrade(req) => {
+                same_origin(req, &state.config.public_url)
+            }
             _ => true,
         };
         Box::pin(async move {

@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .service(resource("/api/openapi.json").route(web::get().to(openapi::openapi_json)))
         .service(resource("/api/audit").route(web::get().to(crate::audit::list)))
         .configure(crate::accounts::configure)
+        .configure(crate::drafting::configure)
         .configure(frontend::configure);
 }
 

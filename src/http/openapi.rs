@@ -39,6 +39,8 @@ impl Modify for SessionAuth {
         accounts::organisations::update,
         accounts::users::list, accounts::users::get, accounts::users::update,
         crate::audit::list,
+        crate::drafting::handlers::list, crate::drafting::handlers::create, crate::drafting::handlers::get,
+        crate::drafting::handlers::update, crate::drafting::ws::connect,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&SessionAuth)

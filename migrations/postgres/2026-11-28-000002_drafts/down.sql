@@ -1,0 +1,3 @@
+DROP TABLE draft_snapshots;
+DROP TABLE draft_updates;
+DROP TABLE drafts;

@@ -1,0 +1,125 @@
+//! The durable side of a draft's text: an append-only log of accepted Yjs updates (v1 encoding),
+//! numbered per draft, and snapshots that fold the log.
+//!
+//! A draft's document is rebuilt from its latest snapshot plus the log after it. Compaction loads
+//! both into a `Doc` and encodes its state (fast), never `merge_updates_v1` over many small
+//! updates (minutes on a long editing session, see architecture.md).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+use crate::db::schema::{draft_snapshots, draft_updates};
+use crate::db::{DbConnection, now};
+use crate::http::error::ApiError;
+
+/// The name of the shared text in every draft's document.
+pub const TEXT_NAME: &str = "content";
+
+/// One accepted update, ready to append.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub user_id: i64,
+    pub data: Vec<u8>,
+}
+
+/// What is stored for a draft.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// The latest snapshot, if any, and the sequence number it covers.
+    pub snapshot: Option<(i64, Vec<u8>)>,
+    /// Updates after the snapshot, in order.
+    pub updates: Vec<(i64, Vec<u8>)>,
+}
+
+impl Stored {
+    /// The sequence number of the newest stored update (0 when none).
+    pub fn last_seq(&self) -> i64 {
+        self.updates.last().map(|(s, _)| *s).or(self.snapshot.as_ref().map(|(s, _)| *s)).unwrap_or(0)
+    }
+
+    /// Rebuilds the document.
+    pub fn to_doc(&self) -> Result<Doc, ApiError> {
+        let doc = Doc::new();
+        doc.get_or_insert_text(TEXT_NAME);
+        {
+            let mut txn = doc.transact_mut();
+            for data in self.snapshot.iter().map(|(_, d)| d).chain(self.updates.iter().map(|(_, d)| d)) {
+                let update = Update::decode_v1(data)
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}")))?;
+                txn.apply_update(update)
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
+            }
+        }
+        Ok(doc)
+    }
+}
+
+/// Reads the latest snapshot of `draft_id` and the log after it.
+pub fn load(conn: &mut DbConnection, draft_id: i64) -> Result<Stored, ApiError> {
+    let snapshot: Option<(i64, Vec<u8>)> = draft_snapshots::table
+        .filter(draft_snapshots::draft_id.eq(draft_id))
+        .order(draft_snapshots::seq.desc())
+        .select((draft_snapshots::seq, draft_snapshots::data))
+        .first(conn)
+        .optional()?;
+    let after = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(0);
+    let updates = draft_updates::table
+        .filter(draft_updates::draft_id.eq(draft_id))
+        .filter(draft_updates::seq.gt(after))
+        .order(draft_updates::seq.asc())
+        .select((draft_updates::seq, draft_updates::data))
+        .load(conn)?;
+    Ok(Stored { snapshot, updates })
+}
+
+/// Appends updates after `last_seq` (call inside a transaction); returns the new last sequence
+/// number. The unique `(draft_id, seq)` key makes a second writer with a stale view fail rather
+/// than interleave.
+pub fn append(conn: &mut DbConnection, draft_id: i64, last_seq: i64, updates: &[NewUpdate]) -> Result<i64, ApiError> {
+    let at: NaiveDateTime = now();
+    // One statement per row: batch inserts are not available on both backends through diesel's
+    // MultiConnection, and inside one transaction the rows commit together anyway.
+    for (update, seq) in updates.iter().zip(last_seq + 1..) {
+        diesel::insert_into(draft_updates::table)
+            .values((
+                draft_updates::draft_id.eq(draft_id),
+                draft_updates::seq.eq(seq),
+                draft_updates::user_id.eq(update.user_id),
+                draft_updates::created_at.eq(at),
+                draft_updates::data.eq(update.data.as_slice()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(last_seq + i64::try_from(updates.len()).unwrap_or(0))
+}
+
+/// Folds everything up to `seq` into one snapshot (the full state of `doc`, which must be exactly
+/// the stored state up to `seq`) and deletes the folded log, atomically (call inside a transaction).
+pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> Result<usize, ApiError> {
+    let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
+    diesel::insert_into(draft_snapshots::table)
+        .values((
+            draft_snapshots::draft_id.eq(draft_id),
+            draft_snapshots::seq.eq(seq),
+            draft_snapshots::created_at.eq(now()),
+            draft_snapshots::data.eq(state),
+        ))
+        .execute(conn)?;
+    diesel::delete(
+        draft_snapshots::table.filter(draft_snapshots::draft_id.eq(draft_id)).filter(draft_snapshots::seq.lt(seq)),
+    )
+    .execute(conn)?;
+    Ok(diesel::delete(
+        draft_updates::table.filter(draft_updates::draft_id.eq(draft_id)).filter(draft_updates::seq.le(seq)),
+    )
+    .execute(conn)?)
+}
+
+/// The plain text of a document.
+pub fn text_of(doc: &Doc) -> String {
+    use yrs::GetString;
+    let text = doc.get_or_insert_text(TEXT_NAME);
+    text.get_string(&doc.transact())
+}

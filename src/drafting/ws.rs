@@ -1,0 +1,39 @@
+//! `GET /api/drafts/{id}/ws`: the sync websocket. Authorised before the upgrade: no or bad
+//! token → 401, no read access → 403, unknown draft → 404; never a socket first.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::handlers::load;
+use crate::http::actor::Actor;
+use crate::http::error::ApiError;
+use crate::policy::{Action, authorize};
+use crate::realtime::{connection, room::Participant};
+use crate::startup::AppState;
+
+/// Upgrades to a websocket speaking the y-protocols on the draft's `Y.Text` named `content`.
+#[utoipa::path(get, path = "/api/drafts/{id}/ws", tag = "drafting", params(("id" = i64, Path),
+    ("token" = Option<String>, Query, description = "The session token, for clients that cannot send a cookie or header")),
+    responses((status = 101, description = "Switching to the y-protocols websocket"), (status = 400, description = "Not a websocket request"),
+    (status = 401), (status = 403), (status = 404)))]
+pub async fn connect(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&actor, &Action::ReadDraft)?;
+    let id = path.into_inner();
+    state.db.read(move |c| load(c, id)).await?;
+    let who = Participant {
+        user_id: actor.user_id,
+        name: actor.display_name.clone(),
+        organisation: actor.organisation_name.clone(),
+        kind: actor.kind.as_str().to_string(),
+        may_write: authorize(&actor, &Action::EditDraft { locked: false }).is_ok(),
+    };
+    let (response, session, stream) =
+        actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
+    actix_web::rt::spawn(connection::run(state.hub.clone(), id, who, session, stream));
+    Ok(response)
+}

@@ -1,0 +1,106 @@
+//! One websocket connection to a draft's room: reads client frames into the room, writes the
+//! room's messages from a bounded queue, pings, and drops dead or misbehaving clients.
+
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::Hub;
+use super::room::{CloseSignal, ConnId, Participant, RoomCommand, close};
+
+/// How long one write may take before the client is considered gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves one connection until it ends.
+pub async fn run(
+    hub: Hub,
+    draft_id: i64,
+    who: Participant,
+    mut session: actix_ws::Session,
+    stream: actix_ws::MessageStream,
+) {
+    let cfg = hub.config().clone();
+    let conn: ConnId = hub.next_conn_id();
+    let mut stream = stream
+        .max_frame_size(cfg.max_message_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(cfg.max_message_bytes);
+    let (outbox, mut queue) = mpsc::channel::<Bytes>(cfg.queue.max(1));
+    let (kill, mut killed) = oneshot::channel::<CloseSignal>();
+    let Some(room) = join(&hub, draft_id, conn, who, outbox, kill).await else {
+        let _ = session.close(Some(reason(close::SERVER_ERROR, "the draft could not be opened"))).await;
+        return;
+    };
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(cfg.heartbeat_secs.max(1)));
+    let timeout = Duration::from_secs(cfg.silence_timeout_secs.max(2));
+    let mut last_heard = Instant::now();
+    let closing: Option<CloseSignal> = loop {
+        tokio::select! {
+            biased;
+            signal = &mut killed => break signal.ok(),
+            out = queue.recv() => match out {
+                Some(bytes) => {
+                    if !matches!(tokio::time::timeout(WRITE_TIMEOUT, session.binary(bytes)).await, Ok(Ok(()))) {
+                        break None;
+                    }
+                }
+                None => break None,
+            },
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(AggregatedMessage::Binary(data))) => {
+                        if room.send(RoomCommand::Frame { conn, data }).await.is_err() {
+                            break Some((close::SERVER_ERROR, "the room closed; reconnect".into()));
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(payload))) => {
+                        if session.pong(&payload).await.is_err() { break None; }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Text(_))) => break Some((close::UNSUPPORTED, "send binary y-protocols messages".into())),
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break None,
+                    Some(Err(ProtocolError::Overflow)) => break Some((close::TOO_BIG, "message too big".into())),
+                    Some(Err(err)) => break Some((close::PROTOCOL_ERROR, format!("websocket protocol error: {err}"))),
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > timeout {
+                    tracing::info!(draft = draft_id, conn, "dropping a silent connection");
+                    break None;
+                }
+                if session.ping(b"").await.is_err() { break None; }
+            }
+        }
+    };
+    let _ = room.send(RoomCommand::Leave { conn }).await;
+    let _ = session.close(closing.map(|(code, text)| reason(code, &text))).await;
+}
+
+/// Joins the room, starting it again if it was unloading at that moment.
+async fn join(
+    hub: &Hub,
+    draft_id: i64,
+    conn: ConnId,
+    who: Participant,
+    outbox: mpsc::Sender<Bytes>,
+    kill: oneshot::Sender<CloseSignal>,
+) -> Option<mpsc::Sender<RoomCommand>> {
+    let mut cmd = RoomCommand::Join { conn, who, outbox, kill };
+    for _ in 0..5 {
+        let room = hub.room(draft_id).await.ok()?;
+        match room.send(cmd).await {
+            Ok(()) => return Some(room),
+            Err(mpsc::error::SendError(back)) => cmd = back,
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+fn reason(code: u16, text: &str) -> CloseReason {
+    CloseReason { code: CloseCode::Other(code), description: Some(text.chars().take(120).collect()) }
+}

@@ -1,0 +1,128 @@
+//! The websocket hub: one [`room::Room`] task per draft that has connections, started on first
+//! connection (its document rebuilt from the database) and stopped after an idle period.
+
+pub mod connection;
+pub mod room;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::DraftingConfig;
+use crate::db::Db;
+use crate::db::schema::drafts;
+use crate::drafting::store;
+use crate::http::error::ApiError;
+use room::{ConnId, Room, RoomCommand, RoomView};
+
+/// The rooms of this instance.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Each room's inbox, with the generation of the room task that owns it.
+    rooms: Mutex<HashMap<i64, (u64, mpsc::Sender<RoomCommand>)>>,
+    db: Db,
+    cfg: DraftingConfig,
+    next_conn: AtomicU64,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("rooms", &self.loaded()).finish()
+    }
+}
+
+/// How many commands may wait for a room before senders wait (backpressure on fast clients).
+const ROOM_INBOX: usize = 4096;
+
+impl Hub {
+    /// An empty hub.
+    pub fn new(db: Db, cfg: DraftingConfig) -> Self {
+        Self { inner: Arc::new(Inner { rooms: Mutex::new(HashMap::new()), db, cfg, next_conn: AtomicU64::new(1) }) }
+    }
+
+    /// The drafting settings.
+    pub fn config(&self) -> &DraftingConfig {
+        &self.inner.cfg
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.inner.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many rooms are loaded.
+    pub fn loaded(&self) -> usize {
+        self.inner.rooms.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    fn existing(&self, draft_id: i64) -> Option<mpsc::Sender<RoomCommand>> {
+        let rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms.get(&draft_id).map(|(_, tx)| tx).filter(|tx| !tx.is_closed()).cloned()
+    }
+
+    /// The inbox of the draft's room, loading the document if the room is not running.
+    pub async fn room(&self, draft_id: i64) -> Result<mpsc::Sender<RoomCommand>, ApiError> {
+        if let Some(tx) = self.existing(draft_id) {
+            return Ok(tx);
+        }
+        let (doc, last_seq, log_len, locked) = self
+            .inner
+            .db
+            .read(move |c| {
+                let state: String = drafts::table.find(draft_id).select(drafts::state).first(c)?;
+                let stored = store::load(c, draft_id)?;
+                let doc = stored.to_doc()?;
+                Ok((doc, stored.last_seq(), stored.updates.len(), state == "locked"))
+            })
+            .await?;
+        let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, tx)) = rooms.get(&draft_id).filter(|(_, tx)| !tx.is_closed()) {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = mpsc::channel(ROOM_INBOX);
+        let generation = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
+        rooms.insert(draft_id, (generation, tx.clone()));
+        drop(rooms);
+        let room = Room::new(draft_id, self.inner.db.clone(), self.inner.cfg.clone(), doc, last_seq, log_len, locked);
+        let hub = self.clone();
+        actix_web::rt::spawn(async move {
+            room.run(rx, move |inbox| hub.unload(draft_id, generation, inbox)).await;
+        });
+        tracing::debug!(draft = draft_id, last_seq, "room loaded");
+        Ok(tx)
+    }
+
+    /// Removes an idle room, unless a command arrived meanwhile.
+    fn unload(&self, draft_id: i64, generation: u64, inbox: &mpsc::Receiver<RoomCommand>) -> bool {
+        let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if !inbox.is_empty() && !inbox.is_closed() {
+            return false;
+        }
+        if rooms.get(&draft_id).is_some_and(|(g, _)| *g == generation) {
+            rooms.remove(&draft_id);
+        }
+        true
+    }
+
+    /// The live view of a loaded draft (text and who is connected); `None` if not loaded.
+    pub async fn view(&self, draft_id: i64) -> Option<RoomView> {
+        let tx = self.existing(draft_id)?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(RoomCommand::View(reply)).await.ok()?;
+        answer.await.ok()
+    }
+
+    /// Tells a loaded room that its draft was locked or unlocked.
+    pub async fn set_locked(&self, draft_id: i64, locked: bool) {
+        if let Some(tx) = self.existing(draft_id) {
+            let _ = tx.send(RoomCommand::SetLocked(locked)).await;
+        }
+    }
+}
