@@ -216,6 +216,44 @@ export interface NewInvitation {
   organisation_id: Id;
 }
 
+export type DraftState = 'drafting' | 'locked';
+export const DRAFT_STATES: readonly DraftState[] = ['drafting', 'locked'];
+
+export interface DraftSummary {
+  id: Id;
+  title: string;
+  reference: string | null;
+  state: DraftState;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Someone with the drafting room open (one entry per person, `connections` tabs/devices). */
+export interface DraftParticipant {
+  user_id: Id;
+  name: string;
+  organisation: string;
+  connections: number;
+}
+
+export interface Draft extends DraftSummary {
+  /** The current plain text. */
+  text: string;
+  connected: DraftParticipant[];
+  /** May the caller edit right now (participant delegate, active organisation, draft not locked). */
+  can_edit: boolean;
+}
+
+export interface NewDraft {
+  title: string;
+  reference?: string;
+}
+
+export interface DraftPatch {
+  title?: string;
+  state?: DraftState;
+}
+
 export interface PageQuery {
   limit?: number;
   cursor?: string;
@@ -259,4 +297,19 @@ export const api = {
   user: (id: Id) => request<User>('GET', `/api/users/${encodeURIComponent(String(id))}`),
   updateUser: (id: Id, patch: UserPatch) =>
     request<User>('PATCH', `/api/users/${encodeURIComponent(String(id))}`, { body: patch }),
+
+  // --- drafts ---
+  drafts: (page: PageQuery = {}) => request<Page<DraftSummary>>('GET', '/api/drafts', { query: { ...page } }),
+  allDrafts: () => listAll<DraftSummary>((cursor) => api.drafts({ limit: 100, cursor })),
+  draft: (id: Id | string, signal?: AbortSignal) =>
+    request<Draft>('GET', `/api/drafts/${encodeURIComponent(String(id))}`, { signal }),
+  createDraft: (draft: NewDraft) => request<Draft>('POST', '/api/drafts', { body: draft }),
+  updateDraft: (id: Id, patch: DraftPatch) =>
+    request<Draft>('PATCH', `/api/drafts/${encodeURIComponent(String(id))}`, { body: patch }),
 };
+
+/** The y-websocket server URL of a draft's room; the provider appends `/<room>` (we use room `ws`). */
+export function draftSocketBase(id: Id | string): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${window.location.host}/api/drafts/${encodeURIComponent(String(id))}`;
+}

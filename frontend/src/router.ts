@@ -9,9 +9,15 @@ import { accountView } from './views/account';
 import { organisationsView } from './views/organisations';
 import { usersView } from './views/users';
 import { notFoundView, forbiddenView } from './views/errors';
+import { draftsView } from './views/drafts';
+import { draftRoomView } from './views/draft-room';
 
 export interface ViewContext {
   params: URLSearchParams;
+  /** Named groups of a pattern route (e.g. `id` of /drafts/{id}). */
+  route: Record<string, string>;
+  /** Run `fn` when the user navigates away from this view (close sockets, timers…). */
+  onLeave: (fn: () => void) => void;
   /** False once the user has navigated elsewhere: stop touching the DOM. */
   isCurrent: () => boolean;
 }
@@ -30,7 +36,48 @@ const routes: Record<string, View> = {
   '/account': accountView,
   '/admin/organisations': organisationsView,
   '/admin/users': usersView,
+  '/drafts': draftsView,
 };
+
+/** Routes with a path parameter, tried after the exact routes. */
+const patternRoutes: { pattern: RegExp; view: View }[] = [
+  { pattern: /^\/drafts\/(?<id>[^/]+)$/, view: draftRoomView },
+];
+
+function matchRoute(path: string): { view: View; route: Record<string, string> } {
+  const exact = routes[path];
+  if (exact) return { view: exact, route: {} };
+  for (const { pattern, view } of patternRoutes) {
+    const m = pattern.exec(path);
+    if (m) {
+      const route: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.groups ?? {})) {
+        try {
+          route[k] = decodeURIComponent(v);
+        } catch {
+          route[k] = v;
+        }
+      }
+      return { view, route };
+    }
+  }
+  return { view: notFoundView, route: {} };
+}
+
+/** Clean-up functions of the view currently shown. */
+let leaveHandlers: (() => void)[] = [];
+
+function leaveCurrentView(): void {
+  const handlers = leaveHandlers;
+  leaveHandlers = [];
+  for (const fn of handlers) {
+    try {
+      fn();
+    } catch (err) {
+      console.error('view clean-up failed', err);
+    }
+  }
+}
 
 let renderCount = 0;
 
@@ -42,6 +89,12 @@ function normalisePath(pathname: string): string {
 export async function render(focus: boolean): Promise<void> {
   const id = ++renderCount;
   const isCurrent = () => id === renderCount;
+  leaveCurrentView();
+  const onLeave = (fn: () => void) => {
+    // A view that finished after the user moved on cleans up at once.
+    if (isCurrent()) leaveHandlers.push(fn);
+    else fn();
+  };
   const main = document.getElementById('main') as HTMLElement;
   const path = normalisePath(window.location.pathname);
   const params = new URLSearchParams(window.location.search);
@@ -61,7 +114,7 @@ export async function render(focus: boolean): Promise<void> {
     return;
   }
 
-  const view = routes[path] ?? notFoundView;
+  const { view, route } = matchRoute(path);
   if ((view.access === 'user' || view.access === 'admin') && !user) {
     const next = window.location.pathname + window.location.search;
     navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
@@ -80,7 +133,7 @@ export async function render(focus: boolean): Promise<void> {
   clear(main);
   main.setAttribute('aria-busy', 'true');
   try {
-    await effective.render(main, { params, isCurrent });
+    await effective.render(main, { params, route, isCurrent, onLeave });
   } catch (err) {
     if (isCurrent()) {
       clear(main);

@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 use tokio::sync::{mpsc, oneshot};
-use yrs::encoding::read::Cursor;
 use yrs::sync::awareness::AwarenessUpdateEntry;
-use yrs::sync::protocol::{MessageReader, SyncMessage};
+use yrs::sync::protocol::SyncMessage;
 use yrs::sync::{AwarenessUpdate, Message};
-use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ID, ReadTxn, StateVector, Transact, Update};
 
@@ -298,16 +297,13 @@ impl Room {
             self.kill(conn, close::TOO_BIG, "message too big");
             return;
         }
-        let mut decoder = DecoderV1::new(Cursor::new(data));
-        let messages: Result<Vec<Message>, _> = MessageReader::new(&mut decoder).collect();
-        let Ok(messages) = messages else {
+        // One message per frame, as y-websocket sends them. (yrs's `MessageReader` would take a
+        // truncated message for the end of the frame and silently drop it.)
+        let Ok(message) = Message::decode_v1(data) else {
             self.kill(conn, close::PROTOCOL_ERROR, "malformed y-protocols message");
             return;
         };
-        for message in messages {
-            if !self.conns.contains_key(&conn) {
-                return;
-            }
+        {
             match message {
                 Message::Sync(SyncMessage::SyncStep1(sv)) => after.push(After::SyncStep2(conn, sv)),
                 Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {

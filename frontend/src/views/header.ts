@@ -28,7 +28,7 @@ export function renderHeader(currentPath: string): void {
     header.appendChild(h('div', { class: 'header-inner' }, brand));
     return;
   }
-  const links = [navLink('/account', 'Account', currentPath)];
+  const links = [navLink('/drafts', 'Drafts', currentPath), navLink('/account', 'Account', currentPath)];
   if (user.is_admin) {
     links.push(navLink('/admin/organisations', 'Organisations', currentPath));
     links.push(navLink('/admin/users', 'Users', currentPath));

@@ -1,0 +1,400 @@
+//! Live drafting over the websocket, with a minimal y-protocols client written on yrs: auth
+//! before the upgrade, sync, write permission per message, durability, and every kind of bad
+//! input or misbehaving client. (Stock Yjs clients are driven from Node in tests/yjs/.)
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use yrs::sync::protocol::{MessageReader, SyncMessage};
+use yrs::sync::{AwarenessUpdate, Message};
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, Text, Transact, Update};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn ws_url(app: &TestApp, draft: i64, token: Option<&str>) -> String {
+    let base = app.base.replace("http://", "ws://");
+    match token {
+        Some(t) => format!("{base}/api/drafts/{draft}/ws?token={t}"),
+        None => format!("{base}/api/drafts/{draft}/ws"),
+    }
+}
+
+/// The HTTP status of a refused upgrade.
+async fn refused_with(url: &str) -> u16 {
+    match tokio_tungstenite::connect_async(url.into_client_request().expect("request")).await {
+        Ok(_) => panic!("{url}: the upgrade was accepted"),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+        Err(other) => panic!("{url}: unexpected error {other}"),
+    }
+}
+
+/// A y-protocols client on a yrs document.
+struct Client {
+    ws: Socket,
+    doc: Doc,
+    denied: usize,
+    awareness: usize,
+}
+
+impl Client {
+    async fn connect(app: &TestApp, draft: i64, token: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(ws_url(app, draft, Some(token))).await.expect("upgrade");
+        let mut c = Self { ws, doc: Doc::new(), denied: 0, awareness: 0 };
+        c.doc.get_or_insert_text("content");
+        let sv = c.doc.transact().state_vector();
+        c.send(Message::Sync(SyncMessage::SyncStep1(sv))).await;
+        c.pump(Duration::from_millis(300)).await;
+        c
+    }
+
+    async fn send(&mut self, m: Message) {
+        self.ws.send(WsMessage::Binary(m.encode_v1().into())).await.expect("send");
+    }
+
+    async fn send_raw(&mut self, bytes: Vec<u8>) {
+        let _ = self.ws.send(WsMessage::Binary(bytes.into())).await;
+    }
+
+    /// Handles what arrives for `wait`; returns the close code if the server closed.
+    async fn pump(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.ws.next()).await;
+            let frame = match next {
+                Err(_) => return None,
+                Ok(None) => return Some(1006),
+                Ok(Some(Err(_))) => return Some(1006),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            match frame {
+                WsMessage::Binary(data) => {
+                    let mut decoder = DecoderV1::from(data.as_ref());
+                    for m in MessageReader::new(&mut decoder) {
+                        match m.expect("server sends valid messages") {
+                            Message::Sync(SyncMessage::SyncStep1(sv)) => {
+                                let diff = self.doc.transact().encode_state_as_update_v1(&sv);
+                                self.send(Message::Sync(SyncMessage::SyncStep2(diff))).await;
+                            }
+                            Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                                self.doc
+                                    .transact_mut()
+                                    .apply_update(Update::decode_v1(&u).expect("update"))
+                                    .expect("apply");
+                            }
+                            Message::Auth(Some(_)) => self.denied += 1,
+                            Message::Awareness(_) => self.awareness += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                WsMessage::Close(frame) => return Some(frame.map(|f| u16::from(f.code)).unwrap_or(1005)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Types `s` at the start of the text and sends the update.
+    async fn type_text(&mut self, s: &str) {
+        let text = self.doc.get_or_insert_text("content");
+        let update = {
+            let mut txn = self.doc.transact_mut();
+            text.insert(&mut txn, 0, s);
+            txn.encode_update_v1()
+        };
+        self.send(Message::Sync(SyncMessage::Update(update))).await;
+    }
+
+    fn text(&self) -> String {
+        self.doc.get_or_insert_text("content").get_string(&self.doc.transact())
+    }
+}
+
+async fn new_draft(s: &Session) -> i64 {
+    let res = s
+        .post(
+            "/api/drafts",
+            &json!({"title": "Administrative decision on review visits", "reference": "Brussels Plenary 2007"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<serde_json::Value>().await.expect("json")["id"].as_i64().expect("id")
+}
+
+async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
+    use diesel::prelude::*;
+    use plenum::db::schema::draft_updates;
+    app.state
+        .db
+        .read(move |c| {
+            Ok(draft_updates::table.filter(draft_updates::draft_id.eq(draft)).count().get_result::<i64>(c)?)
+        })
+        .await
+        .expect("count")
+}
+
+async fn server_text(s: &Session, draft: i64) -> String {
+    s.json(&format!("/api/drafts/{draft}")).await["text"].as_str().expect("text").to_string()
+}
+
+async fn auth_comes_before_the_upgrade(app: TestApp) {
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    assert_eq!(refused_with(&ws_url(&app, draft, None)).await, 401);
+    assert_eq!(refused_with(&ws_url(&app, draft, Some("not-a-token"))).await, 401);
+    assert_eq!(refused_with(&ws_url(&app, 999_999, Some(&kabo.token))).await, 404);
+    // A cookie-authenticated upgrade from another site is refused (cross-site websocket hijacking).
+    let mut req = ws_url(&app, draft, None).into_client_request().expect("request");
+    req.headers_mut().insert("cookie", format!("plenum_session={}", kabo.token).parse().expect("header"));
+    req.headers_mut().insert("origin", "https://evil.example".parse().expect("header"));
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 403),
+        other => panic!("cross-site upgrade accepted: {:?}", other.map(|_| ())),
+    }
+}
+
+async fn participants_converge_and_observers_are_refused(app: TestApp) {
+    app.seed_demo().await;
+    let (kabo, priya, rafael) =
+        (app.login(BOTSWANA, PASSWORD).await, app.login(INDIA, PASSWORD).await, app.login(OBSERVER, PASSWORD).await);
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&app, draft, &kabo.token).await;
+    let mut b = Client::connect(&app, draft, &priya.token).await;
+    let mut o = Client::connect(&app, draft, &rafael.token).await;
+    a.type_text("[option A] ").await;
+    b.type_text("[option B] ").await;
+    for c in [&mut a, &mut b, &mut o] {
+        c.pump(Duration::from_millis(400)).await;
+    }
+    assert_eq!(a.text(), b.text());
+    assert_eq!(o.text(), a.text(), "observers receive everything");
+    assert_eq!(stored_updates(&app, draft).await, 2);
+    let before = a.text();
+    o.type_text("OBSERVER WAS HERE ").await;
+    assert_eq!(o.pump(Duration::from_millis(400)).await, None, "the observer stays connected");
+    assert_eq!(o.denied, 1, "the observer is told permission-denied");
+    a.pump(Duration::from_millis(200)).await;
+    assert_eq!(a.text(), before);
+    assert_eq!(server_text(&kabo, draft).await, before);
+    assert_eq!(stored_updates(&app, draft).await, 2, "refused updates are never stored");
+    let view = kabo.json(&format!("/api/drafts/{draft}")).await;
+    assert_eq!(view["connected"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view["can_edit"], true);
+    assert_eq!(rafael.json(&format!("/api/drafts/{draft}")).await["can_edit"], false);
+
+    // Locking makes everyone read-only at once.
+    let admin = app.login(ADMIN, PASSWORD).await;
+    assert_eq!(admin.patch(&format!("/api/drafts/{draft}"), &json!({"state": "locked"})).await.status(), 200);
+    a.type_text("late change ").await;
+    a.pump(Duration::from_millis(300)).await;
+    assert_eq!(a.denied, 1);
+    assert_eq!(server_text(&kabo, draft).await, before);
+}
+
+async fn everything_received_is_stored(app: TestApp) {
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&app, draft, &kabo.token).await;
+    let mut b = Client::connect(&app, draft, &priya.token).await;
+    for i in 0..50 {
+        a.type_text(&format!("a{i} ")).await;
+        if i % 10 == 0 {
+            b.type_text(&format!("b{i} ")).await;
+        }
+    }
+    b.pump(Duration::from_millis(800)).await;
+    a.pump(Duration::from_millis(300)).await;
+    assert_eq!(a.text(), b.text());
+    // Rebuild the document from the database alone: it equals what the clients hold.
+    let db = app.state.db.clone();
+    let stored = db
+        .read(move |c| Ok(plenum::drafting::store::text_of(&plenum::drafting::store::load(c, draft)?.to_doc()?)))
+        .await
+        .expect("load");
+    assert_eq!(stored, b.text());
+}
+
+async fn bad_input_closes_only_that_connection(app: TestApp) {
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut good = Client::connect(&app, draft, &priya.token).await;
+    good.type_text("agreed text ").await;
+    good.pump(Duration::from_millis(300)).await;
+    let stored = stored_updates(&app, draft).await;
+
+    // Random bytes.
+    let mut bad = Client::connect(&app, draft, &kabo.token).await;
+    bad.send_raw(vec![0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0x13, 0x37]).await;
+    assert_eq!(bad.pump(Duration::from_secs(2)).await, Some(1002));
+
+    // A truncated update.
+    let mut bad = Client::connect(&app, draft, &kabo.token).await;
+    let doc = Doc::new();
+    let update = {
+        let t = doc.get_or_insert_text("content");
+        let mut txn = doc.transact_mut();
+        t.insert(&mut txn, 0, "a longer passage that gets cut in the middle");
+        txn.encode_update_v1()
+    };
+    let mut msg = Message::Sync(SyncMessage::Update(update)).encode_v1();
+    msg.truncate(msg.len() / 2);
+    bad.send_raw(msg).await;
+    assert_eq!(bad.pump(Duration::from_secs(2)).await, Some(1002));
+
+    // An update that references structs the document does not have (its predecessor is withheld).
+    let mut bad = Client::connect(&app, draft, &kabo.token).await;
+    let doc = Doc::new();
+    let t = doc.get_or_insert_text("content");
+    t.insert(&mut doc.transact_mut(), 0, "first ");
+    let sv = doc.transact().state_vector();
+    t.insert(&mut doc.transact_mut(), 6, "second");
+    let second_only = doc.transact().encode_state_as_update_v1(&sv);
+    bad.send(Message::Sync(SyncMessage::Update(second_only))).await;
+    assert_eq!(bad.pump(Duration::from_secs(2)).await, Some(1002));
+
+    // None of it touched the log, and the other client is unaffected.
+    assert_eq!(stored_updates(&app, draft).await, stored);
+    good.type_text("still here ").await;
+    assert_eq!(good.pump(Duration::from_millis(300)).await, None);
+    assert_eq!(server_text(&priya, draft).await, good.text());
+    assert_eq!(stored_updates(&app, draft).await, stored + 1);
+}
+
+async fn huge_messages_and_floods(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.drafting.max_message_bytes = 64 * 1024;
+        c.drafting.awareness_per_sec = 10;
+    })
+    .await;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut good = Client::connect(&app, draft, &priya.token).await;
+    good.type_text("agreed text ").await;
+    good.pump(Duration::from_millis(300)).await;
+    let stored = stored_updates(&app, draft).await;
+
+    let mut bad = Client::connect(&app, draft, &kabo.token).await;
+    let doc = Doc::new();
+    let update = {
+        let t = doc.get_or_insert_text("content");
+        let mut txn = doc.transact_mut();
+        t.insert(&mut txn, 0, &"x".repeat(200 * 1024));
+        txn.encode_update_v1()
+    };
+    bad.send(Message::Sync(SyncMessage::Update(update))).await;
+    assert_eq!(bad.pump(Duration::from_secs(3)).await, Some(1009));
+    assert_eq!(stored_updates(&app, draft).await, stored, "nothing refused is stored");
+
+    // A flood of presence updates reaches the others only at the allowed rate.
+    let mut flooder = Client::connect(&app, draft, &kabo.token).await;
+    good.awareness = 0;
+    for clock in 1..=500u32 {
+        let mut clients = std::collections::HashMap::new();
+        clients.insert(
+            yrs::ClientID::new(4242),
+            yrs::sync::awareness::AwarenessUpdateEntry { clock, json: format!("{{\"cursor\":{clock}}}").into() },
+        );
+        flooder.send(Message::Awareness(AwarenessUpdate { clients })).await;
+    }
+    good.pump(Duration::from_millis(1500)).await;
+    assert!(good.awareness > 0 && good.awareness <= 40, "{} presence messages passed", good.awareness);
+    good.type_text("still working ").await;
+    flooder.pump(Duration::from_millis(500)).await;
+    assert!(flooder.text().starts_with("still working"), "{}", flooder.text());
+    assert_eq!(server_text(&priya, draft).await, good.text());
+}
+
+async fn a_client_that_never_reads_is_dropped(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.drafting.queue = 16).await;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let rafael = app.login(OBSERVER, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let _sleeper = Client::connect(&app, draft, &kabo.token).await; // never reads again
+    let mut reader = Client::connect(&app, draft, &rafael.token).await;
+    let mut typist = Client::connect(&app, draft, &priya.token).await;
+    let chunk = "y".repeat(64 * 1024);
+    let mut dropped = false;
+    for _ in 0..150 {
+        for _ in 0..4 {
+            typist.type_text(&chunk).await;
+        }
+        assert_eq!(reader.pump(Duration::from_millis(60)).await, None, "a client that reads is never dropped");
+        let view = priya.json(&format!("/api/drafts/{draft}")).await;
+        let names: Vec<&str> =
+            view["connected"].as_array().expect("connected").iter().filter_map(|c| c["name"].as_str()).collect();
+        if !names.contains(&"Kabo Molefe") {
+            dropped = true;
+            break;
+        }
+    }
+    assert!(dropped, "the client that never reads was not disconnected");
+    typist.type_text("end").await;
+    typist.pump(Duration::from_millis(300)).await;
+    reader.pump(Duration::from_millis(500)).await;
+    assert_eq!(reader.text(), typist.text());
+    assert_eq!(server_text(&priya, draft).await, typist.text());
+}
+
+on_both_backends!(
+    auth_comes_before_the_upgrade,
+    participants_converge_and_observers_are_refused,
+    everything_received_is_stored,
+    bad_input_closes_only_that_connection,
+);
+
+#[actix_web::test]
+async fn huge_messages_and_floods_sqlite() {
+    huge_messages_and_floods(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn huge_messages_and_floods_postgres() {
+    huge_messages_and_floods(Backend::Postgres).await;
+}
+
+#[actix_web::test]
+async fn a_client_that_never_reads_is_dropped_sqlite() {
+    a_client_that_never_reads_is_dropped(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn a_client_that_never_reads_is_dropped_postgres() {
+    a_client_that_never_reads_is_dropped(Backend::Postgres).await;
+}
+
+/// Compaction folds the log into a snapshot that rebuilds the same text.
+#[actix_web::test]
+async fn compaction_keeps_the_text() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.drafting.compact_after = 20).await;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&app, draft, &kabo.token).await;
+    for i in 0..45 {
+        a.type_text(&format!("{i} ")).await;
+    }
+    a.pump(Duration::from_millis(800)).await;
+    assert!(stored_updates(&app, draft).await < 45, "the log was folded");
+    let db = app.state.db.clone();
+    let stored = db
+        .read(move |c| Ok(plenum::drafting::store::text_of(&plenum::drafting::store::load(c, draft)?.to_doc()?)))
+        .await
+        .expect("load");
+    assert_eq!(stored, a.text());
+}
