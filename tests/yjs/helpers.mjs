@@ -348,9 +348,10 @@ export const hex = (u8, max = 64) =>
  * Connects a stock y-websocket client. Returns {doc, text, provider, W, destroy()}.
  * opts.user: awareness `user` field to claim locally (the server must overwrite it).
  */
-export function connectClient(env, draftId, token, { gate, user, connect = true } = {}) {
+export function connectClient(env, draftId, token, { gate, user, connect = true, clientID } = {}) {
   const W = makeWSClass({ gate });
   const doc = new Y.Doc();
+  if (clientID !== undefined) doc.clientID = clientID;
   const provider = new WebsocketProvider(`${env.wsBase}/api/drafts/${draftId}`, 'ws', doc, {
     params: { token },
     WebSocketPolyfill: W,

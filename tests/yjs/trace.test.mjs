@@ -8,7 +8,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { BACKENDS, Y, startEnv, connectClient, waitSynced, waitFor, hex } from './helpers.mjs';
+import { BACKENDS, Y, startEnv, connectClient, waitSynced, hex } from './helpers.mjs';
 
 const TRACE = process.env.PLENUM_TRACE ?? '/work/shared/data/editing-traces/friendsforever.json.gz';
 const LOCAL = Symbol('trace replay');
@@ -109,8 +109,14 @@ for (const backend of BACKENDS) {
         }
         return false;
       };
-      const A = connectClient(env, draft.id, await env.login('kabo'), { gate: makeGate(0) });
-      const B = connectClient(env, draft.id, await env.login('priya'), { gate: makeGate(1) });
+      // Yjs breaks ties between concurrent inserts with the same origins by client id, and this
+      // trace has a few spots (e.g. ", huh?" near offset 3798) where a faithful causal replay
+      // only yields endContent when agent 0's client id is the smaller one (checked offline,
+      // without any server: ids [1,2] give endContent, [2,1] give "… , hh?u …"). So fix the order.
+      const ids = [1 + Math.floor(Math.random() * 2 ** 29), 0];
+      ids[1] = ids[0] + 1 + Math.floor(Math.random() * 2 ** 29);
+      const A = connectClient(env, draft.id, await env.login('kabo'), { gate: makeGate(0), clientID: ids[0] });
+      const B = connectClient(env, draft.id, await env.login('priya'), { gate: makeGate(1), clientID: ids[1] });
       clients = [A, B];
       const docs = [A, B];
       await Promise.all([waitSynced(A, 10_000, 'agent 0'), waitSynced(B, 10_000, 'agent 1')]);
@@ -232,6 +238,10 @@ for (const backend of BACKENDS) {
       }
       for (const a of [0, 1]) while (queues[a].length) releaseOne(a);
       const end = trace.endContent;
+      const server = await env.getDraft('kabo', draft.id);
+      // First what the server is responsible for: both clients and the server hold the same text.
+      assert.ok(A.text.toString() === B.text.toString(), 'the two clients did not converge');
+      assert.ok(server.text === A.text.toString(), 'the server text (GET /api/drafts/{id}) differs from the clients\' text');
       for (const [a, c] of docs.entries()) {
         const got = c.text.toString();
         if (got !== end) {
@@ -240,7 +250,6 @@ for (const backend of BACKENDS) {
           assert.fail(`agent ${a}'s text differs from endContent at ${k}: ${JSON.stringify(got.slice(k, k + 60))} vs ${JSON.stringify(end.slice(k, k + 60))} (lengths ${got.length}/${end.length})`);
         }
       }
-      const server = await env.getDraft('kabo', draft.id);
       assert.equal(server.text.length, end.length, 'server text length');
       assert.ok(server.text === end, 'server text (GET /api/drafts/{id}) differs from endContent');
       const total = performance.now() - started;
@@ -251,7 +260,6 @@ for (const backend of BACKENDS) {
       console.log(msg);
       assert.equal(A.W.sockets.length, 1, 'agent 0 reconnected during the replay');
       assert.equal(B.W.sockets.length, 1, 'agent 1 reconnected during the replay');
-      await waitFor(() => true);
     });
   });
 }
