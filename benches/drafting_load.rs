@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use yrs::sync::protocol::SyncMessage;
 use yrs::sync::Message;
+use yrs::sync::protocol::SyncMessage;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
@@ -61,7 +61,8 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 }
 
 async fn start_server(database_url: Option<String>) -> Result<Server, AnyError> {
-    let bin = std::env::var("PLENUM_BIN").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plenum").into());
+    let bin = std::env::var("PLENUM_BIN")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plenum").into());
     let dir = tempfile::tempdir()?;
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -108,8 +109,13 @@ async fn new_draft(base: &str, token: &str) -> Result<i64, AnyError> {
 }
 
 async fn draft_text(base: &str, token: &str, id: i64) -> Result<String, AnyError> {
-    let res: serde_json::Value =
-        reqwest::Client::new().get(format!("http://{base}/api/drafts/{id}")).bearer_auth(token).send().await?.json().await?;
+    let res: serde_json::Value = reqwest::Client::new()
+        .get(format!("http://{base}/api/drafts/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
     Ok(res["text"].as_str().unwrap_or_default().to_string())
 }
 
@@ -178,7 +184,11 @@ async fn load(args: &[String]) -> Result<(), AnyError> {
                         (txn.encode_update_v1(), clock)
                     };
                     sent.lock().map(|mut m| m.insert((client, clock), Instant::now())).ok();
-                    if tx.send(WsMessage::Binary(Message::Sync(SyncMessage::Update(update)).encode_v1().into())).await.is_err() {
+                    if tx
+                        .send(WsMessage::Binary(Message::Sync(SyncMessage::Update(update)).encode_v1().into()))
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -205,7 +215,12 @@ async fn load(args: &[String]) -> Result<(), AnyError> {
         percentile(&l, 0.99),
         l.last().copied().unwrap_or(f64::NAN)
     );
-    println!("  server RSS: {} MiB now, {} MiB peak sampled, {} MiB high-water mark", server.rss_kib("VmRSS:") / 1024, peak_rss / 1024, server.rss_kib("VmHWM:") / 1024);
+    println!(
+        "  server RSS: {} MiB now, {} MiB peak sampled, {} MiB high-water mark",
+        server.rss_kib("VmRSS:") / 1024,
+        peak_rss / 1024,
+        server.rss_kib("VmHWM:") / 1024
+    );
     println!("  (wall {elapsed:.1} s; load generator and server share the machine's 2 cores)");
     for t in tasks {
         t.abort();
@@ -261,7 +276,8 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
     let server = start_server(arg(args, "--database-url")).await?;
     let token = login(&server.base, "kabo.molefe@bw.kp.example").await?;
     let draft = new_draft(&server.base, &token).await?;
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/api/drafts/{draft}/ws?token={token}", server.base)).await?;
+    let (ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/drafts/{draft}/ws?token={token}", server.base)).await?;
     let (mut tx, mut rx) = ws.split();
     let drain = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
     let started = Instant::now();
@@ -279,10 +295,22 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
     drain.abort();
     println!("trace: {path}");
     println!("  {} updates, final text {} chars", updates.len(), end.chars().count());
-    println!("  yrs in-process apply (the limit): {:.3} s; state snapshot {} kB", limit.0.as_secs_f64(), limit.1 / 1024);
-    println!("  through one socket: all sent after {:.2} s, all stored and applied after {:.2} s ({:.0} updates/s)",
-        sent.as_secs_f64(), stored.as_secs_f64(), updates.len() as f64 / stored.as_secs_f64());
-    println!("  server RSS {} MiB, high-water mark {} MiB", server.rss_kib("VmRSS:") / 1024, server.rss_kib("VmHWM:") / 1024);
+    println!(
+        "  yrs in-process apply (the limit): {:.3} s; state snapshot {} kB",
+        limit.0.as_secs_f64(),
+        limit.1 / 1024
+    );
+    println!(
+        "  through one socket: all sent after {:.2} s, all stored and applied after {:.2} s ({:.0} updates/s)",
+        sent.as_secs_f64(),
+        stored.as_secs_f64(),
+        updates.len() as f64 / stored.as_secs_f64()
+    );
+    println!(
+        "  server RSS {} MiB, high-water mark {} MiB",
+        server.rss_kib("VmRSS:") / 1024,
+        server.rss_kib("VmHWM:") / 1024
+    );
     Ok(())
 }
 
@@ -293,7 +321,9 @@ fn main() -> Result<(), AnyError> {
         Some("load") => rt.block_on(load(&args)),
         Some("trace") => rt.block_on(trace(&args)),
         _ => {
-            println!("usage: cargo bench --bench drafting_load -- load [--clients N] [--typists K] [--rate R] [--secs S] [--database-url URL]");
+            println!(
+                "usage: cargo bench --bench drafting_load -- load [--clients N] [--typists K] [--rate R] [--secs S] [--database-url URL]"
+            );
             println!("       cargo bench --bench drafting_load -- trace [PATH.json.gz] [--database-url URL]");
             Ok(())
         }
