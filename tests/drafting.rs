@@ -42,12 +42,14 @@ struct Client {
     doc: Doc,
     denied: usize,
     awareness: usize,
+    /// Presence states removed (someone left).
+    departures: usize,
 }
 
 impl Client {
     async fn connect(app: &TestApp, draft: i64, token: &str) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(ws_url(app, draft, Some(token))).await.expect("upgrade");
-        let mut c = Self { ws, doc: Doc::new(), denied: 0, awareness: 0 };
+        let mut c = Self { ws, doc: Doc::new(), denied: 0, awareness: 0, departures: 0 };
         c.doc.get_or_insert_text("content");
         let sv = c.doc.transact().state_vector();
         c.send(Message::Sync(SyncMessage::SyncStep1(sv))).await;
@@ -90,7 +92,10 @@ impl Client {
                                     .expect("apply");
                             }
                             Message::Auth(Some(_)) => self.denied += 1,
-                            Message::Awareness(_) => self.awareness += 1,
+                            Message::Awareness(update) => {
+                                self.awareness += 1;
+                                self.departures += update.clients.values().filter(|e| &*e.json == "null").count();
+                            }
                             _ => {}
                         }
                     }
@@ -376,6 +381,51 @@ async fn a_client_that_never_reads_is_dropped_sqlite() {
 #[actix_web::test]
 async fn a_client_that_never_reads_is_dropped_postgres() {
     a_client_that_never_reads_is_dropped(Backend::Postgres).await;
+}
+
+/// A connection that goes silent is dropped by the heartbeat and its presence removed for
+/// everyone; a room with no connections is unloaded after the idle time, and loads again.
+#[actix_web::test]
+async fn dead_connections_leave_and_idle_rooms_unload() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.drafting.heartbeat_secs = 1;
+        c.drafting.silence_timeout_secs = 2;
+        c.drafting.room_idle_secs = 1;
+    })
+    .await;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut watcher = Client::connect(&app, draft, &priya.token).await;
+    let mut ghost = Client::connect(&app, draft, &kabo.token).await;
+    let mut clients = std::collections::HashMap::new();
+    clients.insert(
+        yrs::ClientID::new(777),
+        yrs::sync::awareness::AwarenessUpdateEntry { clock: 1, json: "{\"cursor\":null}".into() },
+    );
+    ghost.send(Message::Awareness(AwarenessUpdate { clients })).await;
+    ghost.type_text("before the ghost vanished ").await;
+    watcher.pump(Duration::from_millis(500)).await;
+    assert_eq!(watcher.awareness, 1);
+    // The ghost stops reading (so it never answers pings) and says nothing more.
+    let started = std::time::Instant::now();
+    while watcher.departures == 0 && started.elapsed() < Duration::from_secs(10) {
+        watcher.pump(Duration::from_millis(200)).await;
+    }
+    assert_eq!(watcher.departures, 1, "the others saw the silent client leave");
+    let view = priya.json(&format!("/api/drafts/{draft}")).await;
+    assert_eq!(view["connected"].as_array().map(Vec::len), Some(1));
+    drop(ghost);
+    drop(watcher);
+    let started = std::time::Instant::now();
+    while app.state.hub.loaded() > 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.state.hub.loaded(), 0, "the idle room was unloaded");
+    // It loads again from the database with nothing lost.
+    let again = Client::connect(&app, draft, &priya.token).await;
+    assert_eq!(again.text(), "before the ghost vanished ");
 }
 
 /// Compaction folds the log into a snapshot that rebuilds the same text.
