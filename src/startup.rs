@@ -37,6 +37,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     background: Vec<tokio::task::JoinHandle<()>>,
+    pg_listener: Option<crate::realtime::listener::Listener>,
 }
 
 impl Application {
@@ -63,7 +64,10 @@ impl Application {
         let mailer = Arc::new(Mailer::new(&config.mail)?);
         let throttle = Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1))));
         let hub = crate::realtime::Hub::new(db.clone(), config.drafting.clone());
-        let state = AppState { db: db.clone(), config: config.clone(), mailer: mailer.clone(), throttle, hub };
+        let state =
+            AppState { db: db.clone(), config: config.clone(), mailer: mailer.clone(), throttle, hub: hub.clone() };
+        let pg_listener = (db.backend() == crate::db::Backend::Postgres)
+            .then(|| crate::realtime::listener::Listener::start(config.database.url.expose().to_string(), hub.clone()));
         let background = vec![tokio::spawn(crate::mail::run_outbox(db, mailer))];
         let data = web::Data::new(state.clone());
         let body_limit = config.body_limit;
@@ -84,7 +88,7 @@ impl Application {
         }
         let server = server.run();
         tracing::info!(address = %addr, url = %format!("http://{addr}"), "listening");
-        Ok(Self { addr, server, state, background })
+        Ok(Self { addr, server, state, background, pg_listener })
     }
 
     /// The address actually bound.
@@ -107,6 +111,9 @@ impl Application {
         let result = self.server.await;
         for task in self.background {
             task.abort();
+        }
+        if let Some(listener) = self.pg_listener {
+            listener.stop();
         }
         result
     }

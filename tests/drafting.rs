@@ -428,6 +428,54 @@ async fn dead_connections_leave_and_idle_rooms_unload() {
     assert_eq!(again.text(), "before the ghost vanished ");
 }
 
+/// Two instances behind a load balancer, on one PostgreSQL database: clients on either see each
+/// other's edits (woken by NOTIFY, reading the rows themselves), and both serve the same text.
+#[actix_web::test]
+async fn two_instances_share_a_draft_postgres() {
+    let one = TestApp::spawn_with(Backend::Postgres, |c| c.drafting.compact_after = 25).await;
+    one.seed_demo().await;
+    let two = one.spawn_second().await;
+    let kabo = one.login(BOTSWANA, PASSWORD).await;
+    let priya = two.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&one, draft, &kabo.token).await;
+    let mut b = Client::connect(&two, draft, &priya.token).await;
+    for i in 0..40 {
+        a.type_text(&format!("a{i} ")).await;
+        b.type_text(&format!("b{i} ")).await;
+        if i % 8 == 0 {
+            a.pump(Duration::from_millis(30)).await;
+            b.pump(Duration::from_millis(30)).await;
+        }
+    }
+    for _ in 0..30 {
+        a.pump(Duration::from_millis(100)).await;
+        b.pump(Duration::from_millis(100)).await;
+        if a.text() == b.text() && a.text().len() > 200 {
+            break;
+        }
+    }
+    assert_eq!(a.text(), b.text(), "clients on different instances converge");
+    for i in 0..40 {
+        assert!(a.text().contains(&format!("a{i} ")) && a.text().contains(&format!("b{i} ")));
+    }
+    assert_eq!(server_text(&kabo, draft).await, a.text());
+    assert_eq!(server_text(&priya, draft).await, a.text());
+    let db = one.state.db.clone();
+    let stored = db
+        .read(move |c| Ok(plenum::drafting::store::text_of(&plenum::drafting::store::load(c, draft)?.to_doc()?)))
+        .await
+        .expect("load");
+    assert_eq!(stored, a.text());
+    // Only one side types now: the other instance learns of it through NOTIFY alone.
+    a.type_text("adopted by consensus ").await;
+    let started = std::time::Instant::now();
+    while !b.text().starts_with("adopted by consensus") && started.elapsed() < Duration::from_secs(5) {
+        b.pump(Duration::from_millis(50)).await;
+    }
+    assert!(b.text().starts_with("adopted by consensus"), "{}", b.text());
+}
+
 /// Compaction folds the log into a snapshot that rebuilds the same text.
 #[actix_web::test]
 async fn compaction_keeps_the_text() {

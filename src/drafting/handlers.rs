@@ -170,7 +170,7 @@ pub fn insert(
         content.insert(&mut txn, 0, text);
         let update = txn.encode_update_v1();
         drop(txn);
-        store::append(conn, id, 0, &[store::NewUpdate { user_id: created_by, data: update }])?;
+        store::append(conn, id, 0, &[store::NewUpdate { user_id: created_by, data: update }], 0)?;
     }
     Ok(id)
 }

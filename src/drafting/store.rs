@@ -77,7 +77,13 @@ pub fn load(conn: &mut DbConnection, draft_id: i64) -> Result<Stored, ApiError> 
 /// Appends updates after `last_seq` (call inside a transaction); returns the new last sequence
 /// number. The unique `(draft_id, seq)` key makes a second writer with a stale view fail rather
 /// than interleave.
-pub fn append(conn: &mut DbConnection, draft_id: i64, last_seq: i64, updates: &[NewUpdate]) -> Result<i64, ApiError> {
+pub fn append(
+    conn: &mut DbConnection,
+    draft_id: i64,
+    last_seq: i64,
+    updates: &[NewUpdate],
+    instance: u64,
+) -> Result<i64, ApiError> {
     let at: NaiveDateTime = now();
     // One statement per row: batch inserts are not available on both backends through diesel's
     // MultiConnection, and inside one transaction the rows commit together anyway.
@@ -92,7 +98,39 @@ pub fn append(conn: &mut DbConnection, draft_id: i64, last_seq: i64, updates: &[
             ))
             .execute(conn)?;
     }
-    Ok(last_seq + i64::try_from(updates.len()).unwrap_or(0))
+    let new_last = last_seq + i64::try_from(updates.len()).unwrap_or(0);
+    // Other instances learn of new rows at commit (PostgreSQL delivers NOTIFY then) and read them
+    // themselves: the message carries only the draft, the sequence number and who wrote it.
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(NOTIFY_CHANNEL)
+            .bind::<diesel::sql_types::Text, _>(format!("{draft_id}:{new_last}:{instance}"))
+            .execute(pg)?;
+    }
+    Ok(new_last)
+}
+
+/// The PostgreSQL channel on which instances announce new updates.
+pub const NOTIFY_CHANNEL: &str = "plenum_draft_updates";
+
+/// What another instance stored after `after_seq`: a newer snapshot if the log was folded past
+/// `after_seq` meanwhile, then the updates after it.
+pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Result<Stored, ApiError> {
+    let snapshot: Option<(i64, Vec<u8>)> = draft_snapshots::table
+        .filter(draft_snapshots::draft_id.eq(draft_id))
+        .filter(draft_snapshots::seq.gt(after_seq))
+        .order(draft_snapshots::seq.desc())
+        .select((draft_snapshots::seq, draft_snapshots::data))
+        .first(conn)
+        .optional()?;
+    let from = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(after_seq);
+    let updates = draft_updates::table
+        .filter(draft_updates::draft_id.eq(draft_id))
+        .filter(draft_updates::seq.gt(from))
+        .order(draft_updates::seq.asc())
+        .select((draft_updates::seq, draft_updates::data))
+        .load(conn)?;
+    Ok(Stored { snapshot, updates })
 }
 
 /// Folds everything up to `seq` into one snapshot (the full state of `doc`, which must be exactly

@@ -2,6 +2,7 @@
 //! connection (its document rebuilt from the database) and stopped after an idle period.
 
 pub mod connection;
+pub mod listener;
 pub mod room;
 
 use std::collections::HashMap;
@@ -25,6 +26,8 @@ pub struct Hub {
 }
 
 struct Inner {
+    /// A random id for this server instance, so it can ignore its own notifications.
+    instance: u64,
     /// Each room's inbox, with the generation of the room task that owns it.
     rooms: Mutex<HashMap<i64, (u64, mpsc::Sender<RoomCommand>)>>,
     db: Db,
@@ -44,7 +47,15 @@ const ROOM_INBOX: usize = 4096;
 impl Hub {
     /// An empty hub.
     pub fn new(db: Db, cfg: DraftingConfig) -> Self {
-        Self { inner: Arc::new(Inner { rooms: Mutex::new(HashMap::new()), db, cfg, next_conn: AtomicU64::new(1) }) }
+        Self {
+            inner: Arc::new(Inner {
+                instance: rand::random(),
+                rooms: Mutex::new(HashMap::new()),
+                db,
+                cfg,
+                next_conn: AtomicU64::new(1),
+            }),
+        }
     }
 
     /// The drafting settings.
@@ -90,7 +101,12 @@ impl Hub {
         let generation = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         rooms.insert(draft_id, (generation, tx.clone()));
         drop(rooms);
-        let room = Room::new(draft_id, self.inner.db.clone(), self.inner.cfg.clone(), doc, last_seq, log_len, locked);
+        let room = Room::new(
+            room::Loaded { draft_id, doc, last_seq, log_len, locked },
+            self.inner.instance,
+            self.inner.db.clone(),
+            self.inner.cfg.clone(),
+        );
         let hub = self.clone();
         actix_web::rt::spawn(async move {
             room.run(rx, move |inbox| hub.unload(draft_id, generation, inbox)).await;
@@ -117,6 +133,27 @@ impl Hub {
         let (reply, answer) = oneshot::channel();
         tx.send(RoomCommand::View(reply)).await.ok()?;
         answer.await.ok()
+    }
+
+    /// Tells a loaded room that another instance stored updates up to `seq`.
+    pub async fn remote_update(&self, draft_id: i64, seq: i64, instance: u64) {
+        if instance == self.inner.instance {
+            return;
+        }
+        if let Some(tx) = self.existing(draft_id) {
+            let _ = tx.send(RoomCommand::Remote { seq }).await;
+        }
+    }
+
+    /// Asks every loaded room to read what other instances stored (after a missed notification).
+    pub async fn catch_up_all(&self) {
+        let rooms: Vec<mpsc::Sender<RoomCommand>> = {
+            let rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+            rooms.values().map(|(_, tx)| tx.clone()).collect()
+        };
+        for tx in rooms {
+            let _ = tx.send(RoomCommand::Remote { seq: i64::MAX }).await;
+        }
     }
 
     /// Tells a loaded room that its draft was locked or unlocked.

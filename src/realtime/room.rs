@@ -101,6 +101,8 @@ pub enum RoomCommand {
     SetLocked(bool),
     /// Reports the text and who is connected.
     View(oneshot::Sender<RoomView>),
+    /// Another instance stored updates up to this sequence number: read and forward them.
+    Remote { seq: i64 },
 }
 
 struct Conn {
@@ -142,6 +144,8 @@ struct Pending {
 /// The state of one loaded draft.
 pub struct Room {
     draft_id: i64,
+    /// This server instance, named in the notifications it sends.
+    instance: u64,
     db: Db,
     cfg: DraftingConfig,
     doc: Doc,
@@ -166,25 +170,30 @@ fn permission_denied() -> Bytes {
     Bytes::from(Message::Auth(Some("permission-denied".into())).encode_v1())
 }
 
+/// A draft as loaded from the database when its room starts.
+pub struct Loaded {
+    pub draft_id: i64,
+    /// The document rebuilt from the snapshot and the log.
+    pub doc: Doc,
+    /// The sequence number of the newest stored update.
+    pub last_seq: i64,
+    /// How many updates follow the snapshot (counted towards the next compaction).
+    pub log_len: usize,
+    pub locked: bool,
+}
+
 impl Room {
-    /// A room for a draft whose stored state is `doc` up to `last_seq`.
-    pub fn new(
-        draft_id: i64,
-        db: Db,
-        cfg: DraftingConfig,
-        doc: Doc,
-        last_seq: i64,
-        pending_log: usize,
-        locked: bool,
-    ) -> Self {
+    /// A room for a loaded draft, on this server `instance`.
+    pub fn new(loaded: Loaded, instance: u64, db: Db, cfg: DraftingConfig) -> Self {
         Self {
-            draft_id,
+            draft_id: loaded.draft_id,
+            instance,
             db,
             cfg,
-            doc,
-            last_seq,
-            since_compaction: pending_log,
-            locked,
+            doc: loaded.doc,
+            last_seq: loaded.last_seq,
+            since_compaction: loaded.log_len,
+            locked: loaded.locked,
             conns: HashMap::new(),
             presence: HashMap::new(),
             must_reload: false,
@@ -238,6 +247,7 @@ impl Room {
     pub async fn process(&mut self, batch: Vec<RoomCommand>) -> Result<(), Fatal> {
         let mut pending: Vec<Pending> = Vec::new();
         let mut after: Vec<After> = Vec::new();
+        let mut remote_seq = 0;
         for cmd in batch {
             match cmd {
                 RoomCommand::Join { conn, who, outbox, kill } => {
@@ -264,17 +274,23 @@ impl Room {
                 RoomCommand::Frame { conn, data } => self.frame(conn, &data, &mut pending, &mut after),
                 RoomCommand::SetLocked(locked) => self.locked = locked,
                 RoomCommand::View(reply) => after.push(After::View(reply)),
+                RoomCommand::Remote { seq } => remote_seq = remote_seq.max(seq),
             }
         }
         if self.must_reload {
             self.reload(&pending).await?;
         }
+        let mut remote = Vec::new();
+        if remote_seq > self.last_seq {
+            self.catch_up(&mut remote).await?;
+        }
         if !pending.is_empty() {
-            let updates: Vec<NewUpdate> = pending.iter().map(|p| p.update.clone()).collect();
-            let (draft_id, last_seq) = (self.draft_id, self.last_seq);
-            self.last_seq =
-                self.db.write(move |c| store::append(c, draft_id, last_seq, &updates)).await.map_err(Fatal)?;
-            self.since_compaction += pending.len();
+            self.append(&pending, &mut remote).await?;
+        }
+        // What other instances stored goes out first: local updates may build on it.
+        for update in remote {
+            let bytes = Bytes::from(Message::Sync(SyncMessage::Update(update)).encode_v1());
+            self.broadcast(None, &bytes);
         }
         for action in after.into_iter().chain(std::mem::take(&mut self.deferred)) {
             self.perform(action, &pending);
@@ -285,6 +301,45 @@ impl Room {
         }
         if self.since_compaction >= self.cfg.compact_after.max(1) {
             self.compact().await;
+        }
+        Ok(())
+    }
+
+    /// Appends this batch's updates in one transaction. If another instance stored updates
+    /// meanwhile (the sequence number is taken), read those first and try again.
+    async fn append(&mut self, pending: &[Pending], remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
+        let updates: Vec<NewUpdate> = pending.iter().map(|p| p.update.clone()).collect();
+        for _ in 0..10 {
+            let (draft_id, last_seq, instance, batch) = (self.draft_id, self.last_seq, self.instance, updates.clone());
+            match self.db.write(move |c| store::append(c, draft_id, last_seq, &batch, instance)).await {
+                Ok(seq) => {
+                    self.last_seq = seq;
+                    self.since_compaction += pending.len();
+                    return Ok(());
+                }
+                Err(ApiError::Conflict(_)) => self.catch_up(remote).await?,
+                Err(err) => return Err(Fatal(err)),
+            }
+        }
+        Err(Fatal(ApiError::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
+    }
+
+    /// Reads what other instances stored after our last sequence number into the document.
+    async fn catch_up(&mut self, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
+        let (draft_id, after) = (self.draft_id, self.last_seq);
+        let stored = self.db.read(move |c| store::load_after(c, draft_id, after)).await.map_err(Fatal)?;
+        let newest = stored.last_seq();
+        let mut txn = self.doc.transact_mut();
+        for data in stored.snapshot.into_iter().chain(stored.updates).map(|(_, d)| d) {
+            let update = Update::decode_v1(&data)
+                .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}"))))?;
+            txn.apply_update(update)
+                .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}"))))?;
+            remote.push(data);
+        }
+        drop(txn);
+        if newest > self.last_seq {
+            self.last_seq = newest;
         }
         Ok(())
     }

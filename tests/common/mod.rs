@@ -98,6 +98,12 @@ impl TestApp {
         Self::spawn_on_with(TestDb::create(backend), adjust).await
     }
 
+    /// A second server instance on the same database (the first one keeps owning it).
+    pub async fn spawn_second(&self) -> Self {
+        let db = TestDb { url: self.db.url.clone(), backend: self.db.backend, pg_name: None, _dir: None };
+        Self::spawn_on_with(db, |_| {}).await
+    }
+
     /// Starts the server on an existing test database.
     pub async fn spawn_on(db: TestDb) -> Self {
         Self::spawn_on_with(db, |_| {}).await

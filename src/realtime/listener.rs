@@ -1,0 +1,113 @@
+//! Several instances on one PostgreSQL database: each room appends to the shared log and
+//! `NOTIFY`s `draft:seq:instance`; this listener wakes the local room of that draft, which reads
+//! the new rows itself. Ordering and durability stay the database's.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use diesel::pg::PgConnection;
+use diesel::{Connection, RunQueryDsl};
+use tokio::sync::mpsc;
+
+use super::Hub;
+use crate::drafting::store::NOTIFY_CHANNEL;
+
+/// How often the listening connection is polled for notifications.
+const POLL: Duration = Duration::from_millis(10);
+
+/// A running listener; dropping the handle does not stop it, [`Listener::stop`] does.
+#[derive(Clone, Debug)]
+pub struct Listener {
+    stop: Arc<AtomicBool>,
+}
+
+impl Listener {
+    /// Starts listening on `url` (PostgreSQL) and forwarding to `hub`'s rooms.
+    pub fn start(url: String, hub: Hub) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, mut rx) = mpsc::unbounded_channel::<Wake>();
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("plenum-pg-listener".into())
+            .spawn(move || listen(&url, &flag, &tx))
+            .map_err(|e| tracing::error!(error = %e, "cannot start the PostgreSQL listener"))
+            .ok();
+        tokio::spawn(async move {
+            while let Some(wake) = rx.recv().await {
+                match wake {
+                    Wake::Update { draft, seq, instance } => hub.remote_update(draft, seq, instance).await,
+                    Wake::Reconnected => hub.catch_up_all().await,
+                }
+            }
+        });
+        Self { stop }
+    }
+
+    /// Stops the listening thread.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+enum Wake {
+    Update {
+        draft: i64,
+        seq: i64,
+        instance: u64,
+    },
+    /// The listening connection was re-established: notifications may have been missed.
+    Reconnected,
+}
+
+fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
+    let mut first = true;
+    while !stop.load(Ordering::Relaxed) {
+        let mut conn = match PgConnection::establish(url) {
+            Ok(conn) => conn,
+            Err(err) => {
+                tracing::warn!(error = %err, "PostgreSQL listener cannot connect; retrying");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        if let Err(err) = diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn) {
+            tracing::warn!(error = %err, "LISTEN failed; retrying");
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        }
+        if !first && tx.send(Wake::Reconnected).is_err() {
+            return;
+        }
+        first = false;
+        'poll: while !stop.load(Ordering::Relaxed) {
+            for notification in conn.notifications_iter() {
+                let Ok(n) = notification else { break 'poll };
+                if let Some(wake) = parse(&n.payload)
+                    && tx.send(wake).is_err()
+                {
+                    return;
+                }
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+fn parse(payload: &str) -> Option<Wake> {
+    let mut parts = payload.split(':');
+    let draft = parts.next()?.parse().ok()?;
+    let seq = parts.next()?.parse().ok()?;
+    let instance = parts.next()?.parse().ok()?;
+    Some(Wake::Update { draft, seq, instance })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn payloads_parse() {
+        assert!(matches!(super::parse("12:340:99"), Some(super::Wake::Update { draft: 12, seq: 340, instance: 99 })));
+        assert!(super::parse("12:x:99").is_none());
+        assert!(super::parse("").is_none());
+    }
+}
