@@ -145,7 +145,9 @@ async fn load(args: &[String]) -> Result<(), AnyError> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for i in 0..n {
-        let (ws, _) = tokio_tungstenite::connect_async(url(if i < k { &writer } else { &reader })).await?;
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(url(if i < k { &writer } else { &reader }), None, true)
+                .await?;
         let (mut tx, mut rx) = ws.split();
         let latencies = latencies.clone();
         let sent_r = sent.clone();
@@ -206,7 +208,9 @@ async fn load(args: &[String]) -> Result<(), AnyError> {
     let persisted = text.chars().count();
     let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     l.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    println!("load: N={n} clients, K={k} typists at R={rate} edits/s for {secs} s (SQLite unless --database-url)");
+    let backend =
+        if arg(args, "--database-url").is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
+    println!("load: N={n} clients, K={k} typists at R={rate} edits/s for {secs} s on {backend}");
     println!("  edits persisted: {persisted} ({:.1} updates/s)", persisted as f64 / secs as f64);
     println!(
         "  edit-to-receipt latency over {} receipts: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -257,9 +261,11 @@ fn trace_updates(path: &str) -> Result<(Vec<Vec<u8>>, String), AnyError> {
 
 /// `trace`: every edit as its own update through one socket, until all are stored.
 async fn trace(args: &[String]) -> Result<(), AnyError> {
-    let path = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/editing-traces/automerge-paper.json.gz").into()
-    });
+    let flag_values: Vec<&String> = args.windows(2).filter(|w| w[0].starts_with("--")).map(|w| &w[1]).collect();
+    let path =
+        args.iter().skip(1).find(|a| !a.starts_with("--") && !flag_values.contains(a)).cloned().unwrap_or_else(|| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/editing-traces/automerge-paper.json.gz").into()
+        });
     let (updates, end) = trace_updates(&path)?;
     let limit = {
         let started = Instant::now();

@@ -80,6 +80,8 @@ impl Application {
                 .wrap(from_fn(http::middleware::log_requests))
                 .configure(|cfg| http::configure(cfg, body_limit))
         })
+        // Live drafting sends many small frames: don't let Nagle hold them for delayed ACKs.
+        .tcp_nodelay(true)
         .listen(listener)?
         .shutdown_timeout(config.shutdown_timeout)
         .client_request_timeout(Duration::from_secs(30));

@@ -85,18 +85,32 @@ pub fn append(
     instance: u64,
 ) -> Result<i64, ApiError> {
     let at: NaiveDateTime = now();
-    // One statement per row: batch inserts are not available on both backends through diesel's
-    // MultiConnection, and inside one transaction the rows commit together anyway.
-    for (update, seq) in updates.iter().zip(last_seq + 1..) {
-        diesel::insert_into(draft_updates::table)
-            .values((
+    let rows: Vec<_> = updates
+        .iter()
+        .zip(last_seq + 1..)
+        .map(|(update, seq)| {
+            (
                 draft_updates::draft_id.eq(draft_id),
                 draft_updates::seq.eq(seq),
                 draft_updates::user_id.eq(update.user_id),
                 draft_updates::created_at.eq(at),
                 draft_updates::data.eq(update.data.as_slice()),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    match conn {
+        // PostgreSQL takes many rows per statement (one round trip per chunk, not per update).
+        DbConnection::Postgresql(pg) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(draft_updates::table).values(chunk).execute(pg)?;
+            }
+        }
+        // SQLite is in-process: a statement per row costs no round trip.
+        DbConnection::Sqlite(lite) => {
+            for row in rows {
+                diesel::insert_into(draft_updates::table).values(row).execute(lite)?;
+            }
+        }
     }
     let new_last = last_seq + i64::try_from(updates.len()).unwrap_or(0);
     // Other instances learn of new rows at commit (PostgreSQL delivers NOTIFY then) and read them
