@@ -29,6 +29,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// The live drafting rooms.
     pub hub: crate::realtime::Hub,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::http::metrics::Metrics>,
 }
 
 /// A bound, migrated server, ready to run.
@@ -63,9 +65,16 @@ impl Application {
         }
         let mailer = Arc::new(Mailer::new(&config.mail)?);
         let throttle = Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1))));
-        let hub = crate::realtime::Hub::new(db.clone(), config.drafting.clone());
-        let state =
-            AppState { db: db.clone(), config: config.clone(), mailer: mailer.clone(), throttle, hub: hub.clone() };
+        let metrics = Arc::new(crate::http::metrics::Metrics::default());
+        let hub = crate::realtime::Hub::new(db.clone(), config.drafting.clone(), metrics.clone());
+        let state = AppState {
+            db: db.clone(),
+            config: config.clone(),
+            mailer: mailer.clone(),
+            throttle,
+            hub: hub.clone(),
+            metrics,
+        };
         let pg_listener = (db.backend() == crate::db::Backend::Postgres)
             .then(|| crate::realtime::listener::Listener::start(config.database.url.expose().to_string(), hub.clone()));
         let background = vec![tokio::spawn(crate::mail::run_outbox(db, mailer))];

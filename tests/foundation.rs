@@ -56,7 +56,26 @@ async fn front_end_is_served_for_app_routes(app: TestApp) {
     assert!(ct.starts_with("text/html"), "{ct}");
 }
 
+async fn metrics_are_exposed(app: TestApp) {
+    app.get("/healthz").await;
+    app.get("/api/nope").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("text");
+    assert!(text.contains("# TYPE plenum_http_responses_total counter"), "{text}");
+    let count = |class: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("plenum_http_responses_total{{class=\"{class}\"}}")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    assert!(count("2xx") >= 1 && count("4xx") >= 1, "{text}");
+    assert!(text.contains("plenum_mail_outbox_pending 0"), "{text}");
+}
+
 on_both_backends!(
+    metrics_are_exposed,
     health_and_readiness,
     unknown_routes_and_methods_are_problems,
     client_request_id_is_echoed,

@@ -205,6 +205,12 @@ impl Db {
         conn.transaction(|c| f(c))
     }
 
+    /// Open and idle connections of the pool.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Whether the database answers a trivial query right now.
     pub async fn ping(&self) -> Result<(), ApiError> {
         self.read(|c| {

@@ -50,11 +50,20 @@ pub async fn log_requests(
             tracing::info!(status = status.as_u16(), latency_ms, "request");
         }
     });
+    if let Some(state) = res_state(&result) {
+        state.metrics.response(status.as_u16());
+    }
     let mut res = result?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
     Ok(res)
+}
+
+fn res_state<B>(
+    result: &Result<ServiceResponse<B>, actix_web::Error>,
+) -> Option<actix_web::web::Data<crate::startup::AppState>> {
+    result.as_ref().ok().and_then(|r| r.request().app_data::<actix_web::web::Data<crate::startup::AppState>>().cloned())
 }
 
 /// Security headers on every response.

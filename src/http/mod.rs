@@ -4,6 +4,7 @@ pub mod actor;
 pub mod error;
 pub mod frontend;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod page;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/api/openapi.json").route(web::get().to(openapi::openapi_json)))
+        .service(resource("/metrics").route(web::get().to(metrics::metrics)))
         .service(resource("/api/audit").route(web::get().to(crate::audit::list)))
         .configure(crate::accounts::configure)
         .configure(crate::drafting::configure)

@@ -31,7 +31,7 @@ impl Modify for SessionAuth {
         description = "The HTTP API of Plenum. Errors are application/problem+json (RFC 9457)."
     ),
     paths(
-        super::health::healthz, super::health::readyz, openapi_json,
+        super::health::healthz, super::health::readyz, openapi_json, super::metrics::metrics,
         accounts::auth::login, accounts::sessions::logout, accounts::auth::request_reset, accounts::auth::confirm_reset,
         accounts::auth::invite, accounts::auth::accept_invitation,
         accounts::sessions::me, accounts::sessions::list, accounts::sessions::revoke, accounts::sessions::revoke_everywhere,

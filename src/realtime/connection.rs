@@ -34,6 +34,7 @@ pub async fn run(
         let _ = session.close(Some(reason(close::SERVER_ERROR, "the draft could not be opened"))).await;
         return;
     };
+    hub.metrics().ws_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut heartbeat = tokio::time::interval(Duration::from_secs(cfg.heartbeat_secs.max(1)));
     let timeout = Duration::from_secs(cfg.silence_timeout_secs.max(2));
     let mut last_heard = Instant::now();
@@ -76,6 +77,7 @@ pub async fn run(
             }
         }
     };
+    hub.metrics().ws_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     let _ = room.send(RoomCommand::Leave { conn }).await;
     let _ = session.close(closing.map(|(code, text)| reason(code, &text))).await;
 }

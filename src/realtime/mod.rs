@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::db::schema::drafts;
 use crate::drafting::store;
 use crate::http::error::ApiError;
+use crate::http::metrics::Metrics;
 use room::{ConnId, Room, RoomCommand, RoomView};
 
 /// The rooms of this instance.
@@ -33,6 +34,7 @@ struct Inner {
     db: Db,
     cfg: DraftingConfig,
     next_conn: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -46,7 +48,7 @@ const ROOM_INBOX: usize = 4096;
 
 impl Hub {
     /// An empty hub.
-    pub fn new(db: Db, cfg: DraftingConfig) -> Self {
+    pub fn new(db: Db, cfg: DraftingConfig, metrics: Arc<Metrics>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 instance: rand::random(),
@@ -54,6 +56,7 @@ impl Hub {
                 db,
                 cfg,
                 next_conn: AtomicU64::new(1),
+                metrics,
             }),
         }
     }
@@ -61,6 +64,11 @@ impl Hub {
     /// The drafting settings.
     pub fn config(&self) -> &DraftingConfig {
         &self.inner.cfg
+    }
+
+    /// The process's counters.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     /// A fresh connection id.
@@ -106,6 +114,7 @@ impl Hub {
             self.inner.instance,
             self.inner.db.clone(),
             self.inner.cfg.clone(),
+            self.inner.metrics.clone(),
         );
         let hub = self.clone();
         actix_web::rt::spawn(async move {

@@ -158,6 +158,7 @@ pub struct Room {
     must_reload: bool,
     /// Messages produced while closing connections, sent at the end of the batch.
     deferred: Vec<After>,
+    metrics: Arc<crate::http::metrics::Metrics>,
 }
 
 /// The room's answer when it cannot go on (its document may hold updates the database refused).
@@ -184,7 +185,13 @@ pub struct Loaded {
 
 impl Room {
     /// A room for a loaded draft, on this server `instance`.
-    pub fn new(loaded: Loaded, instance: u64, db: Db, cfg: DraftingConfig) -> Self {
+    pub fn new(
+        loaded: Loaded,
+        instance: u64,
+        db: Db,
+        cfg: DraftingConfig,
+        metrics: Arc<crate::http::metrics::Metrics>,
+    ) -> Self {
         Self {
             draft_id: loaded.draft_id,
             instance,
@@ -198,6 +205,7 @@ impl Room {
             presence: HashMap::new(),
             must_reload: false,
             deferred: Vec::new(),
+            metrics,
         }
     }
 
@@ -314,6 +322,7 @@ impl Room {
             match self.db.write(move |c| store::append(c, draft_id, last_seq, &batch, instance)).await {
                 Ok(seq) => {
                     self.last_seq = seq;
+                    self.metrics.updates_stored.fetch_add(pending.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     self.since_compaction += pending.len();
                     return Ok(());
                 }
@@ -380,6 +389,7 @@ impl Room {
         let user_id = c.who.user_id;
         if !c.who.may_write || self.locked {
             if carries_changes(&self.doc, &update) {
+                self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 after.push(After::Send(conn, permission_denied()));
             }
             return;
@@ -461,6 +471,7 @@ impl Room {
     fn kill(&mut self, conn: ConnId, code: u16, reason: &str) {
         if let Some(mut c) = self.conns.remove(&conn) {
             tracing::info!(draft = self.draft_id, conn, user = c.who.user_id, code, reason, "closing connection");
+            self.metrics.connections_closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Some(kill) = c.kill.take() {
                 let _ = kill.send((code, reason.to_string()));
             }

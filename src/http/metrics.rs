@@ -1,0 +1,105 @@
+//! `GET /metrics`: counters and gauges in the Prometheus text format, for operators.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+
+use super::error::ApiError;
+use crate::db::schema::mail_outbox;
+use crate::startup::AppState;
+
+/// Process-wide counters, updated where things happen.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// HTTP responses by status class (index 0 = 1xx … 4 = 5xx).
+    pub responses: [AtomicU64; 5],
+    /// Open drafting websocket connections.
+    pub ws_connections: AtomicI64,
+    /// Document updates committed to the log.
+    pub updates_stored: AtomicU64,
+    /// Document updates refused (read-only senders).
+    pub updates_refused: AtomicU64,
+    /// Connections closed by the server (protocol errors, too slow, too big).
+    pub connections_closed: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a response with this status code.
+    pub fn response(&self, status: u16) {
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        self.responses[class].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The metrics, for Prometheus.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let m = &state.metrics;
+    let pending_mail = state
+        .db
+        .read(|c| Ok(mail_outbox::table.filter(mail_outbox::sent_at.is_null()).count().get_result::<i64>(c)?))
+        .await
+        .unwrap_or(-1);
+    let pool = state.db.pool_state();
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, String)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    let classes = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    let responses: Vec<(String, String)> = classes
+        .iter()
+        .zip(&m.responses)
+        .map(|(c, n)| (format!("{{class=\"{c}\"}}"), n.load(Ordering::Relaxed).to_string()))
+        .collect();
+    let responses: Vec<(&str, String)> = responses.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
+    metric("plenum_http_responses_total", "counter", "HTTP responses by status class.", &responses);
+    metric(
+        "plenum_ws_connections",
+        "gauge",
+        "Open drafting websocket connections.",
+        &[("", m.ws_connections.load(Ordering::Relaxed).to_string())],
+    );
+    metric(
+        "plenum_drafting_rooms",
+        "gauge",
+        "Drafts loaded in memory on this instance.",
+        &[("", state.hub.loaded().to_string())],
+    );
+    metric(
+        "plenum_draft_updates_stored_total",
+        "counter",
+        "Document updates committed to the log.",
+        &[("", m.updates_stored.load(Ordering::Relaxed).to_string())],
+    );
+    metric(
+        "plenum_draft_updates_refused_total",
+        "counter",
+        "Document updates refused from read-only senders.",
+        &[("", m.updates_refused.load(Ordering::Relaxed).to_string())],
+    );
+    metric(
+        "plenum_ws_closed_by_server_total",
+        "counter",
+        "Connections closed by the server (bad input, too slow).",
+        &[("", m.connections_closed.load(Ordering::Relaxed).to_string())],
+    );
+    metric(
+        "plenum_mail_outbox_pending",
+        "gauge",
+        "Mail waiting to be delivered (-1: database unreachable).",
+        &[("", pending_mail.to_string())],
+    );
+    metric(
+        "plenum_db_pool_connections",
+        "gauge",
+        "Database connections in the pool.",
+        &[("{state=\"open\"}", pool.0.to_string()), ("{state=\"idle\"}", pool.1.to_string())],
+    );
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out))
+}
