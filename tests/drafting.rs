@@ -476,6 +476,29 @@ async fn two_instances_share_a_draft_postgres() {
     assert!(b.text().starts_with("adopted by consensus"), "{}", b.text());
 }
 
+/// An open websocket does not outlive its rights: suspending the organisation closes it (4001,
+/// the session ended) within a heartbeat, and the delegate's reconnection is read-only.
+#[actix_web::test]
+async fn suspension_reaches_open_websockets() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.drafting.heartbeat_secs = 1).await;
+    app.seed_demo().await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&app, draft, &kabo.token).await;
+    a.type_text("before ").await;
+    a.pump(Duration::from_millis(200)).await;
+    let bw = app.organisation_id(&admin, "BW").await;
+    assert_eq!(admin.patch(&format!("/api/organisations/{bw}"), &json!({"status": "suspended"})).await.status(), 200);
+    assert_eq!(a.pump(Duration::from_secs(4)).await, Some(4001));
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let mut again = Client::connect(&app, draft, &kabo.token).await;
+    again.type_text("after suspension ").await;
+    again.pump(Duration::from_millis(300)).await;
+    assert_eq!(again.denied, 1);
+    assert_eq!(server_text(&kabo, draft).await, "before ");
+}
+
 /// Compaction folds the log into a snapshot that rebuilds the same text.
 #[actix_web::test]
 async fn compaction_keeps_the_text() {

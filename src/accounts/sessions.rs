@@ -23,17 +23,38 @@ use crate::startup::AppState;
 /// How often `last_seen_at` is refreshed at most (a write per request would be wasteful).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
+/// How a session is looked up.
+enum SessionKey {
+    /// By the hash of the token a client presented.
+    Token(String),
+    /// By id, to re-check a session that was valid when a long-lived connection opened.
+    Id(i64),
+}
+
 /// Finds the live session of `token` and the actor behind it.
 pub async fn authenticate(state: &AppState, token: String) -> Result<Actor, ApiError> {
-    let digest = tokens::digest(&token);
+    find(state, SessionKey::Token(tokens::digest(&token))).await
+}
+
+/// The actor of a session that is still live (for websockets, which outlive their upgrade request).
+pub async fn revalidate(state: &AppState, session_id: i64) -> Result<Actor, ApiError> {
+    find(state, SessionKey::Id(session_id)).await
+}
+
+async fn find(state: &AppState, key: SessionKey) -> Result<Actor, ApiError> {
     let idle = Duration::minutes(state.config.accounts.session_idle_minutes.max(1));
     let found = state
         .db
         .read(move |c| {
-            Ok(sessions::table
+            let mut query = sessions::table
                 .inner_join(users::table.inner_join(organisations::table))
-                .filter(sessions::token_hash.eq(digest))
                 .filter(sessions::revoked_at.is_null())
+                .into_boxed();
+            query = match key {
+                SessionKey::Token(digest) => query.filter(sessions::token_hash.eq(digest)),
+                SessionKey::Id(id) => query.filter(sessions::id.eq(id)),
+            };
+            Ok(query
                 .select((
                     sessions::id,
                     sessions::last_seen_at,

@@ -4,10 +4,12 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::handlers::load;
+use crate::accounts::sessions;
 use crate::http::actor::Actor;
 use crate::http::error::ApiError;
 use crate::policy::{Action, authorize};
-use crate::realtime::{connection, room::Participant};
+use crate::realtime::connection::{self, Access};
+use crate::realtime::room::Participant;
 use crate::startup::AppState;
 
 /// Upgrades to a websocket speaking the y-protocols on the draft's `Y.Text` named `content`.
@@ -34,6 +36,22 @@ pub async fn connect(
     };
     let (response, session, stream) =
         actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
-    actix_web::rt::spawn(connection::run(state.hub.clone(), id, who, session, stream));
+    let (may_write, session_id, hub) = (who.may_write, actor.session_id, state.hub.clone());
+    let recheck = move || {
+        let state = state.clone();
+        async move {
+            match sessions::revalidate(&state, session_id).await {
+                Ok(now) if authorize(&now, &Action::ReadDraft).is_err() => Access::Changed,
+                Ok(now) if authorize(&now, &Action::EditDraft { locked: false }).is_ok() != may_write => {
+                    Access::Changed
+                }
+                Ok(_) => Access::Unchanged,
+                Err(ApiError::Unauthorized(_)) => Access::Ended,
+                // A database hiccup is not a reason to drop a delegate in the middle of a sentence.
+                Err(_) => Access::Unchanged,
+            }
+        }
+    };
+    actix_web::rt::spawn(connection::run(hub, id, who, recheck, session, stream));
     Ok(response)
 }

@@ -14,14 +14,35 @@ use super::room::{CloseSignal, ConnId, Participant, RoomCommand, close};
 /// How long one write may take before the client is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves one connection until it ends.
-pub async fn run(
+/// What a periodic re-check of the connection's session found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Nothing changed.
+    Unchanged,
+    /// The person may now do more or less (e.g. the organisation was suspended): reconnect.
+    Changed,
+    /// The session ended (signed out, disabled, expired).
+    Ended,
+}
+
+/// Close code: the session ended.
+pub const SESSION_ENDED: u16 = 4001;
+/// Close code: the person's permissions changed; reconnecting applies the new ones.
+pub const PERMISSIONS_CHANGED: u16 = 4003;
+
+/// Serves one connection until it ends. `recheck` is run on every heartbeat, so a websocket
+/// never outlives its session or keeps rights its owner has lost.
+pub async fn run<F, Fut>(
     hub: Hub,
     draft_id: i64,
     who: Participant,
+    recheck: F,
     mut session: actix_ws::Session,
     stream: actix_ws::MessageStream,
-) {
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Access>,
+{
     let cfg = hub.config().clone();
     let conn: ConnId = hub.next_conn_id();
     let mut stream = stream
@@ -72,6 +93,11 @@ pub async fn run(
                 if last_heard.elapsed() > timeout {
                     tracing::info!(draft = draft_id, conn, "dropping a silent connection");
                     break None;
+                }
+                match recheck().await {
+                    Access::Unchanged => {}
+                    Access::Changed => break Some((PERMISSIONS_CHANGED, "your permissions changed; reconnect".into())),
+                    Access::Ended => break Some((SESSION_ENDED, "your session has ended; sign in again".into())),
                 }
                 if session.ping(b"").await.is_err() { break None; }
             }
