@@ -134,10 +134,27 @@ pub fn create_admin(db: &Db, email: &str, name: &str, organisation: &str, passwo
     result.map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_else(|| e.to_string())))
 }
 
-/// A short code made of a name's initials (`Kimberley Process Secretariat` → `KPS`).
+/// A short code made of a name's initials (`Kimberley Process Secretariat` → `KPS`), or of the
+/// first letters of a one-word name (`Secretariat` → `SEC`).
 pub fn code_for(name: &str) -> String {
     let initials: String =
         name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_ascii_alphanumeric())).collect();
-    let code = initials.to_uppercase();
-    if code.len() >= 2 { code.chars().take(16).collect() } else { format!("{code}ORG") }
+    let code: String = if initials.len() >= 2 {
+        initials
+    } else {
+        name.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect()
+    };
+    let code = code.to_uppercase();
+    if code.len() >= 2 { code.chars().take(16).collect() } else { "ORG".into() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_from_names() {
+        assert_eq!(super::code_for("Kimberley Process Secretariat"), "KPS");
+        assert_eq!(super::code_for("Secretariat"), "SEC");
+        assert_eq!(super::code_for("Côte"), "CTE");
+        assert_eq!(super::code_for("—"), "ORG");
+    }
 }
