@@ -145,6 +145,12 @@ async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
         .expect("count")
 }
 
+/// The text rebuilt from the database alone (snapshot and log), not from any room.
+async fn stored_text(app: &TestApp, draft: i64) -> String {
+    use plenum::drafting::store;
+    app.state.db.read(move |c| Ok(store::text_of(&store::load(c, draft)?.to_doc()?))).await.expect("load")
+}
+
 async fn server_text(s: &Session, draft: i64) -> String {
     s.json(&format!("/api/drafts/{draft}")).await["text"].as_str().expect("text").to_string()
 }
@@ -221,11 +227,7 @@ async fn everything_received_is_stored(app: TestApp) {
     a.pump(Duration::from_millis(300)).await;
     assert_eq!(a.text(), b.text());
     // Rebuild the document from the database alone: it equals what the clients hold.
-    let db = app.state.db.clone();
-    let stored = db
-        .read(move |c| Ok(plenum::drafting::store::text_of(&plenum::drafting::store::load(c, draft)?.to_doc()?)))
-        .await
-        .expect("load");
+    let stored = stored_text(&app, draft).await;
     assert_eq!(stored, b.text());
 }
 
@@ -461,11 +463,7 @@ async fn two_instances_share_a_draft_postgres() {
     }
     assert_eq!(server_text(&kabo, draft).await, a.text());
     assert_eq!(server_text(&priya, draft).await, a.text());
-    let db = one.state.db.clone();
-    let stored = db
-        .read(move |c| Ok(plenum::drafting::store::text_of(&plenum::drafting::store::load(c, draft)?.to_doc()?)))
-        .await
-        .expect("load");
+    let stored = stored_text(&one, draft).await;
     assert_eq!(stored, a.text());
     // Only one side types now: the other instance learns of it through NOTIFY alone.
     a.type_text("adopted by consensus ").await;
@@ -512,10 +510,6 @@ async fn compaction_keeps_the_text() {
     }
     a.pump(Duration::from_millis(800)).await;
     assert!(stored_updates(&app, draft).await < 45, "the log was folded");
-    let db = app.state.db.clone();
-    let stored = db
-        .read(move |c| Ok(plenum::drafting::store::text_of(&plenum::drafting::store::load(c, draft)?.to_doc()?)))
-        .await
-        .expect("load");
+    let stored = stored_text(&app, draft).await;
     assert_eq!(stored, a.text());
 }

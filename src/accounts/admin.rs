@@ -45,18 +45,8 @@ pub fn ensure_organisation(
         ))
         .returning(organisations::id)
         .get_result(conn)?;
-    audit::record(
-        conn,
-        AuditEntry {
-            actor_user_id: None,
-            actor_organisation_id: None,
-            request_id: None,
-            action: "organisation.create",
-            resource_type: "organisation",
-            resource_id: id.to_string(),
-            changes: serde_json::json!({"name": {"before": null, "after": name}, "kind": {"before": null, "after": kind.as_str()}}),
-        },
-    )?;
+    let after = serde_json::json!({"name": name, "kind": kind.as_str(), "short_code": code});
+    audit::record(conn, AuditEntry::system("organisation.create", "organisation", id, &after))?;
     Ok(id)
 }
 
@@ -88,18 +78,8 @@ pub fn insert_user(
         ))
         .returning(users::id)
         .get_result(conn)?;
-    audit::record(
-        conn,
-        AuditEntry {
-            actor_user_id: None,
-            actor_organisation_id: None,
-            request_id: None,
-            action: "user.create",
-            resource_type: "user",
-            resource_id: id.to_string(),
-            changes: serde_json::json!({"email": {"before": null, "after": email.display}, "is_admin": {"before": null, "after": is_admin}}),
-        },
-    )?;
+    let after = serde_json::json!({"email": email.display, "display_name": name, "is_admin": is_admin});
+    audit::record(conn, AuditEntry::system("user.create", "user", id, &after))?;
     Ok(Some(id))
 }
 

@@ -44,6 +44,25 @@ impl AuditEntry {
         }
     }
 
+    /// A change made from the command line (the first administrator, the demo), by no user.
+    pub fn system(
+        action: &'static str,
+        resource_type: &'static str,
+        resource_id: impl ToString,
+        after: &Value,
+    ) -> Self {
+        Self {
+            actor_user_id: None,
+            actor_organisation_id: None,
+            request_id: None,
+            action,
+            resource_type,
+            resource_id: resource_id.to_string(),
+            changes: Value::Object(Map::new()),
+        }
+        .created(after)
+    }
+
     /// A change made by a user who is not signed in yet (accepting an invitation, signing in).
     pub fn by_user(
         user_id: i64,

@@ -7,18 +7,14 @@
 // /usr/bin/chromium, python3 with aiosmtpd (tests/support/smtp_sink.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PLENUM = process.env.PLENUM_BIN ?? path.join(ROOT, 'target', 'debug', 'plenum');
+import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 // The sink needs Debian's python3-aiosmtpd: prefer the system interpreter over a
@@ -39,54 +35,6 @@ function loadPlaywright() {
   }
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Spawn a child whose output is kept for diagnostics. */
-function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...opts });
-  child.output = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  const keep = (chunk) => {
-    child.output += chunk;
-    if (child.output.length > 200_000) child.output = child.output.slice(-100_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.on('error', (err) => keep(`\n[spawn error] ${err.message}\n`));
-  return child;
-}
-
-async function run(cmd, args, input) {
-  const child = start(cmd, args);
-  child.stdin.end(input ?? '');
-  const { code, signal } = await child.exited;
-  if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code ?? signal}:\n${child.output}`);
-  return child.output;
-}
-
-async function stop(child, name) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const done = await Promise.race([child.exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!done) {
-    console.error(`${name} did not stop on SIGTERM; killing`);
-    child.kill('SIGKILL');
-    await child.exited;
-  }
-}
-
 async function waitForLine(child, pattern, timeoutMs, name) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -96,23 +44,6 @@ async function waitForLine(child, pattern, timeoutMs, name) {
     await sleep(50);
   }
   throw new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${child.output}`);
-}
-
-async function waitForReady(base, server, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`plenum serve exited (${server.exitCode}):\n${server.output}`);
-    try {
-      const res = await fetch(`${base}/readyz`);
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err.message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`server not ready within ${timeoutMs} ms (${last}):\n${server.output}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -224,7 +155,7 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await run(
       PLENUM,
       ['admin', 'create', '--database-url', databaseUrl, '--email', ADMIN.email, '--name', ADMIN.name, '--organisation', 'Secretariat'],
-      `${ADMIN.password}\n`,
+      { input: `${ADMIN.password}\n` },
     );
 
     // 3. Server

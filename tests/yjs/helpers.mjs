@@ -3,19 +3,19 @@
 // Run from the repository root:  node --test tests/yjs/
 // Needs: target/debug/plenum (cargo build), frontend/node_modules (npm ci in frontend/),
 // psql and a PostgreSQL server (PLENUM_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres).
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import crypto from 'node:crypto';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PLENUM = process.env.PLENUM_BIN ?? path.join(ROOT, 'target', 'debug', 'plenum');
+import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
+
+export { PLENUM, ROOT, freePort, run, sleep, start, stop };
+
 export const PG_URL = process.env.PLENUM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BACKENDS = (process.env.PLENUM_YJS_BACKENDS ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean);
 export const DEMO_PASSWORD = 'kimberley-2007';
@@ -54,8 +54,6 @@ export const encoding = await esm('lib0/encoding.js');
 export const decoding = await esm('lib0/decoding.js');
 export const WS = requireFrontend('ws');
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 export async function waitFor(predicate, { timeout = 10_000, interval = 20, what = 'condition', detail } = {}) {
   const deadline = Date.now() + timeout;
   let last;
@@ -70,71 +68,6 @@ export async function waitFor(predicate, { timeout = 10_000, interval = 20, what
   }
   const extra = detail ? `\n${typeof detail === 'function' ? await detail() : detail}` : '';
   throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}${extra}`);
-}
-
-export async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Spawn a child whose output is kept for diagnostics. */
-export function start(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...opts });
-  child.output = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  const keep = (chunk) => {
-    child.output += chunk;
-    if (child.output.length > 400_000) child.output = child.output.slice(-200_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.on('error', (err) => keep(`\n[spawn error] ${err.message}\n`));
-  return child;
-}
-
-export async function run(cmd, args, { input, env } = {}) {
-  const child = start(cmd, args, env ? { env: { ...process.env, ...env } } : {});
-  child.stdin.end(input ?? '');
-  const { code, signal } = await child.exited;
-  if (code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${code ?? signal}:\n${child.output}`);
-  return child.output;
-}
-
-export async function stop(child, name, signal = 'SIGTERM') {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  const done = await Promise.race([child.exited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!done) {
-    console.error(`${name} did not stop on ${signal}; killing`);
-    child.kill('SIGKILL');
-    await child.exited;
-  }
-}
-
-async function waitForReady(base, server, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`plenum serve exited (${server.exitCode ?? server.signalCode}):\n${server.output}`);
-    }
-    try {
-      const res = await fetch(`${base}/readyz`);
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`server not ready within ${timeoutMs} ms (${last}):\n${server.output}`);
 }
 
 // ---------------------------------------------------------------------------
