@@ -43,17 +43,21 @@ impl Stored {
     pub fn to_doc(&self) -> Result<Doc, ApiError> {
         let doc = Doc::new();
         doc.get_or_insert_text(TEXT_NAME);
-        {
-            let mut txn = doc.transact_mut();
-            for data in self.snapshot.iter().map(|(_, d)| d).chain(self.updates.iter().map(|(_, d)| d)) {
-                let update = Update::decode_v1(data)
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}")))?;
-                txn.apply_update(update)
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
-            }
-        }
+        apply_updates(&doc, self.snapshot.iter().chain(&self.updates).map(|(_, d)| d.as_slice()))?;
         Ok(doc)
     }
+}
+
+/// Applies stored updates (v1) to a document, in order, in one transaction.
+pub fn apply_updates<'a>(doc: &Doc, updates: impl IntoIterator<Item = &'a [u8]>) -> Result<(), ApiError> {
+    let mut txn = doc.transact_mut();
+    for data in updates {
+        let update = Update::decode_v1(data)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}")))?;
+        txn.apply_update(update)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Reads the latest snapshot of `draft_id` and the log after it.

@@ -338,15 +338,9 @@ impl Room {
         let (draft_id, after) = (self.draft_id, self.last_seq);
         let stored = self.db.read(move |c| store::load_after(c, draft_id, after)).await.map_err(Fatal)?;
         let newest = stored.last_seq();
-        let mut txn = self.doc.transact_mut();
-        for data in stored.snapshot.into_iter().chain(stored.updates).map(|(_, d)| d) {
-            let update = Update::decode_v1(&data)
-                .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}"))))?;
-            txn.apply_update(update)
-                .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}"))))?;
-            remote.push(data);
-        }
-        drop(txn);
+        let received: Vec<Vec<u8>> = stored.snapshot.into_iter().chain(stored.updates).map(|(_, d)| d).collect();
+        store::apply_updates(&self.doc, received.iter().map(Vec::as_slice)).map_err(Fatal)?;
+        remote.extend(received);
         if newest > self.last_seq {
             self.last_seq = newest;
         }
@@ -357,26 +351,21 @@ impl Room {
         if !self.conns.contains_key(&conn) {
             return;
         }
-        if data.len() > self.cfg.max_message_bytes {
-            self.kill(conn, close::TOO_BIG, "message too big");
-            return;
-        }
+        // The connection already refused frames over the size limit (1009).
         // One message per frame, as y-websocket sends them. (yrs's `MessageReader` would take a
         // truncated message for the end of the frame and silently drop it.)
         let Ok(message) = Message::decode_v1(data) else {
             self.kill(conn, close::PROTOCOL_ERROR, "malformed y-protocols message");
             return;
         };
-        {
-            match message {
-                Message::Sync(SyncMessage::SyncStep1(sv)) => after.push(After::SyncStep2(conn, sv)),
-                Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
-                    self.update(conn, update, pending, after)
-                }
-                Message::Awareness(update) => self.awareness(conn, update, after),
-                Message::AwarenessQuery => after.push(After::AllPresence(conn)),
-                Message::Auth(_) | Message::Custom(..) => {}
+        match message {
+            Message::Sync(SyncMessage::SyncStep1(sv)) => after.push(After::SyncStep2(conn, sv)),
+            Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
+                self.update(conn, update, pending, after)
             }
+            Message::Awareness(update) => self.awareness(conn, update, after),
+            Message::AwarenessQuery => after.push(After::AllPresence(conn)),
+            Message::Auth(_) | Message::Custom(..) => {}
         }
     }
 
@@ -557,14 +546,7 @@ impl Room {
         let draft_id = self.draft_id;
         let stored = self.db.read(move |c| store::load(c, draft_id)).await.map_err(Fatal)?;
         let doc = stored.to_doc().map_err(Fatal)?;
-        {
-            let mut txn = doc.transact_mut();
-            for p in pending {
-                if let Ok(u) = Update::decode_v1(&p.update.data) {
-                    let _ = txn.apply_update(u);
-                }
-            }
-        }
+        store::apply_updates(&doc, pending.iter().map(|p| p.update.data.as_slice())).map_err(Fatal)?;
         self.doc = doc;
         self.last_seq = stored.last_seq();
         self.must_reload = false;
