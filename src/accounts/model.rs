@@ -172,6 +172,72 @@ pub fn load_user(conn: &mut crate::db::DbConnection, id: i64) -> QueryResult<Use
     Ok(User::from_rows(user, org))
 }
 
+/// The fields of a new organisation, already validated.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOrganisationRow<'a> {
+    pub kind: OrganisationKind,
+    pub name: &'a str,
+    pub short_code: &'a str,
+    pub status: OrganisationStatus,
+    pub admitted_on: Option<NaiveDate>,
+    pub countries: &'a [&'a str],
+}
+
+/// Inserts an organisation; returns its id. (Callers check uniqueness and write the audit row.)
+pub fn insert_organisation(
+    conn: &mut crate::db::DbConnection,
+    new: NewOrganisationRow<'_>,
+) -> Result<i64, crate::ApiError> {
+    let at = crate::db::now();
+    let countries = serde_json::to_string(new.countries).map_err(crate::ApiError::internal)?;
+    Ok(diesel::insert_into(organisations::table)
+        .values((
+            organisations::kind.eq(new.kind.as_str()),
+            organisations::name.eq(new.name),
+            organisations::short_code.eq(new.short_code),
+            organisations::status.eq(new.status.as_str()),
+            organisations::admitted_on.eq(new.admitted_on),
+            organisations::countries.eq(countries),
+            organisations::created_at.eq(at),
+            organisations::updated_at.eq(at),
+        ))
+        .returning(organisations::id)
+        .get_result(conn)?)
+}
+
+/// Inserts a delegate; without a password hash the account is pending (an invitation). Returns
+/// its id. (Callers check the email is free and write the audit row.)
+pub fn insert_user(
+    conn: &mut crate::db::DbConnection,
+    organisation_id: i64,
+    email: &Email,
+    display_name: &str,
+    password_hash: Option<&str>,
+    is_admin: bool,
+) -> Result<i64, crate::ApiError> {
+    let at = crate::db::now();
+    Ok(diesel::insert_into(users::table)
+        .values((
+            users::organisation_id.eq(organisation_id),
+            users::email.eq(&email.display),
+            users::email_normalized.eq(&email.normalized),
+            users::display_name.eq(display_name),
+            users::password_hash.eq(password_hash),
+            users::is_admin.eq(is_admin),
+            users::disabled.eq(false),
+            users::created_at.eq(at),
+            users::updated_at.eq(at),
+        ))
+        .returning(users::id)
+        .get_result(conn)?)
+}
+
+/// Whether an account with this email exists (compared case-insensitively).
+pub fn email_taken(conn: &mut crate::db::DbConnection, email: &Email) -> Result<bool, crate::ApiError> {
+    let n: i64 = users::table.filter(users::email_normalized.eq(&email.normalized)).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// An email address, checked and normalised (trimmed; compared case-insensitively).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
@@ -229,14 +295,7 @@ impl NewPassword {
 
 /// A person's or organisation's name: trimmed, 1–200 characters.
 pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    if name.chars().count() > 200 || name.chars().any(|c| c.is_control()) {
-        return Err(FieldError::new(field, "must be at most 200 characters, without control characters"));
-    }
-    Ok(name.to_string())
+    crate::http::validate::text(field, raw, 200, true)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::db::{DbConnection, now};
 use crate::http::actor::Actor;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::page::{Page, PageQuery};
+use crate::http::validate;
 use crate::policy::{Action, authorize};
 use crate::realtime::room::Connected;
 use crate::startup::AppState;
@@ -114,22 +115,11 @@ pub struct DraftUpdate {
 }
 
 fn parse_title(raw: &str) -> Result<String, FieldError> {
-    let title = raw.trim();
-    if title.is_empty() {
-        return Err(FieldError::new("title", "is required"));
-    }
-    if title.chars().count() > 300 || title.chars().any(char::is_control) {
-        return Err(FieldError::new("title", "must be at most 300 characters, without control characters"));
-    }
-    Ok(title.to_string())
+    validate::text("title", raw, 300, true)
 }
 
 fn parse_reference(raw: &str) -> Result<String, FieldError> {
-    let reference = raw.trim();
-    if reference.chars().count() > 300 || reference.chars().any(char::is_control) {
-        return Err(FieldError::new("reference", "must be at most 300 characters, without control characters"));
-    }
-    Ok(reference.to_string())
+    validate::text("reference", raw, 300, false)
 }
 
 /// Loads a draft row; 404 if there is none.

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod page;
+pub mod validate;
 
 use actix_web::{HttpResponse, Resource, web};
 
