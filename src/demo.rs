@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::accounts::admin::{ensure_organisation, insert_user};
+use crate::accounts::admin::{create_user, ensure_organisation};
 use crate::accounts::model::{Email, OrganisationKind as K, OrganisationStatus as S};
 use crate::accounts::password;
 use crate::db::Db;
@@ -218,7 +218,7 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
                 for (name, email) in org.delegates {
                     let parsed = Email::parse("email", email).map_err(ApiError::from)?;
                     let admin = org.kind == K::Secretariat;
-                    let created = insert_user(c, id, &parsed, name, &hash, admin)?.is_some();
+                    let created = create_user(c, id, &parsed, name, &hash, admin)?.is_some();
                     out.push(DemoAccount { email, name, organisation: org.name, kind: org.kind, admin, created });
                 }
             }

@@ -3,11 +3,14 @@
 
 use diesel::prelude::*;
 
-use super::model::{Email, NewPassword, OrganisationKind, OrganisationStatus, parse_name};
+use super::model::{
+    self, Email, NewOrganisationRow, NewPassword, OrganisationKind, OrganisationStatus, email_taken,
+    insert_organisation, parse_name,
+};
 use super::password;
 use crate::audit::{self, AuditEntry};
-use crate::db::schema::{organisations, users};
-use crate::db::{Db, DbConnection, now};
+use crate::db::schema::organisations;
+use crate::db::{Db, DbConnection};
 use crate::http::error::ApiError;
 
 /// Finds an organisation by name, or creates it with the given kind and code.
@@ -31,27 +34,17 @@ pub fn ensure_organisation(
         n += 1;
         code = format!("{}{n}", short_code.to_uppercase());
     }
-    let at = now();
-    let id: i64 = diesel::insert_into(organisations::table)
-        .values((
-            organisations::kind.eq(kind.as_str()),
-            organisations::name.eq(name),
-            organisations::short_code.eq(&code),
-            organisations::status.eq(status.as_str()),
-            organisations::admitted_on.eq(admitted_on),
-            organisations::countries.eq(serde_json::to_string(countries).map_err(ApiError::internal)?),
-            organisations::created_at.eq(at),
-            organisations::updated_at.eq(at),
-        ))
-        .returning(organisations::id)
-        .get_result(conn)?;
+    let id = insert_organisation(
+        conn,
+        NewOrganisationRow { kind, name, short_code: &code, status, admitted_on, countries },
+    )?;
     let after = serde_json::json!({"name": name, "kind": kind.as_str(), "short_code": code});
     audit::record(conn, AuditEntry::system("organisation.create", "organisation", id, &after))?;
     Ok(id)
 }
 
 /// Creates a user with a password (already hashed); `Ok(None)` if the email is taken.
-pub fn insert_user(
+pub fn create_user(
     conn: &mut DbConnection,
     organisation_id: i64,
     email: &Email,
@@ -59,25 +52,10 @@ pub fn insert_user(
     password_hash: &str,
     is_admin: bool,
 ) -> Result<Option<i64>, ApiError> {
-    let taken: i64 = users::table.filter(users::email_normalized.eq(&email.normalized)).count().get_result(conn)?;
-    if taken > 0 {
+    if email_taken(conn, email)? {
         return Ok(None);
     }
-    let at = now();
-    let id: i64 = diesel::insert_into(users::table)
-        .values((
-            users::organisation_id.eq(organisation_id),
-            users::email.eq(&email.display),
-            users::email_normalized.eq(&email.normalized),
-            users::display_name.eq(name),
-            users::password_hash.eq(password_hash),
-            users::is_admin.eq(is_admin),
-            users::disabled.eq(false),
-            users::created_at.eq(at),
-            users::updated_at.eq(at),
-        ))
-        .returning(users::id)
-        .get_result(conn)?;
+    let id = model::insert_user(conn, organisation_id, email, name, Some(password_hash), is_admin)?;
     let after = serde_json::json!({"email": email.display, "display_name": name, "is_admin": is_admin});
     audit::record(conn, AuditEntry::system("user.create", "user", id, &after))?;
     Ok(Some(id))
@@ -108,7 +86,7 @@ pub fn create_admin(db: &Db, email: &str, name: &str, organisation: &str, passwo
                 "{organisation} is a {kind}, not the secretariat; administrators belong to the secretariat"
             )));
         }
-        insert_user(c, org, &email, &name, &hash, true)?
+        create_user(c, org, &email, &name, &hash, true)?
             .ok_or_else(|| ApiError::Conflict(format!("{} already has an account", email.display)))
     });
     result.map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_else(|| e.to_string())))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{Email, NewPassword, OrganisationRow, User, UserRow, load_user};
+use super::model::{Email, NewPassword, OrganisationRow, User, UserRow, email_taken, insert_user, load_user};
 use super::password::{self, Verified};
 use super::sessions::{self, ClientInfo, SignedIn, signed_in_response};
 use super::tokens;
@@ -93,7 +93,7 @@ pub async fn login(
     let stored = found.as_ref().and_then(|(u, _)| u.password_hash.clone());
     let password = body.password;
     let verified = blocking(move || password::verify(&password, stored.as_deref())).await?;
-    let (user, _) = match (verified, found) {
+    let ((user, _), rehashed) = match (verified, found) {
         (Verified::No, _) | (_, None) => {
             state.throttle.fail(&account_key);
             state.throttle.fail(&address_key);
@@ -104,23 +104,21 @@ pub async fn login(
         }
         (v, Some(found)) => {
             state.throttle.clear(&account_key);
-            if let Verified::YesRehashed(new_hash) = v {
-                let id = found.0.id;
-                state
-                    .db
-                    .write(move |c| {
-                        diesel::update(users::table.find(id)).set(users::password_hash.eq(new_hash)).execute(c)?;
-                        Ok(())
-                    })
-                    .await?;
-            }
-            found
+            let rehashed = match v {
+                Verified::YesRehashed(new_hash) => Some(new_hash),
+                _ => None,
+            };
+            (found, rehashed)
         }
     };
     let (accounts, rid) = (state.config.accounts.clone(), request_id(&req));
     let (token, user) = state
         .db
         .write(move |c| {
+            // Stored with old argon2 parameters: keep the hash made with the current ones.
+            if let Some(new_hash) = rehashed {
+                diesel::update(users::table.find(user.id)).set(users::password_hash.eq(new_hash)).execute(c)?;
+            }
             let (token, session_id) = sessions::create(c, user.id, &accounts, &client)?;
             audit::record(
                 c,
@@ -367,28 +365,13 @@ pub async fn invite(
                 .first(c)
                 .optional()?;
             let org = org.ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
-            let taken: i64 =
-                users::table.filter(users::email_normalized.eq(&email.normalized)).count().get_result(c)?;
-            if taken > 0 {
+            if email_taken(c, &email)? {
                 return Err(ApiError::Duplicate {
                     field: "email".into(),
                     detail: format!("{} already has an account", email.display),
                 });
             }
-            let at = now();
-            let user_id: i64 = diesel::insert_into(users::table)
-                .values((
-                    users::organisation_id.eq(org.id),
-                    users::email.eq(&email.display),
-                    users::email_normalized.eq(&email.normalized),
-                    users::display_name.eq(&name),
-                    users::is_admin.eq(false),
-                    users::disabled.eq(false),
-                    users::created_at.eq(at),
-                    users::updated_at.eq(at),
-                ))
-                .returning(users::id)
-                .get_result(c)?;
+            let user_id = insert_user(c, org.id, &email, &name, None, false)?;
             let (token, expires_at) = issue_token(
                 c,
                 user_id,

@@ -6,7 +6,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::model::{Organisation, OrganisationKind, OrganisationRow, OrganisationStatus, parse_name};
+use super::model::{
+    NewOrganisationRow, Organisation, OrganisationKind, OrganisationRow, OrganisationStatus, insert_organisation,
+    parse_name,
+};
 use super::sessions;
 use crate::audit::{self, AuditEntry};
 use crate::db::schema::{organisations, users};
@@ -158,20 +161,18 @@ pub async fn create(
         .db
         .write(move |c| {
             ensure_unique(c, &name, &code, None)?;
-            let at = now();
-            let id: i64 = diesel::insert_into(organisations::table)
-                .values((
-                    organisations::kind.eq(body.kind.as_str()),
-                    organisations::name.eq(&name),
-                    organisations::short_code.eq(&code),
-                    organisations::status.eq(body.status.unwrap_or(OrganisationStatus::Active).as_str()),
-                    organisations::admitted_on.eq(body.admitted_on),
-                    organisations::countries.eq(serde_json::to_string(&countries).map_err(ApiError::internal)?),
-                    organisations::created_at.eq(at),
-                    organisations::updated_at.eq(at),
-                ))
-                .returning(organisations::id)
-                .get_result(c)?;
+            let countries: Vec<&str> = countries.iter().map(String::as_str).collect();
+            let id = insert_organisation(
+                c,
+                NewOrganisationRow {
+                    kind: body.kind,
+                    name: &name,
+                    short_code: &code,
+                    status: body.status.unwrap_or(OrganisationStatus::Active),
+                    admitted_on: body.admitted_on,
+                    countries: &countries,
+                },
+            )?;
             let org = load(c, id)?;
             let after = serde_json::to_value(&org).map_err(ApiError::internal)?;
             audit::record(c, AuditEntry::by(&actor, "organisation.create", "organisation", id).created(&after))?;
