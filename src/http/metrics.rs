@@ -45,61 +45,59 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         .unwrap_or(-1);
     let pool = state.db.pool_state();
     let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, String)]| {
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, String)]| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (labels, value) in samples {
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    let classes = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-    let responses: Vec<(String, String)> = classes
+    let responses: Vec<(String, String)> = ["1xx", "2xx", "3xx", "4xx", "5xx"]
         .iter()
         .zip(&m.responses)
         .map(|(c, n)| (format!("{{class=\"{c}\"}}"), n.load(Ordering::Relaxed).to_string()))
         .collect();
-    let responses: Vec<(&str, String)> = responses.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
     metric("plenum_http_responses_total", "counter", "HTTP responses by status class.", &responses);
     metric(
         "plenum_ws_connections",
         "gauge",
         "Open drafting websocket connections.",
-        &[("", m.ws_connections.load(Ordering::Relaxed).to_string())],
+        &[(String::new(), m.ws_connections.load(Ordering::Relaxed).to_string())],
     );
     metric(
         "plenum_drafting_rooms",
         "gauge",
         "Drafts loaded in memory on this instance.",
-        &[("", state.hub.loaded().to_string())],
+        &[(String::new(), state.hub.loaded().to_string())],
     );
     metric(
         "plenum_draft_updates_stored_total",
         "counter",
         "Document updates committed to the log.",
-        &[("", m.updates_stored.load(Ordering::Relaxed).to_string())],
+        &[(String::new(), m.updates_stored.load(Ordering::Relaxed).to_string())],
     );
     metric(
         "plenum_draft_updates_refused_total",
         "counter",
         "Document updates refused from read-only senders.",
-        &[("", m.updates_refused.load(Ordering::Relaxed).to_string())],
+        &[(String::new(), m.updates_refused.load(Ordering::Relaxed).to_string())],
     );
     metric(
         "plenum_ws_closed_by_server_total",
         "counter",
         "Connections closed by the server (bad input, too slow).",
-        &[("", m.connections_closed.load(Ordering::Relaxed).to_string())],
+        &[(String::new(), m.connections_closed.load(Ordering::Relaxed).to_string())],
     );
     metric(
         "plenum_mail_outbox_pending",
         "gauge",
         "Mail waiting to be delivered (-1: database unreachable).",
-        &[("", pending_mail.to_string())],
+        &[(String::new(), pending_mail.to_string())],
     );
     metric(
         "plenum_db_pool_connections",
         "gauge",
         "Database connections in the pool.",
-        &[("{state=\"open\"}", pool.0.to_string()), ("{state=\"idle\"}", pool.1.to_string())],
+        &[("{state=\"open\"}".into(), pool.0.to_string()), ("{state=\"idle\"}".into(), pool.1.to_string())],
     );
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out))
 }
