@@ -259,6 +259,14 @@ export class FormController {
 }
 
 /** Client-side check of a new password + confirmation. Returns true when valid. */
+/** The "new password" and "confirm password" fields, named `password` and `password_confirmation`. */
+export function newPasswordFields(hint: string): Field[] {
+  return [
+    field({ label: 'New password', name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: 12, hint }),
+    field({ label: 'Confirm password', name: 'password_confirmation', type: 'password', autocomplete: 'new-password', required: true }),
+  ];
+}
+
 export function checkNewPassword(form: FormController, passwordField: string, confirmField: string): boolean {
   const password = form.rawValue(passwordField);
   const confirm = form.rawValue(confirmField);

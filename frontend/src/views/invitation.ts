@@ -1,6 +1,6 @@
 import { api, ApiError } from '../api';
 import { app, navigate } from '../app';
-import { announce, checkNewPassword, field, FormController, h } from '../dom';
+import { announce, checkNewPassword, FormController, h, newPasswordFields } from '../dom';
 import type { View } from '../router';
 
 export const invitationView: View = {
@@ -22,18 +22,7 @@ export const invitationView: View = {
       );
     }
     const form = new FormController({ 'aria-labelledby': 'invitation-title' })
-      .add(
-        field({
-          label: 'New password',
-          name: 'password',
-          type: 'password',
-          autocomplete: 'new-password',
-          required: true,
-          minlength: 12,
-          hint: 'At least 12 characters. A few unrelated words make a good password.',
-        }),
-        field({ label: 'Confirm password', name: 'password_confirmation', type: 'password', autocomplete: 'new-password', required: true }),
-      )
+      .add(...newPasswordFields('At least 12 characters. A few unrelated words make a good password.'))
       .submit('Set password and sign in');
 
     form.onSubmit(async () => {

@@ -1,6 +1,6 @@
 import { api, ApiError } from '../api';
 import { app, navigate } from '../app';
-import { announce, checkNewPassword, field, FormController, h } from '../dom';
+import { announce, checkNewPassword, field, FormController, h, newPasswordFields } from '../dom';
 import type { View } from '../router';
 
 const SENT_MESSAGE =
@@ -43,18 +43,7 @@ function requestForm(section: HTMLElement): void {
 
 function confirmForm(section: HTMLElement, token: string): void {
   const form = new FormController({ 'aria-labelledby': 'reset-title' })
-    .add(
-      field({
-        label: 'New password',
-        name: 'password',
-        type: 'password',
-        autocomplete: 'new-password',
-        required: true,
-        minlength: 12,
-        hint: 'At least 12 characters.',
-      }),
-      field({ label: 'Confirm password', name: 'password_confirmation', type: 'password', autocomplete: 'new-password', required: true }),
-    )
+    .add(...newPasswordFields('At least 12 characters.'))
     .submit('Set new password');
 
   form.onSubmit(async () => {
