@@ -158,6 +158,17 @@ pub struct DraftingConfig {
     /// Fold a draft's update log into a snapshot once it holds this many updates.
     #[arg(long = "compact-after", env = "PLENUM_COMPACT_AFTER", default_value_t = 5000)]
     pub compact_after: usize,
+    /// Bytes of updates one connection may have waiting for content they depend on (a client
+    /// that edited offline sends such updates while it resyncs); more: closed with 1002.
+    #[arg(long = "ws-hold-bytes", env = "PLENUM_WS_HOLD_BYTES", default_value_t = 1024 * 1024)]
+    pub hold_bytes: usize,
+    /// Seconds such updates may wait; longer: their connection is closed with 1002 and resyncs.
+    #[arg(long = "ws-hold-secs", env = "PLENUM_WS_HOLD_SECS", default_value_t = 10)]
+    pub hold_secs: u64,
+    /// Seconds between a loaded draft's checks for updates other instances stored (PostgreSQL),
+    /// in case a notification was lost.
+    #[arg(long = "room-poll-secs", env = "PLENUM_ROOM_POLL_SECS", default_value_t = 5)]
+    pub room_poll_secs: u64,
 }
 
 impl Default for DraftingConfig {
@@ -170,6 +181,9 @@ impl Default for DraftingConfig {
             awareness_per_sec: 30,
             room_idle_secs: 120,
             compact_after: 5000,
+            hold_bytes: 1024 * 1024,
+            hold_secs: 10,
+            room_poll_secs: 5,
         }
     }
 }

@@ -112,6 +112,11 @@ impl Application {
         &self.state
     }
 
+    /// The PostgreSQL listener, if this server runs one (tests stop it before the process exits).
+    pub fn pg_listener(&self) -> Option<crate::realtime::listener::Listener> {
+        self.pg_listener.clone()
+    }
+
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()

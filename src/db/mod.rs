@@ -189,6 +189,32 @@ impl Db {
             .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
+    /// Runs `f` in one read-only transaction that sees a single consistent state of the database
+    /// (REPEATABLE READ on PostgreSQL; a read transaction on SQLite, whose WAL gives it a snapshot),
+    /// so reads of related rows cannot straddle another instance's commit.
+    pub async fn read_consistent<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::rt::task::spawn_blocking(move || db.read_consistent_blocking(f))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// [`Db::read_consistent`] for code already on a blocking thread.
+    pub fn read_consistent_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
+        conn.transaction(|c| {
+            consistent_snapshot(c)?;
+            f(c)
+        })
+    }
+
     /// [`Db::read`] for code already on a blocking thread.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
@@ -219,6 +245,15 @@ impl Db {
         })
         .await
     }
+}
+
+/// Makes the transaction just begun on `conn` read one consistent snapshot (PostgreSQL's default,
+/// READ COMMITTED, gives every statement its own). Must be the transaction's first statement.
+pub fn consistent_snapshot(conn: &mut DbConnection) -> Result<(), ApiError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Applies every pending migration on `conn`.

@@ -95,6 +95,7 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_seq -> BigInt,
     }
 }
 

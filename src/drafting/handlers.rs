@@ -160,7 +160,8 @@ pub fn insert(
         content.insert(&mut txn, 0, text);
         let update = txn.encode_update_v1();
         drop(txn);
-        store::append(conn, id, 0, &[store::NewUpdate { user_id: created_by, data: update }], 0)?;
+        store::append(conn, id, 0, &[store::NewUpdate { user_id: created_by, data: update }], 0)?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a new draft's first sequence number was taken")))?;
     }
     Ok(id)
 }
@@ -172,7 +173,7 @@ async fn view(state: &AppState, actor: &Actor, row: DraftRow) -> Result<Draft, A
     let (text, connected) = match state.hub.view(id).await {
         Some(live) => (live.text, live.connected),
         None => {
-            let text = state.db.read(move |c| Ok(store::text_of(&store::load(c, id)?.to_doc()?))).await?;
+            let text = state.db.read_consistent(move |c| Ok(store::text_of(&store::load(c, id)?.to_doc()?))).await?;
             (text, Vec::new())
         }
     };

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
-use crate::db::schema::{draft_snapshots, draft_updates};
+use crate::db::schema::{draft_snapshots, draft_updates, drafts};
 use crate::db::{DbConnection, now};
 use crate::http::error::ApiError;
 
@@ -60,34 +60,63 @@ pub fn apply_updates<'a>(doc: &Doc, updates: impl IntoIterator<Item = &'a [u8]>)
     Ok(())
 }
 
-/// Reads the latest snapshot of `draft_id` and the log after it.
+/// Reads the latest snapshot of `draft_id` and the log after it. Call it inside
+/// [`crate::db::Db::read_consistent`], so another instance's compaction cannot fall between the
+/// two reads (the old snapshot plus only the rows after the new one would miss edits).
 pub fn load(conn: &mut DbConnection, draft_id: i64) -> Result<Stored, ApiError> {
+    load_after(conn, draft_id, 0)
+}
+
+/// What is stored after `after_seq`: the newest snapshot if it is past `after_seq` (the log was
+/// folded meanwhile), then the updates after whichever of the two is newer. Call it inside
+/// [`crate::db::Db::read_consistent`], like [`load`].
+pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Result<Stored, ApiError> {
     let snapshot: Option<(i64, Vec<u8>)> = draft_snapshots::table
         .filter(draft_snapshots::draft_id.eq(draft_id))
+        .filter(draft_snapshots::seq.gt(after_seq))
         .order(draft_snapshots::seq.desc())
         .select((draft_snapshots::seq, draft_snapshots::data))
         .first(conn)
         .optional()?;
-    let after = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(0);
+    let from = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(after_seq);
     let updates = draft_updates::table
         .filter(draft_updates::draft_id.eq(draft_id))
-        .filter(draft_updates::seq.gt(after))
+        .filter(draft_updates::seq.gt(from))
         .order(draft_updates::seq.asc())
         .select((draft_updates::seq, draft_updates::data))
         .load(conn)?;
     Ok(Stored { snapshot, updates })
 }
 
-/// Appends updates after `last_seq` (call inside a transaction); returns the new last sequence
-/// number. The unique `(draft_id, seq)` key makes a second writer with a stale view fail rather
-/// than interleave.
+/// The newest sequence number handed out for the draft (what a room compares its own with to
+/// learn that another instance stored something).
+pub fn last_seq(conn: &mut DbConnection, draft_id: i64) -> Result<i64, ApiError> {
+    Ok(drafts::table.find(draft_id).select(drafts::last_seq).first(conn)?)
+}
+
+/// Appends updates after `last_seq` (call inside a transaction). Returns the new last sequence
+/// number, or `None` when `last_seq` is no longer the draft's newest: another instance stored
+/// updates meanwhile, and the caller must read them and try again.
+///
+/// The sequence numbers are taken by a compare-and-set on `drafts.last_seq` in the same
+/// transaction as the rows are inserted, so a number is never handed out twice, not even after
+/// compaction deleted the rows that carried it (the unique `(draft_id, seq)` key alone allowed
+/// that). On PostgreSQL the update locks the draft's row until commit, which also serialises
+/// appends with [`compact`].
 pub fn append(
     conn: &mut DbConnection,
     draft_id: i64,
     last_seq: i64,
     updates: &[NewUpdate],
     instance: u64,
-) -> Result<i64, ApiError> {
+) -> Result<Option<i64>, ApiError> {
+    let new_last = last_seq + i64::try_from(updates.len()).map_err(ApiError::internal)?;
+    let taken = diesel::update(drafts::table.filter(drafts::id.eq(draft_id)).filter(drafts::last_seq.eq(last_seq)))
+        .set(drafts::last_seq.eq(new_last))
+        .execute(conn)?;
+    if taken == 0 {
+        return Ok(None);
+    }
     let at: NaiveDateTime = now();
     let rows: Vec<_> = updates
         .iter()
@@ -116,7 +145,6 @@ pub fn append(
             }
         }
     }
-    let new_last = last_seq + i64::try_from(updates.len()).unwrap_or(0);
     // Other instances learn of new rows at commit (PostgreSQL delivers NOTIFY then) and read them
     // themselves: the message carries only the draft, the sequence number and who wrote it.
     if let DbConnection::Postgresql(pg) = conn {
@@ -125,36 +153,34 @@ pub fn append(
             .bind::<diesel::sql_types::Text, _>(format!("{draft_id}:{new_last}:{instance}"))
             .execute(pg)?;
     }
-    Ok(new_last)
+    Ok(Some(new_last))
 }
 
 /// The PostgreSQL channel on which instances announce new updates.
 pub const NOTIFY_CHANNEL: &str = "plenum_draft_updates";
 
-/// What another instance stored after `after_seq`: a newer snapshot if the log was folded past
-/// `after_seq` meanwhile, then the updates after it.
-pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Result<Stored, ApiError> {
-    let snapshot: Option<(i64, Vec<u8>)> = draft_snapshots::table
-        .filter(draft_snapshots::draft_id.eq(draft_id))
-        .filter(draft_snapshots::seq.gt(after_seq))
-        .order(draft_snapshots::seq.desc())
-        .select((draft_snapshots::seq, draft_snapshots::data))
-        .first(conn)
-        .optional()?;
-    let from = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(after_seq);
-    let updates = draft_updates::table
-        .filter(draft_updates::draft_id.eq(draft_id))
-        .filter(draft_updates::seq.gt(from))
-        .order(draft_updates::seq.asc())
-        .select((draft_updates::seq, draft_updates::data))
-        .load(conn)?;
-    Ok(Stored { snapshot, updates })
+/// The full integrated state of a document (v1), without updates it holds back for missing
+/// dependencies: what a snapshot stores and what a sync step 2 answers from.
+pub fn encode_state(doc: &Doc, since: &StateVector) -> Vec<u8> {
+    doc.transact().encode_diff_v1(since)
 }
 
-/// Folds everything up to `seq` into one snapshot (the full state of `doc`, which must be exactly
-/// the stored state up to `seq`) and deletes the folded log, atomically (call inside a transaction).
-pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> Result<usize, ApiError> {
-    let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
+/// Folds everything up to `seq` into one snapshot and deletes the folded log, atomically (call
+/// inside a transaction). `doc` must hold everything stored up to `seq` (it may hold more:
+/// updates are idempotent). Returns how many log rows were folded, or `None` when a snapshot at
+/// or past `seq` already exists (another instance compacted first).
+pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> Result<Option<usize>, ApiError> {
+    // Lock the draft's row (a no-op update locks it on PostgreSQL; SQLite has one writer), so
+    // no append commits between our check and our delete.
+    diesel::update(drafts::table.find(draft_id)).set(drafts::last_seq.eq(drafts::last_seq)).execute(conn)?;
+    let newest: Option<i64> = draft_snapshots::table
+        .filter(draft_snapshots::draft_id.eq(draft_id))
+        .select(diesel::dsl::max(draft_snapshots::seq))
+        .first(conn)?;
+    if newest.is_some_and(|n| n >= seq) {
+        return Ok(None);
+    }
+    let state = encode_state(doc, &StateVector::default());
     diesel::insert_into(draft_snapshots::table)
         .values((
             draft_snapshots::draft_id.eq(draft_id),
@@ -167,10 +193,12 @@ pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> R
         draft_snapshots::table.filter(draft_snapshots::draft_id.eq(draft_id)).filter(draft_snapshots::seq.lt(seq)),
     )
     .execute(conn)?;
-    Ok(diesel::delete(
-        draft_updates::table.filter(draft_updates::draft_id.eq(draft_id)).filter(draft_updates::seq.le(seq)),
-    )
-    .execute(conn)?)
+    Ok(Some(
+        diesel::delete(
+            draft_updates::table.filter(draft_updates::draft_id.eq(draft_id)).filter(draft_updates::seq.le(seq)),
+        )
+        .execute(conn)?,
+    ))
 }
 
 /// The plain text of a document.

@@ -49,9 +49,7 @@ pub async fn run<F, Fut>(
         .max_frame_size(cfg.max_message_bytes)
         .aggregate_continuations()
         .max_continuation_size(cfg.max_message_bytes);
-    let (outbox, mut queue) = mpsc::channel::<Bytes>(cfg.queue.max(1));
-    let (kill, mut killed) = oneshot::channel::<CloseSignal>();
-    let Some(room) = join(&hub, draft_id, conn, who, outbox, kill).await else {
+    let Some((room, mut queue, mut killed)) = join(&hub, draft_id, conn, &who, cfg.queue.max(1)).await else {
         let _ = session.close(Some(reason(close::SERVER_ERROR, "the draft could not be opened"))).await;
         return;
     };
@@ -108,23 +106,26 @@ pub async fn run<F, Fut>(
     let _ = session.close(closing.map(|(code, text)| reason(code, &text))).await;
 }
 
-/// Joins the room, starting it again if it was unloading at that moment.
+/// Joins the room, starting it again if it was unloading at that moment: the room confirms the
+/// join, and a join that reached a stopping room is dropped unconfirmed, so we try the next one.
+/// Returns the room's inbox, this connection's outgoing queue and its kill signal.
 async fn join(
     hub: &Hub,
     draft_id: i64,
     conn: ConnId,
-    who: Participant,
-    outbox: mpsc::Sender<Bytes>,
-    kill: oneshot::Sender<CloseSignal>,
-) -> Option<mpsc::Sender<RoomCommand>> {
-    let mut cmd = RoomCommand::Join { conn, who, outbox, kill };
-    for _ in 0..5 {
+    who: &Participant,
+    queue: usize,
+) -> Option<(mpsc::Sender<RoomCommand>, mpsc::Receiver<Bytes>, oneshot::Receiver<CloseSignal>)> {
+    for _ in 0..10 {
         let room = hub.room(draft_id).await.ok()?;
-        match room.send(cmd).await {
-            Ok(()) => return Some(room),
-            Err(mpsc::error::SendError(back)) => cmd = back,
+        let (outbox, queue) = mpsc::channel::<Bytes>(queue);
+        let (kill, killed) = oneshot::channel::<CloseSignal>();
+        let (joined, confirmed) = oneshot::channel();
+        let cmd = RoomCommand::Join { conn, who: who.clone(), outbox, kill, joined };
+        if room.send(cmd).await.is_ok() && confirmed.await.is_ok() {
+            return Some((room, queue, killed));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     None
 }

@@ -15,11 +15,17 @@ use crate::drafting::store::NOTIFY_CHANNEL;
 
 /// How often the listening connection is polled for notifications.
 const POLL: Duration = Duration::from_millis(10);
+/// How often the listening connection is asked a trivial query, so a connection that died
+/// without a word (a half-open TCP connection delivers no notifications and no error) is noticed
+/// and replaced. TCP keepalives and a user timeout bound how long that query can hang.
+const KEEPALIVE: Duration = Duration::from_secs(5);
+const TCP_PARAMS: &str = "connect_timeout=3&keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000";
 
 /// A running listener; dropping the handle does not stop it, [`Listener::stop`] does.
 #[derive(Clone, Debug)]
 pub struct Listener {
     stop: Arc<AtomicBool>,
+    thread: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl Listener {
@@ -28,7 +34,7 @@ impl Listener {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, mut rx) = mpsc::unbounded_channel::<Wake>();
         let flag = stop.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("plenum-pg-listener".into())
             .spawn(move || listen(&url, &flag, &tx))
             .map_err(|e| tracing::error!(error = %e, "cannot start the PostgreSQL listener"))
@@ -41,12 +47,17 @@ impl Listener {
                 }
             }
         });
-        Self { stop }
+        Self { stop, thread: Arc::new(std::sync::Mutex::new(thread)) }
     }
 
-    /// Stops the listening thread.
+    /// Stops the listening thread and waits for it (at most a connection attempt's timeout), so
+    /// that no database call is in flight when the process exits.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
+        let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or_default();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -61,25 +72,28 @@ enum Wake {
 }
 
 fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}{TCP_PARAMS}");
     let mut first = true;
     while !stop.load(Ordering::Relaxed) {
-        let mut conn = match PgConnection::establish(url) {
+        let mut conn = match PgConnection::establish(&url) {
             Ok(conn) => conn,
             Err(err) => {
                 tracing::warn!(error = %err, "PostgreSQL listener cannot connect; retrying");
-                std::thread::sleep(Duration::from_secs(1));
+                pause(stop);
                 continue;
             }
         };
         if let Err(err) = diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn) {
             tracing::warn!(error = %err, "LISTEN failed; retrying");
-            std::thread::sleep(Duration::from_secs(1));
+            pause(stop);
             continue;
         }
         if !first && tx.send(Wake::Reconnected).is_err() {
             return;
         }
         first = false;
+        let mut alive_at = std::time::Instant::now();
         'poll: while !stop.load(Ordering::Relaxed) {
             for notification in conn.notifications_iter() {
                 let Ok(n) = notification else { break 'poll };
@@ -89,8 +103,25 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
                     return;
                 }
             }
+            if alive_at.elapsed() >= KEEPALIVE {
+                if let Err(err) = diesel::sql_query("SELECT 1").execute(&mut conn) {
+                    tracing::warn!(error = %err, "the PostgreSQL listener's connection is dead; reconnecting");
+                    break 'poll;
+                }
+                alive_at = std::time::Instant::now();
+            }
             std::thread::sleep(POLL);
         }
+    }
+}
+
+/// Waits a second before the next connection attempt, or less if asked to stop.
+fn pause(stop: &AtomicBool) {
+    for _ in 0..20 {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

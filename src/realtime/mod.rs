@@ -94,7 +94,7 @@ impl Hub {
         let (doc, last_seq, log_len, locked) = self
             .inner
             .db
-            .read(move |c| {
+            .read_consistent(move |c| {
                 let state: String = drafts::table.find(draft_id).select(drafts::state).first(c)?;
                 let stored = store::load(c, draft_id)?;
                 let doc = stored.to_doc()?;
@@ -110,7 +110,14 @@ impl Hub {
         rooms.insert(draft_id, (generation, tx.clone()));
         drop(rooms);
         let room = Room::new(
-            room::Loaded { draft_id, doc, last_seq, log_len, locked },
+            room::Loaded {
+                draft_id,
+                doc,
+                last_seq,
+                log_len,
+                locked,
+                shared: self.inner.db.backend() == crate::db::Backend::Postgres,
+            },
             self.inner.instance,
             self.inner.db.clone(),
             self.inner.cfg.clone(),
@@ -124,8 +131,10 @@ impl Hub {
         Ok(tx)
     }
 
-    /// Removes an idle room, unless a command arrived meanwhile.
-    fn unload(&self, draft_id: i64, generation: u64, inbox: &mpsc::Receiver<RoomCommand>) -> bool {
+    /// Removes an idle room, unless a command arrived meanwhile. The inbox is closed under the
+    /// same lock, so no new sender finds it; a join that was already on its way is dropped
+    /// unanswered and the connection joins the next room (see `connection::join`).
+    fn unload(&self, draft_id: i64, generation: u64, inbox: &mut mpsc::Receiver<RoomCommand>) -> bool {
         let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
         if !inbox.is_empty() && !inbox.is_closed() {
             return false;
@@ -133,6 +142,7 @@ impl Hub {
         if rooms.get(&draft_id).is_some_and(|(g, _)| *g == generation) {
             rooms.remove(&draft_id);
         }
+        inbox.close();
         true
     }
 

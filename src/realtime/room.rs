@@ -6,6 +6,20 @@
 //! then broadcasts them, answers sync requests and forwards presence. So nothing a client received
 //! is missing from the database, whatever crashes. Updates from read-only users are refused
 //! (y-protocols auth message `permission-denied`) and never applied or stored.
+//!
+//! What is stored and broadcast for an update is what the document actually integrated (the
+//! transaction's own delta), never the raw bytes a client sent. An update whose dependencies are
+//! missing (a stock client that edited offline may send its new edits before its sync reply) is
+//! **held** in the document, not refused: it is integrated, stored and broadcast as soon as what
+//! it depends on arrives. A connection that holds more than `--ws-hold-bytes`, or for longer than
+//! `--ws-hold-secs`, is closed (1002) and the held part dropped; nothing is stored that cannot be
+//! integrated.
+//!
+//! Several instances on one PostgreSQL database: sequence numbers are taken by compare-and-set
+//! on the draft's row (see `store::append`), so an instance that is behind gets "taken", reads
+//! what the others stored (one consistent read) and tries again. Rooms also look for rows they
+//! were not told about every `--room-poll-secs`, so a lost notification delays, never loses, an
+//! update.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,8 +105,16 @@ pub type CloseSignal = (u16, String);
 
 /// A command to a room.
 pub enum RoomCommand {
-    /// A new connection: the room sends it the sync step 1 and everyone's presence.
-    Join { conn: ConnId, who: Participant, outbox: mpsc::Sender<Bytes>, kill: oneshot::Sender<CloseSignal> },
+    /// A new connection: the room answers `joined` at once, then sends it the sync step 1 and
+    /// everyone's presence. A join whose `joined` is dropped unanswered reached a room that was
+    /// stopping: the connection tries again (a new room starts).
+    Join {
+        conn: ConnId,
+        who: Participant,
+        outbox: mpsc::Sender<Bytes>,
+        kill: oneshot::Sender<CloseSignal>,
+        joined: oneshot::Sender<()>,
+    },
     /// The connection ended; its presence is removed for everyone.
     Leave { conn: ConnId },
     /// A binary websocket message from a connection.
@@ -103,6 +125,8 @@ pub enum RoomCommand {
     View(oneshot::Sender<RoomView>),
     /// Another instance stored updates up to this sequence number: read and forward them.
     Remote { seq: i64 },
+    /// Sent by the room's own timer: expire held updates, look for rows nobody told us about.
+    Tick,
 }
 
 struct Conn {
@@ -137,8 +161,16 @@ enum After {
 }
 
 struct Pending {
-    conn: ConnId,
+    /// The connection it came from (`None`: held updates that another instance's rows completed).
+    conn: Option<ConnId>,
     update: NewUpdate,
+}
+
+/// Updates of one connection that wait in the document for content they depend on.
+struct Held {
+    user_id: i64,
+    bytes: usize,
+    since: Instant,
 }
 
 /// The state of one loaded draft.
@@ -154,8 +186,17 @@ pub struct Room {
     locked: bool,
     conns: HashMap<ConnId, Conn>,
     presence: HashMap<ClientID, Presence>,
-    /// Set when a refused update left the document in a state that must be rebuilt.
+    /// Set when the document must be rebuilt from the database: an update failed half-way, or
+    /// held updates must be dropped.
     must_reload: bool,
+    /// Connections whose updates the document holds back, waiting for their dependencies.
+    held: HashMap<ConnId, Held>,
+    /// Whether to look in the database for rows other instances stored (PostgreSQL only).
+    poll_db: bool,
+    last_poll: Instant,
+    /// After a failed compaction, when to try again (and how long to wait after the next failure).
+    compact_retry_at: Option<Instant>,
+    compact_backoff: Duration,
     /// Messages produced while closing connections, sent at the end of the batch.
     deferred: Vec<After>,
     metrics: Arc<crate::http::metrics::Metrics>,
@@ -166,6 +207,10 @@ pub struct Room {
 pub struct Fatal(pub ApiError);
 
 const MAX_BATCH: usize = 1024;
+/// How often a room wakes up by itself (idle unloading, held updates, polling the database).
+const TICK: Duration = Duration::from_secs(1);
+const COMPACT_BACKOFF_MIN: Duration = Duration::from_secs(1);
+const COMPACT_BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 fn permission_denied() -> Bytes {
     Bytes::from(Message::Auth(Some("permission-denied".into())).encode_v1())
@@ -181,6 +226,8 @@ pub struct Loaded {
     /// How many updates follow the snapshot (counted towards the next compaction).
     pub log_len: usize,
     pub locked: bool,
+    /// Whether other instances may write to the same database (PostgreSQL): poll for their rows.
+    pub shared: bool,
 }
 
 impl Room {
@@ -204,30 +251,38 @@ impl Room {
             conns: HashMap::new(),
             presence: HashMap::new(),
             must_reload: false,
+            held: HashMap::new(),
+            poll_db: loaded.shared,
+            last_poll: Instant::now(),
+            compact_retry_at: None,
+            compact_backoff: COMPACT_BACKOFF_MIN,
             deferred: Vec::new(),
             metrics,
         }
     }
 
     /// Runs the room until it has been idle long enough (`unload` agrees) or its inbox closes.
+    /// `unload` is given the inbox so it can close it while no command waits in it.
     pub async fn run(
         mut self,
         mut inbox: mpsc::Receiver<RoomCommand>,
-        unload: impl Fn(&mpsc::Receiver<RoomCommand>) -> bool,
+        unload: impl Fn(&mut mpsc::Receiver<RoomCommand>) -> bool,
     ) {
         let idle = Duration::from_secs(self.cfg.room_idle_secs.max(1));
+        let mut ticker = tokio::time::interval(TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut busy_at = Instant::now();
         loop {
-            let first = if self.conns.is_empty() {
-                match tokio::time::timeout(idle, inbox.recv()).await {
-                    Ok(Some(cmd)) => cmd,
-                    Ok(None) => break,
-                    Err(_) if unload(&inbox) => break,
-                    Err(_) => continue,
-                }
-            } else {
-                match inbox.recv().await {
+            let first = tokio::select! {
+                cmd = inbox.recv() => match cmd {
                     Some(cmd) => cmd,
                     None => break,
+                },
+                _ = ticker.tick() => {
+                    if self.conns.is_empty() && busy_at.elapsed() >= idle && unload(&mut inbox) {
+                        break;
+                    }
+                    RoomCommand::Tick
                 }
             };
             let mut batch = vec![first];
@@ -244,8 +299,11 @@ impl Room {
                 }
                 // Stop taking commands; the hub starts a fresh room from the database.
                 inbox.close();
-                let _ = unload(&inbox);
+                let _ = unload(&mut inbox);
                 break;
+            }
+            if !self.conns.is_empty() {
+                busy_at = Instant::now();
             }
         }
         tracing::debug!(draft = self.draft_id, "room unloaded");
@@ -256,9 +314,13 @@ impl Room {
         let mut pending: Vec<Pending> = Vec::new();
         let mut after: Vec<After> = Vec::new();
         let mut remote_seq = 0;
+        let mut tick = false;
         for cmd in batch {
             match cmd {
-                RoomCommand::Join { conn, who, outbox, kill } => {
+                RoomCommand::Join { conn, who, outbox, kill, joined } => {
+                    if joined.send(()).is_err() {
+                        continue;
+                    }
                     let budget = f64::from(self.cfg.awareness_per_sec.max(1));
                     self.conns.insert(
                         conn,
@@ -283,19 +345,32 @@ impl Room {
                 RoomCommand::SetLocked(locked) => self.locked = locked,
                 RoomCommand::View(reply) => after.push(After::View(reply)),
                 RoomCommand::Remote { seq } => remote_seq = remote_seq.max(seq),
+                RoomCommand::Tick => tick = true,
             }
         }
-        if self.must_reload {
-            self.reload(&pending).await?;
-        }
-        let mut remote = Vec::new();
-        if remote_seq > self.last_seq {
-            self.catch_up(&mut remote).await?;
-        }
-        if !pending.is_empty() {
-            self.append(&pending, &mut remote).await?;
+        if tick {
+            self.expire_held();
+            if self.poll_db && self.last_poll.elapsed() >= Duration::from_secs(self.cfg.room_poll_secs.max(1)) {
+                self.last_poll = Instant::now();
+                let draft_id = self.draft_id;
+                let stored = self.db.read(move |c| store::last_seq(c, draft_id)).await.map_err(Fatal)?;
+                if stored > self.last_seq {
+                    tracing::debug!(draft = draft_id, stored, ours = self.last_seq, "found rows nobody told us about");
+                }
+                remote_seq = remote_seq.max(stored);
+            }
         }
         // What other instances stored goes out first: local updates may build on it.
+        let mut remote = Vec::new();
+        if self.must_reload {
+            self.reload(&pending, &mut remote).await?;
+        }
+        if remote_seq > self.last_seq {
+            self.catch_up(&mut pending, &mut remote).await?;
+        }
+        if !pending.is_empty() {
+            self.append(&mut pending, &mut remote).await?;
+        }
         for update in remote {
             let bytes = Bytes::from(Message::Sync(SyncMessage::Update(update)).encode_v1());
             self.broadcast(None, &bytes);
@@ -307,41 +382,75 @@ impl Room {
         for action in std::mem::take(&mut self.deferred) {
             self.perform(action, &pending);
         }
-        if self.since_compaction >= self.cfg.compact_after.max(1) {
+        if self.since_compaction >= self.cfg.compact_after.max(1)
+            && self.compact_retry_at.is_none_or(|at| Instant::now() >= at)
+        {
             self.compact().await;
         }
         Ok(())
     }
 
     /// Appends this batch's updates in one transaction. If another instance stored updates
-    /// meanwhile (the sequence number is taken), read those first and try again.
-    async fn append(&mut self, pending: &[Pending], remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
-        let updates: Vec<NewUpdate> = pending.iter().map(|p| p.update.clone()).collect();
+    /// meanwhile (our sequence number is taken), read those first and try again.
+    async fn append(&mut self, pending: &mut Vec<Pending>, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
         for _ in 0..10 {
-            let (draft_id, last_seq, instance, batch) = (self.draft_id, self.last_seq, self.instance, updates.clone());
-            match self.db.write(move |c| store::append(c, draft_id, last_seq, &batch, instance)).await {
-                Ok(seq) => {
+            let updates: Vec<NewUpdate> = pending.iter().map(|p| p.update.clone()).collect();
+            let (draft_id, last_seq, instance) = (self.draft_id, self.last_seq, self.instance);
+            match self.db.write(move |c| store::append(c, draft_id, last_seq, &updates, instance)).await {
+                Ok(Some(seq)) => {
                     self.last_seq = seq;
                     self.metrics.updates_stored.fetch_add(pending.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     self.since_compaction += pending.len();
                     return Ok(());
                 }
-                Err(ApiError::Conflict(_)) => self.catch_up(remote).await?,
+                Ok(None) => self.catch_up(pending, remote).await?,
                 Err(err) => return Err(Fatal(err)),
             }
         }
         Err(Fatal(ApiError::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
     }
 
-    /// Reads what other instances stored after our last sequence number into the document.
-    async fn catch_up(&mut self, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
+    /// Reads what other instances stored after our last sequence number (one consistent read)
+    /// into the document, and queues it for this instance's clients.
+    async fn catch_up(&mut self, pending: &mut Vec<Pending>, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
         let (draft_id, after) = (self.draft_id, self.last_seq);
-        let stored = self.db.read(move |c| store::load_after(c, draft_id, after)).await.map_err(Fatal)?;
+        let stored = self.db.read_consistent(move |c| store::load_after(c, draft_id, after)).await.map_err(Fatal)?;
         let newest = stored.last_seq();
-        let received: Vec<Vec<u8>> = stored.snapshot.into_iter().chain(stored.updates).map(|(_, d)| d).collect();
-        store::apply_updates(&self.doc, received.iter().map(Vec::as_slice)).map_err(Fatal)?;
-        remote.extend(received);
+        if stored.snapshot.is_none() && stored.updates.is_empty() {
+            return Ok(());
+        }
+        let (folded, completed) = {
+            let mut txn = self.doc.transact_mut();
+            let held_before = held_fingerprint(&txn);
+            let sv_before = txn.state_vector();
+            for (_, data) in stored.snapshot.iter().chain(&stored.updates) {
+                let update = Update::decode_v1(data)
+                    .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}"))))?;
+                txn.apply_update(update)
+                    .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}"))))?;
+            }
+            // A snapshot is the whole document: send clients only what is new to them.
+            let folded = stored.snapshot.is_some().then(|| txn.encode_diff_v1(&sv_before));
+            // The rows completed updates we held: what that integrated is ours to store (it
+            // includes the rows themselves, which is harmless: updates are idempotent).
+            let completed = (held_before.is_some() && held_fingerprint(&txn) != held_before).then(|| txn.encode_update_v1());
+            (folded, completed)
+        };
+        match folded {
+            Some(diff) => remote.push(diff),
+            None => remote.extend(stored.updates.into_iter().map(|(_, d)| d)),
+        }
+        if let Some(data) = completed
+            && let Some(user_id) = self.held.values().map(|h| h.user_id).next()
+        {
+            remote.push(data.clone());
+            pending.push(Pending { conn: None, update: NewUpdate { user_id, data } });
+        }
+        if held_fingerprint(&self.doc.transact()).is_none() {
+            self.held.clear();
+        }
         if newest > self.last_seq {
+            self.since_compaction += usize::try_from(newest - self.last_seq).unwrap_or(0);
             self.last_seq = newest;
         }
         Ok(())
@@ -383,23 +492,49 @@ impl Room {
             }
             return;
         }
-        let (applied, missing, changed) = {
+        let applied = {
             let mut txn = self.doc.transact_mut();
+            let held_before = held_fingerprint(&txn);
             let before = txn.state_vector();
-            let applied = txn.apply_update(update).is_ok();
-            let missing = txn.store().pending_update().is_some() || txn.store().pending_ds().is_some();
-            let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
-            (applied, missing, changed)
+            txn.apply_update(update).ok().map(|()| {
+                let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
+                // Exactly what this transaction integrated: this update, and any held update it
+                // completed. Parts still waiting for their dependencies are not in it.
+                let delta = changed.then(|| txn.encode_update_v1());
+                let held_after = held_fingerprint(&txn);
+                let held_more = held_after.is_some() && held_after != held_before;
+                (delta, held_more, held_after.is_none())
+            })
         };
-        if !applied || missing {
+        let Some((delta, held_more, nothing_held)) = applied else {
             // Part of it may already be in the document: rebuild it from what is stored.
             self.must_reload = true;
-            self.kill(conn, close::PROTOCOL_ERROR, "the update refers to content this document does not have");
+            self.kill(conn, close::PROTOCOL_ERROR, "the update does not apply to this document");
             return;
-        }
-        if changed {
-            pending.push(Pending { conn, update: NewUpdate { user_id, data } });
+        };
+        if let Some(data) = delta {
+            pending.push(Pending { conn: Some(conn), update: NewUpdate { user_id, data } });
             after.push(After::Update(pending.len() - 1));
+        }
+        if nothing_held {
+            self.held.clear();
+        } else if held_more {
+            let held = self.held.entry(conn).or_insert(Held { user_id, bytes: 0, since: Instant::now() });
+            held.bytes += data.len();
+            if held.bytes > self.cfg.hold_bytes {
+                tracing::info!(draft = self.draft_id, conn, bytes = held.bytes, "held updates over the limit");
+                self.must_reload = true;
+            }
+        }
+    }
+
+    /// Drops held updates that waited longer than `--ws-hold-secs` (the document is rebuilt
+    /// without them, and their connections are closed so that they resync).
+    fn expire_held(&mut self) {
+        let limit = Duration::from_secs(self.cfg.hold_secs.max(1));
+        if self.held.values().any(|h| h.since.elapsed() > limit) {
+            tracing::info!(draft = self.draft_id, "held updates waited too long for their dependencies");
+            self.must_reload = true;
         }
     }
 
@@ -496,13 +631,13 @@ impl Room {
                 self.send(conn, Bytes::from(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()));
             }
             After::SyncStep2(conn, sv) => {
-                let diff = self.doc.transact().encode_state_as_update_v1(&sv);
+                let diff = store::encode_state(&self.doc, &sv);
                 self.send(conn, Bytes::from(Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1()));
             }
             After::Update(index) => {
                 if let Some(p) = pending.get(index) {
                     let bytes = Bytes::from(Message::Sync(SyncMessage::Update(p.update.data.clone())).encode_v1());
-                    self.broadcast(Some(p.conn), &bytes);
+                    self.broadcast(p.conn, &bytes);
                 }
             }
             After::Send(conn, bytes) => self.send(conn, bytes),
@@ -541,37 +676,68 @@ impl Room {
         RoomView { text: store::text_of(&self.doc), connected }
     }
 
-    /// Rebuilds the document from the database plus this batch's accepted (not yet stored) updates.
-    async fn reload(&mut self, pending: &[Pending]) -> Result<(), Fatal> {
+    /// Rebuilds the document from the database (one consistent read) plus this batch's accepted,
+    /// not yet stored updates. Whatever other instances stored meanwhile goes to this instance's
+    /// clients; held updates are dropped, and their connections closed so they resync.
+    async fn reload(&mut self, pending: &[Pending], remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
         let draft_id = self.draft_id;
-        let stored = self.db.read(move |c| store::load(c, draft_id)).await.map_err(Fatal)?;
+        let stored = self.db.read_consistent(move |c| store::load(c, draft_id)).await.map_err(Fatal)?;
         let doc = stored.to_doc().map_err(Fatal)?;
         store::apply_updates(&doc, pending.iter().map(|p| p.update.data.as_slice())).map_err(Fatal)?;
+        let sv_before = self.doc.transact().state_vector();
+        if doc.transact().state_vector() != sv_before || stored.last_seq() > self.last_seq {
+            remote.push(store::encode_state(&doc, &sv_before));
+        }
         self.doc = doc;
+        self.since_compaction = stored.updates.len() + pending.len();
         self.last_seq = stored.last_seq();
         self.must_reload = false;
+        for conn in std::mem::take(&mut self.held).into_keys() {
+            self.kill(conn, close::PROTOCOL_ERROR, "updates that depend on content this document does not have");
+        }
         Ok(())
     }
 
-    /// Folds the log into a snapshot. The document holds exactly the stored state here (every
-    /// applied update was committed), so its encoded state is the snapshot.
+    /// Folds the log into a snapshot. The document holds everything stored up to `last_seq`
+    /// here (every applied update was committed), so its encoded state is the snapshot. After a
+    /// failure the room waits (doubling, up to five minutes) instead of encoding the whole
+    /// document again on every batch.
     async fn compact(&mut self) {
         let (draft_id, seq, doc) = (self.draft_id, self.last_seq, self.doc.clone());
         let started = Instant::now();
         match self.db.write(move |c| store::compact(c, draft_id, seq, &doc)).await {
             Ok(folded) => {
                 self.since_compaction = 0;
+                self.compact_retry_at = None;
+                self.compact_backoff = COMPACT_BACKOFF_MIN;
                 tracing::info!(
                     draft = draft_id,
                     seq,
-                    folded,
+                    folded = folded.unwrap_or(0),
+                    skipped = folded.is_none(),
                     ms = started.elapsed().as_millis() as u64,
                     "log compacted"
                 );
             }
-            Err(err) => tracing::warn!(draft = draft_id, error = %err, "compaction failed; will retry"),
+            Err(err) => {
+                tracing::warn!(draft = draft_id, error = %err, retry_in_secs = self.compact_backoff.as_secs(), "compaction failed");
+                self.compact_retry_at = Some(Instant::now() + self.compact_backoff);
+                self.compact_backoff = (self.compact_backoff * 2).min(COMPACT_BACKOFF_MAX);
+            }
         }
     }
+}
+
+/// What the document holds back for missing dependencies, as comparable bytes (`None`: nothing).
+fn held_fingerprint<T: ReadTxn>(txn: &T) -> Option<Vec<u8>> {
+    let store = txn.store();
+    let (update, deletes) = (store.pending_update(), store.pending_ds());
+    if update.is_none() && deletes.is_none() {
+        return None;
+    }
+    let mut bytes = update.map(|p| p.update.encode_v1()).unwrap_or_default();
+    bytes.extend(deletes.map(|d| d.encode_v1()).unwrap_or_default());
+    Some(bytes)
 }
 
 /// Whether an update would change the document (new content, or deleting something not yet deleted).

@@ -84,6 +84,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     handle: ServerHandle,
+    listener: Option<plenum::realtime::listener::Listener>,
     pub db: TestDb,
 }
 
@@ -117,9 +118,10 @@ impl TestApp {
         let base = format!("http://{}", app.addr());
         let state = app.state().clone();
         let handle = app.handle();
+        let listener = app.pg_listener();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().cookie_store(true).build().expect("http client");
-        Self { base, client, state, handle, db }
+        Self { base, client, state, handle, listener, db }
     }
 
     /// The absolute URL of a path.
@@ -140,6 +142,10 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
         actix_web::rt::spawn(async move { handle.stop(false).await });
+        // The listener thread must not be inside libpq when the test process exits.
+        if let Some(listener) = self.listener.take() {
+            listener.stop();
+        }
     }
 }
 
