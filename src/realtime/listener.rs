@@ -19,7 +19,8 @@ const POLL: Duration = Duration::from_millis(10);
 /// without a word (a half-open TCP connection delivers no notifications and no error) is noticed
 /// and replaced. TCP keepalives and a user timeout bound how long that query can hang.
 const KEEPALIVE: Duration = Duration::from_secs(5);
-const TCP_PARAMS: &str = "connect_timeout=3&keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000";
+const TCP_PARAMS: &str =
+    "connect_timeout=3&keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000";
 
 /// A running listener; dropping the handle does not stop it, [`Listener::stop`] does.
 #[derive(Clone, Debug)]

@@ -433,7 +433,8 @@ impl Room {
             let folded = stored.snapshot.is_some().then(|| txn.encode_diff_v1(&sv_before));
             // The rows completed updates we held: what that integrated is ours to store (it
             // includes the rows themselves, which is harmless: updates are idempotent).
-            let completed = (held_before.is_some() && held_fingerprint(&txn) != held_before).then(|| txn.encode_update_v1());
+            let completed =
+                (held_before.is_some() && held_fingerprint(&txn) != held_before).then(|| txn.encode_update_v1());
             (folded, completed)
         };
         match folded {
