@@ -106,6 +106,23 @@ impl Client {
         }
     }
 
+    /// Handles what arrives until `done` holds, failing after `within` with what it waited for.
+    /// Returns early (with the close code) if the server closes the connection.
+    async fn pump_until(&mut self, what: &str, within: Duration, done: impl Fn(&Self) -> bool) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        while !done(self) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out after {within:?} waiting for {what}; text: {:?}",
+                self.text()
+            );
+            if let Some(code) = self.pump(Duration::from_millis(20)).await {
+                return Some(code);
+            }
+        }
+        None
+    }
+
     /// Types `s` at the start of the text and sends the update.
     async fn type_text(&mut self, s: &str) {
         let text = self.doc.get_or_insert_text("content");
@@ -562,4 +579,131 @@ async fn compaction_keeps_the_text() {
     assert!(stored_updates(&app, draft).await < 45, "the log was folded");
     let stored = stored_text(&app, draft).await;
     assert_eq!(stored, a.text());
+}
+
+/// A sequence number is never handed out twice: an append that expects a number at or below
+/// the newest snapshot (another instance compacted meanwhile) is refused, not stored where no
+/// read would ever find it.
+async fn sequence_numbers_are_never_reused(app: TestApp) {
+    use plenum::drafting::store::{self, NewUpdate};
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let user = kabo.user_id();
+    let (first, second) = two_steps("first ", "second");
+    let outcome = app
+        .state
+        .db
+        .write(move |c| {
+            let seq = store::append(c, draft, 0, &[NewUpdate { user_id: user, data: first.clone() }], 0)?;
+            assert_eq!(seq, Some(1));
+            let doc = store::load(c, draft)?.to_doc()?;
+            assert_eq!(store::compact(c, draft, 1, &doc)?, Some(1));
+            // An instance that still believes the log ends at 0 tries to append.
+            let stale = store::append(c, draft, 0, &[NewUpdate { user_id: user, data: second.clone() }], 0)?;
+            let fresh = store::append(c, draft, 1, &[NewUpdate { user_id: user, data: second }], 0)?;
+            Ok((stale, fresh))
+        })
+        .await
+        .expect("store calls");
+    assert_eq!(outcome, (None, Some(2)), "a stale append is refused; one that read the snapshot gets 2");
+    assert_eq!(stored_text(&app, draft).await, "first second");
+}
+
+on_both_backends!(sequence_numbers_are_never_reused);
+
+/// Cross-instance updates survive a lost notification: with the second instance's listener
+/// stopped, its room finds the other instance's rows by polling; and a reload (here: held
+/// updates that expired) sends rows it skipped past to its clients instead of keeping them back.
+#[actix_web::test]
+async fn missed_notifications_and_reloads_reach_clients_postgres() {
+    let one = TestApp::spawn(Backend::Postgres).await;
+    one.seed_demo().await;
+    let mut two = one
+        .spawn_second_with(|c| {
+            c.drafting.room_poll_secs = 1;
+            c.drafting.hold_secs = 1;
+        })
+        .await;
+    two.listener.take().expect("a PostgreSQL instance listens").stop();
+    let kabo = one.login(BOTSWANA, PASSWORD).await;
+    let priya = two.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&one, draft, &kabo.token).await;
+    let mut b = Client::connect(&two, draft, &priya.token).await;
+    a.type_text("polled ").await;
+    let code = b.pump_until("the polled row", Duration::from_secs(4), |b| b.text() == "polled ").await;
+    assert_eq!(code, None);
+
+    // Now with polling out of the way (a long interval), a reload must bring the rows along.
+    let mut three = one
+        .spawn_second_with(|c| {
+            c.drafting.room_poll_secs = 3600;
+            c.drafting.hold_secs = 1;
+        })
+        .await;
+    three.listener.take().expect("listener").stop();
+    let mut c = Client::connect(&three, draft, &priya.token).await;
+    assert_eq!(c.text(), "polled ");
+    a.type_text("skipped ").await;
+    a.pump(Duration::from_millis(200)).await;
+    let mut stuck = Client::connect(&three, draft, &kabo.token).await;
+    let (_, orphan) = two_steps("never sent ", "orphan");
+    stuck.send(Message::Sync(SyncMessage::Update(orphan))).await;
+    assert_eq!(stuck.pump(Duration::from_secs(4)).await, Some(1002), "the held update expired");
+    let code =
+        c.pump_until("the rows the reload read", Duration::from_secs(3), |c| c.text() == "skipped polled ").await;
+    assert_eq!(code, None);
+}
+
+/// A compaction that fails waits before it is tried again (doubling), instead of encoding the
+/// whole document on every later batch.
+#[actix_web::test]
+async fn failed_compactions_back_off_postgres() {
+    let app = TestApp::spawn_with(Backend::Postgres, |c| c.drafting.compact_after = 5).await;
+    app.seed_demo().await;
+    app.state
+        .db
+        .write(|c| {
+            use diesel::connection::SimpleConnection;
+            let plenum::db::DbConnection::Postgresql(pg) = c else { unreachable!("PostgreSQL") };
+            pg.batch_execute(
+                "CREATE SEQUENCE compaction_attempts; \
+                 CREATE FUNCTION refuse_snapshot() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                   BEGIN PERFORM nextval('compaction_attempts'); RAISE EXCEPTION 'disk full'; END $$; \
+                 CREATE TRIGGER refuse_snapshot BEFORE INSERT ON draft_snapshots \
+                   FOR EACH ROW EXECUTE FUNCTION refuse_snapshot();",
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("install the failing trigger");
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut a = Client::connect(&app, draft, &kabo.token).await;
+    for i in 0..60 {
+        a.type_text(&format!("{i} ")).await;
+        a.pump(Duration::from_millis(40)).await;
+    }
+    let attempts: i64 = app
+        .state
+        .db
+        .read(|c| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Attempts {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                last_value: i64,
+            }
+            let row: Attempts = diesel::sql_query(
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last_value FROM compaction_attempts",
+            )
+            .get_result(c)?;
+            Ok(row.last_value)
+        })
+        .await
+        .expect("attempts");
+    // ~2.5 s of typing: attempts at 0, 1, 3 s (1 s, then 2 s backoff) — never one per batch.
+    assert!((1..=4).contains(&attempts), "{attempts} compaction attempts");
+    assert_eq!(stored_text(&app, draft).await, a.text(), "nothing lost meanwhile");
 }

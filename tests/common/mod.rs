@@ -84,7 +84,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     handle: ServerHandle,
-    listener: Option<plenum::realtime::listener::Listener>,
+    /// The PostgreSQL listener (cross-instance wake-ups), if any; tests may stop it.
+    pub listener: Option<plenum::realtime::listener::Listener>,
     pub db: TestDb,
 }
 
@@ -101,8 +102,13 @@ impl TestApp {
 
     /// A second server instance on the same database (the first one keeps owning it).
     pub async fn spawn_second(&self) -> Self {
+        self.spawn_second_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_second`] with an adjusted configuration.
+    pub async fn spawn_second_with(&self, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let db = TestDb { url: self.db.url.clone(), backend: self.db.backend, pg_name: None, _dir: None };
-        Self::spawn_on_with(db, |_| {}).await
+        Self::spawn_on_with(db, adjust).await
     }
 
     /// Starts the server on an existing test database.

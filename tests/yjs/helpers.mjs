@@ -112,10 +112,10 @@ export async function createDatabase(backend, tmp) {
  * Creates a database (demo data seeded) and starts `plenum serve` on a free port.
  * Returns an environment with REST helpers, restart/kill and close().
  */
-export async function startEnv(backend) {
+export async function startEnv(backend, { serverArgs = [] } = {}) {
   if (!existsSync(PLENUM)) throw new Error(`${PLENUM} is missing: run \`cargo build\` first`);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), `plenum-yjs-${backend}-`));
-  const env = { backend, tmp, server: null, tokens: new Map(), users: new Map() };
+  const env = { backend, tmp, server: null, serverArgs, instances: [], tokens: new Map(), users: new Map() };
   try {
     env.db = await createDatabase(backend, tmp);
     await run(PLENUM, ['demo', '--database-url', env.db.url]);
@@ -135,6 +135,7 @@ export async function startEnv(backend) {
     child.kill(signal);
     await child.exited;
   };
+  env.startInstance = (args) => startInstance(env, args);
   env.close = () => closeEnv(env);
   env.serverOutput = () => (env.logs ?? []).concat(env.server ? [env.server.output] : []).join('\n--- restart ---\n');
   env.api = (token, method, p, body) => api(env, token, method, p, body);
@@ -163,13 +164,37 @@ async function startServer(env) {
     '--bind', `127.0.0.1:${env.port}`,
     '--public-url', env.base,
     '--mail-dir', path.join(env.tmp, 'mail'),
+    ...env.serverArgs,
   ]);
   env.server.stdin.end();
   await waitForReady(env.base, env.server);
 }
 
+/**
+ * Starts another `plenum serve` on the same database (several instances behind a load balancer).
+ * Returns {base, wsBase, server, stop()}; connectClient accepts it in place of the environment.
+ */
+async function startInstance(env, args = env.serverArgs) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = start(PLENUM, [
+    'serve',
+    '--database-url', env.db.url,
+    '--bind', `127.0.0.1:${port}`,
+    '--public-url', base,
+    '--mail-dir', path.join(env.tmp, 'mail'),
+    ...args,
+  ]);
+  server.stdin.end();
+  const instance = { base, wsBase: `ws://127.0.0.1:${port}`, server, stop: (signal) => stop(server, `plenum serve :${port}`, signal) };
+  env.instances.push(instance);
+  await waitForReady(base, server);
+  return instance;
+}
+
 async function closeEnv(env) {
   try {
+    for (const instance of env.instances ?? []) await instance.stop();
     if (env.server) await stop(env.server, 'plenum serve');
   } finally {
     try {
@@ -230,7 +255,11 @@ export function makeWSClass(opts = {}) {
       super(RecordingWebSocket.deadUrl ?? url, protocols);
       this._onmessage = null;
       this.received = [];
+      this.closeCode = undefined;
       sockets.push(this);
+      super.on('close', (code) => {
+        this.closeCode = code;
+      });
       super.on('message', (data) => {
         const frame = toU8(data);
         frames.push(frame);
