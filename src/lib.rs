@@ -5,7 +5,9 @@
 //! the HTTP layer, [`startup`] to build and run the server, [`config`] and [`telemetry`].
 
 pub mod accounts;
+pub mod app;
 pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

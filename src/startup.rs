@@ -11,27 +11,12 @@ use actix_web::{App, HttpServer, web};
 use std::sync::Arc;
 
 use crate::accounts::throttle::LoginThrottle;
+use crate::app::AppState;
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::ServerConfig;
 use crate::db::Db;
 use crate::http;
 use crate::mail::Mailer;
-
-/// What every handler can reach, as `web::Data<AppState>`.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// The server's configuration.
-    pub config: ServerConfig,
-    /// Outgoing mail.
-    pub mailer: Arc<Mailer>,
-    /// Sign-in failure counters.
-    pub throttle: Arc<LoginThrottle>,
-    /// The live drafting rooms.
-    pub hub: crate::realtime::Hub,
-    /// Counters for `/metrics`.
-    pub metrics: Arc<crate::http::metrics::Metrics>,
-}
 
 /// A bound, migrated server, ready to run.
 pub struct Application {
@@ -45,6 +30,11 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations, binds the listener and prepares the server.
     pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the time taken from `clock` (tests use a settable one).
+    pub async fn build_with_clock(config: ServerConfig, clock: SharedClock) -> anyhow::Result<Self> {
         let db = Db::connect_lazy(&config.database)?;
         tracing::info!(database = %config.database.redacted_url(), backend = ?db.backend(), "connecting");
         let migrator = db.clone();
@@ -64,7 +54,8 @@ impl Application {
             );
         }
         let mailer = Arc::new(Mailer::new(&config.mail)?);
-        let throttle = Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1))));
+        let throttle =
+            Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1)), clock.clone()));
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
         let hub = crate::realtime::Hub::new(db.clone(), config.drafting.clone(), metrics.clone());
         let state = AppState {
@@ -74,6 +65,7 @@ impl Application {
             throttle,
             hub: hub.clone(),
             metrics,
+            clock,
         };
         let pg_listener = (db.backend() == crate::db::Backend::Postgres)
             .then(|| crate::realtime::listener::Listener::start(config.database.url.expose().to_string(), hub.clone()));

@@ -11,13 +11,13 @@ use super::model::{Email, NewPassword, OrganisationRow, User, UserRow, email_tak
 use super::password::{self, Verified};
 use super::sessions::{self, ClientInfo, SignedIn, signed_in_response};
 use super::tokens;
+use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
+use crate::db::DbConnection;
 use crate::db::schema::{account_tokens, organisations, users};
-use crate::db::{DbConnection, now};
 use crate::http::error::{ApiError, FieldError};
 use crate::http::middleware::RequestId;
 use crate::mail::{self, Template};
-use crate::startup::AppState;
 
 /// What a single-use link is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub async fn login(
             (found, rehashed)
         }
     };
-    let (accounts, rid) = (state.config.accounts.clone(), request_id(&req));
+    let (accounts, rid, now) = (state.config.accounts.clone(), request_id(&req), state.clock.naive());
     let (token, user) = state
         .db
         .write(move |c| {
@@ -119,7 +119,7 @@ pub async fn login(
             if let Some(new_hash) = rehashed {
                 diesel::update(users::table.find(user.id)).set(users::password_hash.eq(new_hash)).execute(c)?;
             }
-            let (token, session_id) = sessions::create(c, user.id, &accounts, &client)?;
+            let (token, session_id) = sessions::create(c, user.id, &accounts, &client, now)?;
             audit::record(
                 c,
                 AuditEntry::by_user(user.id, user.organisation_id, "session.create", "session", session_id)
@@ -138,9 +138,9 @@ pub fn issue_token(
     purpose: TokenPurpose,
     valid_for: Duration,
     created_by: Option<i64>,
+    at: NaiveDateTime,
 ) -> Result<(String, NaiveDateTime), ApiError> {
     let token = tokens::generate();
-    let at = now();
     let expires_at = at + valid_for;
     diesel::insert_into(account_tokens::table)
         .values((
@@ -157,7 +157,12 @@ pub fn issue_token(
 
 /// Takes a single-use token: checks it, marks it used, and returns the user it belongs to.
 /// 400 when it never existed, 410 when it was used or has expired.
-pub fn redeem_token(conn: &mut DbConnection, token: &str, purpose: TokenPurpose) -> Result<UserRow, ApiError> {
+pub fn redeem_token(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> Result<UserRow, ApiError> {
     let found = account_tokens::table
         .filter(account_tokens::token_hash.eq(tokens::digest(token)))
         .filter(account_tokens::purpose.eq(purpose.as_str()))
@@ -173,13 +178,13 @@ pub fn redeem_token(conn: &mut DbConnection, token: &str, purpose: TokenPurpose)
     if used_at.is_some() {
         return Err(ApiError::Gone("this link has already been used".into()));
     }
-    if expires_at <= now() {
+    if expires_at <= now {
         return Err(ApiError::Gone("this link has expired; ask for a new one".into()));
     }
     let n = diesel::update(account_tokens::table)
         .filter(account_tokens::id.eq(id))
         .filter(account_tokens::used_at.is_null())
-        .set(account_tokens::used_at.eq(now()))
+        .set(account_tokens::used_at.eq(now))
         .execute(conn)?;
     if n == 0 {
         return Err(ApiError::Gone("this link has already been used".into()));
@@ -218,17 +223,17 @@ pub async fn set_password_with_token(
     let password = body.password;
     let hash = blocking(move || password::hash(&password)).await?.map_err(ApiError::internal)?;
     let (accounts, client, rid) = (state.config.accounts.clone(), ClientInfo::of(req), request_id(req));
-    let token = body.token;
+    let (token, now) = (body.token, state.clock.naive());
     let (session_token, user) = state
         .db
         .write(move |c| {
-            let user = redeem_token(c, token.trim(), purpose)?;
+            let user = redeem_token(c, token.trim(), purpose, now)?;
             diesel::update(users::table.find(user.id))
-                .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+                .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
                 .execute(c)?;
             // A reset ends every other session: whoever knew the old password is out.
-            sessions::revoke_all(c, &[user.id])?;
-            let (session_token, _) = sessions::create(c, user.id, &accounts, &client)?;
+            sessions::revoke_all(c, &[user.id], now)?;
+            let (session_token, _) = sessions::create(c, user.id, &accounts, &client, now)?;
             let action = match purpose {
                 TokenPurpose::Invitation => "invitation.accept",
                 TokenPurpose::PasswordReset => "password_reset.complete",
@@ -261,6 +266,7 @@ pub async fn request_reset(
     body: web::Json<ResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse("email", &body.email)?;
+    let now = state.clock.naive();
     let (cfg, mail_cfg, public_url, rid) = (
         state.config.accounts.clone(),
         state.mailer.config().clone(),
@@ -283,6 +289,7 @@ pub async fn request_reset(
                 TokenPurpose::PasswordReset,
                 Duration::minutes(cfg.reset_minutes.max(1)),
                 None,
+                now,
             )?;
             let link = format!("{}/reset-password?token={token}", public_url.trim_end_matches('/'));
             let rendered = mail::render(
@@ -354,6 +361,7 @@ pub async fn invite(
     let name = super::model::parse_name("name", &body.name).map_err(|e| errors.push(e)).ok();
     ApiError::check(errors)?;
     let (Some(email), Some(name)) = (email, name) else { return Err(ApiError::invalid("body", "invalid")) };
+    let now = state.clock.naive();
     let (cfg, mail_cfg, public_url) =
         (state.config.accounts.clone(), state.mailer.config().clone(), state.config.public_url.clone());
     let invitation = state
@@ -378,6 +386,7 @@ pub async fn invite(
                 TokenPurpose::Invitation,
                 Duration::hours(cfg.invitation_hours.max(1)),
                 Some(actor.user_id),
+                now,
             )?;
             let link = format!("{}/invitation?token={token}", public_url.trim_end_matches('/'));
             let rendered = mail::render(

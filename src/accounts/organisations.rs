@@ -11,14 +11,14 @@ use super::model::{
     parse_name,
 };
 use super::sessions;
+use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
+use crate::db::DbConnection;
 use crate::db::schema::{organisations, users};
-use crate::db::{DbConnection, now};
 use crate::http::actor::Actor;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};
-use crate::startup::AppState;
 
 /// Reads a field that may be absent (leave as is), `null` (clear) or a value (set).
 pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -200,6 +200,7 @@ pub async fn update(
     let countries =
         body.countries.as_deref().map(parse_countries).transpose().map_err(|e| errors.push(e)).ok().flatten();
     ApiError::check(errors)?;
+    let now = state.clock.naive();
     let org = state
         .db
         .write(move |c| {
@@ -216,12 +217,12 @@ pub async fn update(
                     organisations::status.eq(status.as_str()),
                     organisations::admitted_on.eq(body.admitted_on.unwrap_or(before.admitted_on)),
                     organisations::countries.eq(serde_json::to_string(&countries).map_err(ApiError::internal)?),
-                    organisations::updated_at.eq(now()),
+                    organisations::updated_at.eq(now),
                 ))
                 .execute(c)?;
             if status != OrganisationStatus::Active && before.status == OrganisationStatus::Active {
                 let members: Vec<i64> = users::table.filter(users::organisation_id.eq(id)).select(users::id).load(c)?;
-                sessions::revoke_all(c, &members)?;
+                sessions::revoke_all(c, &members, now)?;
             }
             let after = load(c, id)?;
             let (b, a) = (

@@ -10,15 +10,15 @@ use utoipa::ToSchema;
 
 use super::model::{OrganisationKind, OrganisationRow, OrganisationStatus, User, UserRow, load_user};
 use super::tokens;
+use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::config::AccountsConfig;
+use crate::db::DbConnection;
 use crate::db::schema::{organisations, sessions, users};
-use crate::db::{DbConnection, now};
 use crate::http::actor::{Actor, SESSION_COOKIE};
 use crate::http::error::ApiError;
 use crate::http::page::Page;
 use crate::policy::{Action, authorize};
-use crate::startup::AppState;
 
 /// How often `last_seen_at` is refreshed at most (a write per request would be wasteful).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -68,7 +68,7 @@ async fn find(state: &AppState, key: SessionKey) -> Result<Actor, ApiError> {
         .await?;
     let unauthorized = || ApiError::Unauthorized("your session has ended or is not valid; sign in again".into());
     let (session_id, last_seen, expires_at, user, org) = found.ok_or_else(unauthorized)?;
-    let current = now();
+    let current = state.clock.naive();
     if user.disabled || expires_at <= current || last_seen + idle <= current {
         return Err(unauthorized());
     }
@@ -122,9 +122,9 @@ pub fn create(
     user_id: i64,
     cfg: &AccountsConfig,
     client: &ClientInfo,
+    at: NaiveDateTime,
 ) -> Result<(String, i64), ApiError> {
     let token = tokens::generate();
-    let at = now();
     let id = diesel::insert_into(sessions::table)
         .values((
             sessions::user_id.eq(user_id),
@@ -141,11 +141,11 @@ pub fn create(
 }
 
 /// Ends every live session of the given users; returns how many ended.
-pub fn revoke_all(conn: &mut DbConnection, user_ids: &[i64]) -> Result<usize, ApiError> {
+pub fn revoke_all(conn: &mut DbConnection, user_ids: &[i64], at: NaiveDateTime) -> Result<usize, ApiError> {
     Ok(diesel::update(sessions::table)
         .filter(sessions::user_id.eq_any(user_ids))
         .filter(sessions::revoked_at.is_null())
-        .set(sessions::revoked_at.eq(now()))
+        .set(sessions::revoked_at.eq(at))
         .execute(conn)?)
 }
 
@@ -209,10 +209,10 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpRespon
     authorize(&actor, &Action::ManageOwnSessions)?;
     let (user_id, current_id) = (actor.user_id, actor.session_id);
     let idle = Duration::minutes(state.config.accounts.session_idle_minutes.max(1));
+    let at = state.clock.naive();
     let rows = state
         .db
         .read(move |c| {
-            let at = now();
             Ok(sessions::table
                 .filter(sessions::user_id.eq(user_id))
                 .filter(sessions::revoked_at.is_null())
@@ -252,7 +252,7 @@ pub async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpRespon
 pub async fn revoke(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     authorize(&actor, &Action::ManageOwnSessions)?;
     let id = path.into_inner();
-    let who = actor.clone();
+    let (who, at) = (actor.clone(), state.clock.naive());
     state
         .db
         .write(move |c| {
@@ -260,7 +260,7 @@ pub async fn revoke(state: web::Data<AppState>, actor: Actor, path: web::Path<i6
                 .filter(sessions::id.eq(id))
                 .filter(sessions::user_id.eq(who.user_id))
                 .filter(sessions::revoked_at.is_null())
-                .set(sessions::revoked_at.eq(now()))
+                .set(sessions::revoked_at.eq(at))
                 .execute(c)?;
             if n == 0 {
                 return Err(ApiError::NotFound(format!("you have no live session {id}")));
@@ -275,11 +275,11 @@ pub async fn revoke(state: web::Data<AppState>, actor: Actor, path: web::Path<i6
 #[utoipa::path(delete, path = "/api/me/sessions", tag = "accounts", responses((status = 204), (status = 401)))]
 pub async fn revoke_everywhere(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
     authorize(&actor, &Action::ManageOwnSessions)?;
-    let who = actor.clone();
+    let (who, at) = (actor.clone(), state.clock.naive());
     state
         .db
         .write(move |c| {
-            let n = revoke_all(c, &[who.user_id])?;
+            let n = revoke_all(c, &[who.user_id], at)?;
             let entry = AuditEntry::by(&who, "session.revoke_all", "user", who.user_id);
             audit::record(c, AuditEntry { changes: serde_json::json!({ "sessions_ended": n }), ..entry })
         })
@@ -290,11 +290,11 @@ pub async fn revoke_everywhere(state: web::Data<AppState>, actor: Actor) -> Resu
 /// Signs out: ends this session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204), (status = 401)))]
 pub async fn logout(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    let who = actor.clone();
+    let (who, at) = (actor.clone(), state.clock.naive());
     state
         .db
         .write(move |c| {
-            diesel::update(sessions::table.find(who.session_id)).set(sessions::revoked_at.eq(now())).execute(c)?;
+            diesel::update(sessions::table.find(who.session_id)).set(sessions::revoked_at.eq(at)).execute(c)?;
             audit::record(c, AuditEntry::by(&who, "session.logout", "session", who.session_id))
         })
         .await?;

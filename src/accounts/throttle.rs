@@ -6,44 +6,49 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::SharedClock;
 
 /// Failure counters for sign-in.
 #[derive(Debug)]
 pub struct LoginThrottle {
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    clock: SharedClock,
+    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
 }
 
 impl LoginThrottle {
-    /// A throttle that remembers failures for `window`.
-    pub fn new(window: Duration) -> Self {
-        Self { window, failures: Mutex::new(HashMap::new()) }
+    /// A throttle that remembers failures for `window`, on `clock`'s time.
+    pub fn new(window: Duration, clock: SharedClock) -> Self {
+        Self { window, clock, failures: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(seconds to wait)` when `key` already has `max` failures within the window.
     pub fn check(&self, key: &str, max: usize) -> Result<(), u64> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let Some(list) = map.get_mut(key) else { return Ok(()) };
-        while list.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        while list.front().is_some_and(|t| since(now, *t) >= self.window) {
             list.pop_front();
         }
         if list.len() < max {
             return Ok(());
         }
         let oldest = list.front().copied().unwrap_or(now);
-        let wait = self.window.saturating_sub(now.duration_since(oldest));
+        let wait = self.window.saturating_sub(since(now, oldest));
         Err(wait.as_secs().max(1))
     }
 
     /// Records a failure for `key`.
     pub fn fail(&self, key: &str) {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             let window = self.window;
-            map.retain(|_, list| list.back().is_some_and(|t| now.duration_since(*t) < window));
+            map.retain(|_, list| list.back().is_some_and(|t| since(now, *t) < window));
         }
         let list = map.entry(key.to_string()).or_default();
         list.push_back(now);
@@ -58,13 +63,19 @@ impl LoginThrottle {
     }
 }
 
+/// How long ago `then` was (zero if the clock was set back).
+fn since(now: DateTime<Utc>, then: DateTime<Utc>) -> Duration {
+    (now - then).to_std().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn blocks_after_max_and_forgets_after_the_window() {
-        let t = LoginThrottle::new(Duration::from_millis(200));
+        let clock = std::sync::Arc::new(crate::clock::SettableClock::following_system());
+        let t = LoginThrottle::new(Duration::from_secs(900), clock.clone());
         for _ in 0..3 {
             assert!(t.check("a", 3).is_ok());
             t.fail("a");
@@ -72,7 +83,9 @@ mod tests {
         let wait = t.check("a", 3).expect_err("blocked");
         assert!(wait >= 1);
         assert!(t.check("b", 3).is_ok(), "other keys are not affected");
-        std::thread::sleep(Duration::from_millis(250));
+        clock.advance(chrono::Duration::seconds(899));
+        assert!(t.check("a", 3).is_err(), "still within the window");
+        clock.advance(chrono::Duration::seconds(2));
         assert!(t.check("a", 3).is_ok(), "the window has passed");
         t.fail("a");
         t.clear("a");

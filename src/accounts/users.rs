@@ -7,14 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{OrganisationKind, OrganisationRow, User, UserRow, load_user, parse_name};
 use super::sessions;
+use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
-use crate::db::now;
 use crate::db::schema::{organisations, users};
 use crate::http::actor::Actor;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};
-use crate::startup::AppState;
 
 /// Filters for the user list.
 #[derive(Deserialize, Debug, IntoParams)]
@@ -90,6 +89,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (path.into_inner(), body.into_inner());
     let name = body.display_name.as_deref().map(|n| parse_name("display_name", n)).transpose()?;
+    let now = state.clock.naive();
     let user = state
         .db
         .write(move |c| {
@@ -115,11 +115,11 @@ pub async fn update(
                     users::display_name.eq(name.unwrap_or_else(|| before.display_name.clone())),
                     users::disabled.eq(body.disabled.unwrap_or(before.disabled)),
                     users::is_admin.eq(body.is_admin.unwrap_or(before.is_admin)),
-                    users::updated_at.eq(now()),
+                    users::updated_at.eq(now),
                 ))
                 .execute(c)?;
             if body.disabled == Some(true) && !before.disabled {
-                sessions::revoke_all(c, &[id])?;
+                sessions::revoke_all(c, &[id], now)?;
             }
             let after = load_user(c, id)?;
             let (b, a) = (

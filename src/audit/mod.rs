@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
 use crate::http::actor::Actor;
 use crate::http::error::ApiError;
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};
-use crate::startup::AppState;
 
 /// One change to record.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::store;
+use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::db::schema::drafts;
 use crate::db::{DbConnection, now};
@@ -16,7 +17,6 @@ use crate::http::page::{Page, PageQuery};
 use crate::http::validate;
 use crate::policy::{Action, authorize};
 use crate::realtime::room::Connected;
-use crate::startup::AppState;
 
 /// Where a draft is in its life. (Adoption, written procedure and withdrawal come with decisions.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

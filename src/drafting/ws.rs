@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::handlers::load;
 use crate::accounts::sessions;
+use crate::app::AppState;
 use crate::http::actor::Actor;
 use crate::http::error::ApiError;
 use crate::policy::{Action, authorize};
 use crate::realtime::connection::{self, Access};
 use crate::realtime::room::Participant;
-use crate::startup::AppState;
 
 /// Upgrades to a websocket speaking the y-protocols on the draft's `Y.Text` named `content`.
 #[utoipa::path(get, path = "/api/drafts/{id}/ws", tag = "drafting", params(("id" = i64, Path),

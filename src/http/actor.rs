@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::middleware::RequestId;
 use crate::accounts::model::{OrganisationKind, OrganisationStatus};
 use crate::accounts::sessions;
-use crate::startup::AppState;
+use crate::app::AppState;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "plenum_session";

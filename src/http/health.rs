@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::error::ApiError;
-use crate::startup::AppState;
+use crate::app::AppState;
 
 /// Body of the health probes.
 #[derive(Serialize, utoipa::ToSchema)]

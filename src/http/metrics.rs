@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 
 use super::error::ApiError;
+use crate::app::AppState;
 use crate::db::schema::mail_outbox;
-use crate::startup::AppState;
 
 /// Process-wide counters, updated where things happen.
 #[derive(Debug, Default)]

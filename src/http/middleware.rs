@@ -62,8 +62,8 @@ pub async fn log_requests(
 
 fn res_state<B>(
     result: &Result<ServiceResponse<B>, actix_web::Error>,
-) -> Option<actix_web::web::Data<crate::startup::AppState>> {
-    result.as_ref().ok().and_then(|r| r.request().app_data::<actix_web::web::Data<crate::startup::AppState>>().cloned())
+) -> Option<actix_web::web::Data<crate::app::AppState>> {
+    result.as_ref().ok().and_then(|r| r.request().app_data::<actix_web::web::Data<crate::app::AppState>>().cloned())
 }
 
 /// Security headers on every response.

@@ -11,8 +11,9 @@ use actix_web::dev::ServerHandle;
 use diesel::Connection;
 use diesel::RunQueryDsl;
 use diesel::pg::PgConnection;
+use plenum::app::AppState;
 use plenum::config::ServerConfig;
-use plenum::startup::{AppState, Application};
+use plenum::startup::Application;
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +84,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The server's clock: it follows the system time until a test moves it.
+    pub clock: std::sync::Arc<plenum::clock::SettableClock>,
     handle: ServerHandle,
     /// The PostgreSQL listener (cross-instance wake-ups), if any; tests may stop it.
     pub listener: Option<plenum::realtime::listener::Listener>,
@@ -120,14 +123,15 @@ impl TestApp {
         init_logs();
         let mut config = ServerConfig::for_tests(db.url.clone());
         adjust(&mut config);
-        let app = Application::build(config).await.expect("server starts");
+        let clock = std::sync::Arc::new(plenum::clock::SettableClock::following_system());
+        let app = Application::build_with_clock(config, clock.clone()).await.expect("server starts");
         let base = format!("http://{}", app.addr());
         let state = app.state().clone();
         let handle = app.handle();
         let listener = app.pg_listener();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().cookie_store(true).build().expect("http client");
-        Self { base, client, state, handle, listener, db }
+        Self { base, client, state, clock, handle, listener, db }
     }
 
     /// The absolute URL of a path.

@@ -1,0 +1,29 @@
+//! What handlers share: the application state, at the bottom of the module graph so that any
+//! area's `http.rs` can take it without depending on `startup`.
+
+use std::sync::Arc;
+
+use crate::accounts::throttle::LoginThrottle;
+use crate::clock::SharedClock;
+use crate::config::ServerConfig;
+use crate::db::Db;
+use crate::mail::Mailer;
+
+/// What every handler can reach, as `web::Data<AppState>`.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The server's configuration.
+    pub config: ServerConfig,
+    /// Outgoing mail.
+    pub mailer: Arc<Mailer>,
+    /// Sign-in failure counters.
+    pub throttle: Arc<LoginThrottle>,
+    /// The live drafting rooms.
+    pub hub: crate::realtime::Hub,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::http::metrics::Metrics>,
+    /// Where the time comes from.
+    pub clock: SharedClock,
+}
