@@ -5,6 +5,7 @@
 //! reach a log line or `Debug` output.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -122,6 +123,18 @@ pub struct ServerConfig {
     /// Seconds that in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long = "shutdown-timeout", env = "PLENUM_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Proxies (load balancers) whose `X-Forwarded-For` is believed, as comma-separated IP
+    /// addresses or CIDR ranges; empty (the default): the TCP peer is the client.
+    #[arg(long = "trusted-proxies", env = "PLENUM_TRUSTED_PROXIES", default_value = "", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: TrustedProxies,
+    /// A separate address (e.g. `127.0.0.1:9090`) that serves `GET /metrics`. Unset: `/metrics` is
+    /// served on the main address only with `--metrics-token`, and answers 404 there otherwise.
+    #[arg(long = "metrics-bind", env = "PLENUM_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// A bearer token that `GET /metrics` requires (`Authorization: Bearer …`); it also lets the
+    /// main address serve `/metrics`.
+    #[arg(long = "metrics-token", env = "PLENUM_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
     #[command(flatten)]
     pub database: DatabaseConfig,
     #[command(flatten)]
@@ -169,6 +182,12 @@ pub struct DraftingConfig {
     /// in case a notification was lost.
     #[arg(long = "room-poll-secs", env = "PLENUM_ROOM_POLL_SECS", default_value_t = 5)]
     pub room_poll_secs: u64,
+    /// Largest presence (awareness) state of one client, in bytes; larger ones are refused.
+    #[arg(long = "ws-presence-bytes", env = "PLENUM_WS_PRESENCE_BYTES", default_value_t = 4096)]
+    pub presence_bytes: usize,
+    /// Websocket connections one user may have open at once (all drafts); more: 429.
+    #[arg(long = "ws-max-connections-per-user", env = "PLENUM_WS_MAX_CONNECTIONS_PER_USER", default_value_t = 20)]
+    pub max_connections_per_user: usize,
 }
 
 impl Default for DraftingConfig {
@@ -184,6 +203,8 @@ impl Default for DraftingConfig {
             hold_bytes: 1024 * 1024,
             hold_secs: 10,
             room_poll_secs: 5,
+            presence_bytes: 4096,
+            max_connections_per_user: 20,
         }
     }
 }
@@ -203,7 +224,8 @@ pub struct AccountsConfig {
     /// Minutes a password-reset link stays valid.
     #[arg(long = "reset-minutes", env = "PLENUM_RESET_MINUTES", default_value_t = 60)]
     pub reset_minutes: i64,
-    /// Failed sign-ins allowed per account within the throttle window.
+    /// Failed sign-ins allowed per account from one client address within the throttle window
+    /// (the same account from another address is not affected).
     #[arg(long = "login-max-failures", env = "PLENUM_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: usize,
     /// Failed sign-ins allowed per client address within the throttle window.
@@ -217,6 +239,13 @@ pub struct AccountsConfig {
     /// out for longer.
     #[arg(long = "login-window-secs", env = "PLENUM_LOGIN_WINDOW_SECS", default_value_t = 15 * 60)]
     pub login_window_secs: u64,
+    /// Password-reset mails sent at most per email address within `--reset-mail-window-minutes`;
+    /// further requests are answered 202 like any other, and send nothing.
+    #[arg(long = "reset-mail-max", env = "PLENUM_RESET_MAIL_MAX", default_value_t = 3)]
+    pub reset_mail_max: i64,
+    /// The window of `--reset-mail-max`, in minutes.
+    #[arg(long = "reset-mail-window-minutes", env = "PLENUM_RESET_MAIL_WINDOW_MINUTES", default_value_t = 15)]
+    pub reset_mail_window_minutes: i64,
 }
 
 impl Default for AccountsConfig {
@@ -229,6 +258,8 @@ impl Default for AccountsConfig {
             login_max_failures: 5,
             login_max_failures_per_address: 30,
             login_window_secs: 15 * 60,
+            reset_mail_max: 3,
+            reset_mail_window_minutes: 15,
         }
     }
 }
@@ -321,6 +352,9 @@ impl ServerConfig {
             body_limit: 64 * 1024,
             workers: 2,
             shutdown_timeout: 5,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_bind: None,
+            metrics_token: None,
             database: DatabaseConfig::for_url(database_url),
             accounts: AccountsConfig::default(),
             mail: MailConfig::memory(),
@@ -334,9 +368,91 @@ impl ServerConfig {
     }
 }
 
+/// The proxies whose `X-Forwarded-For` header is believed: IP addresses and CIDR ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpRange>);
+
+/// One address range: a network address and a prefix length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct IpRange {
+    network: IpAddr,
+    prefix: u32,
+}
+
+impl IpRange {
+    fn parse(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let network: IpAddr = addr.trim().parse().map_err(|_| format!("{s:?} is not an IP address or CIDR range"))?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {bits}"))?,
+            None => bits,
+        };
+        Ok(Self { network, prefix })
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        fn masked(value: u128, bits: u32, prefix: u32) -> u128 {
+            if prefix == 0 { 0 } else { value >> (bits - prefix) }
+        }
+        // An IPv4 client seen through an IPv6 socket is `::ffff:a.b.c.d`.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), 32, self.prefix) == masked(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), 128, self.prefix) == masked(u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of IP addresses and CIDR ranges (empty items are ignored).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(IpRange::parse).collect::<Result<_, _>>().map(Self)
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|r| r.contains(ip))
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_match_addresses_and_ranges() {
+        let t = TrustedProxies::parse(" 10.0.0.0/8, 127.0.0.1,,fd00::/8 ").expect("parses");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert!(t.contains(ip("10.1.2.3")) && t.contains(ip("127.0.0.1")) && t.contains(ip("fd12::1")));
+        assert!(t.contains(ip("::ffff:10.9.9.9")));
+        assert!(!t.contains(ip("11.0.0.1")) && !t.contains(ip("127.0.0.2")) && !t.contains(ip("fe80::1")));
+        assert!(TrustedProxies::parse("").expect("empty").is_empty());
+        assert!(TrustedProxies::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.example").is_err());
+    }
 
     #[test]
     fn secrets_never_print() {

@@ -399,7 +399,7 @@ async fn a_client_that_never_reads_is_dropped(backend: Backend) {
     let priya = app.login(INDIA, PASSWORD).await;
     let rafael = app.login(OBSERVER, PASSWORD).await;
     let draft = new_draft(&kabo).await;
-    let _sleeper = Client::connect(&app, draft, &kabo.token).await; // never reads again
+    let mut sleeper = Client::connect(&app, draft, &kabo.token).await; // never reads again
     let mut reader = Client::connect(&app, draft, &rafael.token).await;
     let mut typist = Client::connect(&app, draft, &priya.token).await;
     let chunk = "y".repeat(64 * 1024);
@@ -418,6 +418,8 @@ async fn a_client_that_never_reads_is_dropped(backend: Backend) {
         }
     }
     assert!(dropped, "the client that never reads was not disconnected");
+    // When it reads again, it finds the documented close code after what was queued for it.
+    assert_eq!(sleeper.pump(Duration::from_secs(10)).await, Some(4000));
     typist.type_text("end").await;
     typist.pump(Duration::from_millis(300)).await;
     reader.pump(Duration::from_millis(500)).await;
@@ -706,4 +708,81 @@ async fn failed_compactions_back_off_postgres() {
     // ~2.5 s of typing: attempts at 0, 1, 3 s (1 s, then 2 s backoff) — never one per batch.
     assert!((1..=4).contains(&attempts), "{attempts} compaction attempts");
     assert_eq!(stored_text(&app, draft).await, a.text(), "nothing lost meanwhile");
+}
+
+/// A presence message with one client's state.
+fn presence(client: u64, clock: u32, json: String) -> Message {
+    let mut clients = std::collections::HashMap::new();
+    clients.insert(yrs::ClientID::new(client), yrs::sync::awareness::AwarenessUpdateEntry { clock, json: json.into() });
+    Message::Awareness(AwarenessUpdate { clients })
+}
+
+/// What the websocket does with messages outside the happy path, as the README documents it:
+/// unknown message types and client-sent auth messages are ignored (providers that add their own
+/// messages keep working); presence that is not a JSON object, or is over `--ws-presence-bytes`,
+/// is refused and not forwarded; bytes after a complete message in one frame close with 1002.
+async fn protocol_edges(app: TestApp) {
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut watcher = Client::connect(&app, draft, &priya.token).await;
+    let mut client = Client::connect(&app, draft, &kabo.token).await;
+
+    client.send(Message::Custom(7, b"a provider's own message".to_vec())).await;
+    client.send(Message::Auth(Some("I may write".into()))).await;
+    client.send(presence(4242, 1, "not json at all".into())).await;
+    let big = format!("{{\"cursor\":\"{}\"}}", "x".repeat(8 * 1024));
+    client.send(presence(4242, 2, big)).await;
+    assert_eq!(client.pump(Duration::from_millis(300)).await, None, "none of that closes the connection");
+    assert_eq!(watcher.pump(Duration::from_millis(100)).await, None);
+    assert_eq!(watcher.awareness, 0, "refused presence is not forwarded");
+    client.send(presence(4242, 3, "{\"cursor\":{\"anchor\":1}}".into())).await;
+    watcher.pump_until("the small presence state", Duration::from_secs(3), |w| w.awareness == 1).await;
+    client.type_text("still works ").await;
+    watcher.pump_until("the text", Duration::from_secs(3), |w| w.text() == "still works ").await;
+
+    // Two messages in one frame: the second is not silently dropped, the frame is refused.
+    let mut bytes = Message::AwarenessQuery.encode_v1();
+    bytes.extend(Message::AwarenessQuery.encode_v1());
+    client.send_raw(bytes).await;
+    assert_eq!(client.pump(Duration::from_secs(2)).await, Some(1002));
+}
+
+on_both_backends!(protocol_edges);
+
+/// One person cannot open hundreds of sockets: past `--ws-max-connections-per-user` the upgrade
+/// is refused with 429, and a closed connection frees its place.
+async fn connections_per_user_are_capped(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.drafting.max_connections_per_user = 3).await;
+    app.seed_demo().await;
+    let rafael = app.login(OBSERVER, PASSWORD).await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(Client::connect(&app, draft, &rafael.token).await);
+    }
+    assert_eq!(refused_with(&ws_url(&app, draft, Some(&rafael.token))).await, 429);
+    let _other = Client::connect(&app, draft, &kabo.token).await; // other people are not affected
+    let closing = open.pop().expect("a connection");
+    drop(closing);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio_tungstenite::connect_async(ws_url(&app, draft, Some(&rafael.token))).await {
+            Ok(_) => break,
+            Err(err) => assert!(std::time::Instant::now() < deadline, "the freed place was not given back: {err}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn connections_per_user_are_capped_sqlite() {
+    connections_per_user_are_capped(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn connections_per_user_are_capped_postgres() {
+    connections_per_user_are_capped(Backend::Postgres).await
 }

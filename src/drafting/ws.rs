@@ -34,6 +34,13 @@ pub async fn connect(
         kind: actor.kind.as_str().to_string(),
         may_write: authorize(&actor, &Action::EditDraft { locked: false }).is_ok(),
     };
+    let slot = state.hub.reserve_connection(actor.user_id).ok_or_else(|| ApiError::TooManyRequests {
+        retry_after_secs: 5,
+        detail: format!(
+            "you already have {} live drafting connections open; close some tabs",
+            state.hub.config().max_connections_per_user
+        ),
+    })?;
     let (response, session, stream) =
         actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
     let (may_write, session_id, hub) = (who.may_write, actor.session_id, state.hub.clone());
@@ -52,6 +59,6 @@ pub async fn connect(
             }
         }
     };
-    actix_web::rt::spawn(connection::run(hub, id, who, recheck, session, stream));
+    actix_web::rt::spawn(connection::run(hub, id, who, recheck, session, stream, slot));
     Ok(response)
 }

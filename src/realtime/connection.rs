@@ -39,6 +39,7 @@ pub async fn run<F, Fut>(
     recheck: F,
     mut session: actix_ws::Session,
     stream: actix_ws::MessageStream,
+    _slot: super::ConnectionSlot,
 ) where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Access>,
@@ -62,11 +63,16 @@ pub async fn run<F, Fut>(
             biased;
             signal = &mut killed => break signal.ok(),
             out = queue.recv() => match out {
-                Some(bytes) => {
-                    if !matches!(tokio::time::timeout(WRITE_TIMEOUT, session.binary(bytes)).await, Ok(Ok(()))) {
-                        break None;
+                Some(bytes) => match tokio::time::timeout(WRITE_TIMEOUT, session.binary(bytes)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break None,
+                    // The client stopped reading: the same answer as a full queue in the room.
+                    Err(_) => {
+                        tracing::info!(draft = draft_id, conn, code = close::TOO_SLOW, "closing connection: writes time out");
+                        hub.metrics().connections_closed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        break Some((close::TOO_SLOW, "too slow: reconnect to resync".into()));
                     }
-                }
+                },
                 None => break None,
             },
             incoming = stream.next() => {
@@ -103,7 +109,8 @@ pub async fn run<F, Fut>(
     };
     hub.metrics().ws_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     let _ = room.send(RoomCommand::Leave { conn }).await;
-    let _ = session.close(closing.map(|(code, text)| reason(code, &text))).await;
+    // A client that does not read cannot take the close frame either: don't wait for it forever.
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, session.close(closing.map(|(code, text)| reason(code, &text)))).await;
 }
 
 /// Joins the room, starting it again if it was unloading at that moment: the room confirms the

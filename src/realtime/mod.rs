@@ -35,6 +35,27 @@ struct Inner {
     cfg: DraftingConfig,
     next_conn: AtomicU64,
     metrics: Arc<Metrics>,
+    /// Open websocket connections per user (all drafts), bounded by `--ws-max-connections-per-user`.
+    per_user: Mutex<HashMap<i64, usize>>,
+}
+
+/// One of a user's allowed connections; handing it back (drop) frees it.
+#[derive(Debug)]
+pub struct ConnectionSlot {
+    hub: Hub,
+    user_id: i64,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut per_user = self.hub.inner.per_user.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_user.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_user.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Hub {
@@ -57,6 +78,7 @@ impl Hub {
                 cfg,
                 next_conn: AtomicU64::new(1),
                 metrics,
+                per_user: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -74,6 +96,18 @@ impl Hub {
     /// A fresh connection id.
     pub fn next_conn_id(&self) -> ConnId {
         self.inner.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Takes one of `user_id`'s connections, or `None` when the user already has as many open as
+    /// allowed (one person does not need hundreds of sockets; refusing protects everyone else).
+    pub fn reserve_connection(&self, user_id: i64) -> Option<ConnectionSlot> {
+        let mut per_user = self.inner.per_user.lock().unwrap_or_else(|p| p.into_inner());
+        let open = per_user.entry(user_id).or_insert(0);
+        if *open >= self.inner.cfg.max_connections_per_user.max(1) {
+            return None;
+        }
+        *open += 1;
+        Some(ConnectionSlot { hub: self.clone(), user_id })
     }
 
     /// How many rooms are loaded.

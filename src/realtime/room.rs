@@ -27,10 +27,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 use tokio::sync::{mpsc, oneshot};
+use yrs::encoding::read::{Cursor, Read};
 use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::protocol::SyncMessage;
 use yrs::sync::{AwarenessUpdate, Message};
-use yrs::updates::decoder::Decode;
+use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ID, ReadTxn, StateVector, Transact, Update};
 
@@ -462,12 +463,18 @@ impl Room {
             return;
         }
         // The connection already refused frames over the size limit (1009).
-        // One message per frame, as y-websocket sends them. (yrs's `MessageReader` would take a
-        // truncated message for the end of the frame and silently drop it.)
-        let Ok(message) = Message::decode_v1(data) else {
+        // One message per frame, as y-websocket sends them: bytes after a complete message are a
+        // protocol error, never silently dropped. (yrs's `MessageReader` would take a truncated
+        // message for the end of the frame and silently drop it.)
+        let mut decoder = DecoderV1::from(Cursor::new(data));
+        let Ok(message) = Message::decode(&mut decoder) else {
             self.kill(conn, close::PROTOCOL_ERROR, "malformed y-protocols message");
             return;
         };
+        if decoder.read_u8().is_ok() {
+            self.kill(conn, close::PROTOCOL_ERROR, "bytes after the end of the message");
+            return;
+        }
         match message {
             Message::Sync(SyncMessage::SyncStep1(sv)) => after.push(After::SyncStep2(conn, sv)),
             Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
@@ -475,6 +482,8 @@ impl Room {
             }
             Message::Awareness(update) => self.awareness(conn, update, after),
             Message::AwarenessQuery => after.push(After::AllPresence(conn)),
+            // Permission is the server's to say, never a client's; and message types this server
+            // does not know are ignored, so providers that add their own keep working.
             Message::Auth(_) | Message::Custom(..) => {}
         }
     }
@@ -551,6 +560,12 @@ impl Room {
         c.awareness_budget -= 1.0;
         let mut out = HashMap::new();
         for (client_id, entry) in update.clients {
+            // One client's presence is a cursor and a name, not a payload: larger states are
+            // refused (not stored, not forwarded).
+            if entry.json.len() > self.cfg.presence_bytes {
+                self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
             let claimed_by_other = self.presence.get(&client_id).is_some_and(|p| p.owner != conn);
             let Some(c) = self.conns.get_mut(&conn) else { return };
             if c.client_id.is_none() && !claimed_by_other {
