@@ -1,5 +1,6 @@
 //! Builds the web front end (frontend/ → frontend/dist) when its sources changed, so that
-//! `cargo build` yields a binary that carries the UI. Set PLENUM_SKIP_FRONTEND=1 to skip
+//! `cargo build` yields a binary that carries the UI. `npm ci` runs first when node_modules is
+//! missing or older than package-lock.json. Set PLENUM_SKIP_FRONTEND=1 to skip
 //! (dist/ must then exist, e.g. built by hand with `npm run build`).
 
 use std::path::Path;
@@ -26,10 +27,20 @@ fn main() {
         return;
     }
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    if !frontend.join("node_modules/.package-lock.json").exists() {
+    if npm_install_stale(frontend) {
         run(Command::new(npm).args(["ci", "--no-audit", "--no-fund"]).current_dir(frontend), "npm ci");
     }
     run(Command::new(npm).args(["run", "build"]).current_dir(frontend), "npm run build");
+}
+
+/// True when node_modules is missing or older than package-lock.json (a dependency was added).
+fn npm_install_stale(frontend: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(&frontend.join("node_modules/.package-lock.json")), modified(&frontend.join("package-lock.json"))) {
+        (Some(installed), Some(lock)) => lock > installed,
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
 }
 
 fn run(cmd: &mut Command, what: &str) {

@@ -29,6 +29,9 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the OpenAPI document of the HTTP API (the one served at /api/openapi.json) to
+    /// standard output; the web front end generates its API types from it.
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,6 +69,11 @@ fn main() -> std::process::ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Openapi => {
+            use utoipa::OpenApi;
+            println!("{}", plenum::http::openapi::ApiDoc::openapi().to_pretty_json()?);
+            Ok(())
+        }
         Command::Serve(config) => {
             let app = Application::build(*config).await?;
             app.run_until_stopped().await?;

@@ -178,3 +178,30 @@ fn demo_is_idempotent_sqlite() {
 fn demo_is_idempotent_postgres() {
     demo_is_idempotent(Backend::Postgres);
 }
+
+#[test]
+fn openapi_prints_the_served_document() {
+    let out = plenum().arg("openapi").output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the output is JSON");
+    assert!(printed["paths"]["/api/drafts"].is_object(), "{printed}");
+    // OpenAPI requires unique operation ids; the front end's generated types are keyed on them.
+    let mut ids: Vec<&str> = printed["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("path item").values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operationId in {ids:?}");
+
+    let rt = actix_web::rt::System::new();
+    rt.block_on(async {
+        let app = common::TestApp::spawn(Backend::Sqlite).await;
+        let served: serde_json::Value = app.get("/api/openapi.json").await.json().await.expect("json");
+        assert_eq!(printed, served, "`plenum openapi` prints what the server serves");
+    });
+}

@@ -1,163 +1,126 @@
-// Route table and the render loop.
-import { app, homeFor, navigate, setNavigateHandler } from './app';
-import { clear, h } from './dom';
-import { renderHeader } from './views/header';
-import { loginView } from './views/login';
-import { invitationView } from './views/invitation';
-import { resetPasswordView } from './views/reset-password';
-import { accountView } from './views/account';
-import { organisationsView } from './views/organisations';
-import { usersView } from './views/users';
-import { notFoundView, forbiddenView } from './views/errors';
-import { draftsView } from './views/drafts';
-import { draftRoomView } from './views/draft-room';
+// The route table, and the component that shows the view of the current location.
+import { h, type ComponentChildren, type FunctionComponent } from 'preact';
+import { useErrorBoundary, useEffect, useLayoutEffect } from 'preact/hooks';
+import type { User } from './api';
+import { location, navigate, type Location } from './navigation';
+import { currentUser, homeFor, userKnown } from './session';
+import { Loading, PageHeading, errorMessage } from './ui/common';
+import { LoginView } from './views/login';
+import { InvitationView } from './views/invitation';
+import { ResetPasswordView } from './views/reset-password';
+import { AccountView } from './views/account';
+import { OrganisationsView } from './views/organisations';
+import { UsersView } from './views/users';
+import { ForbiddenView, NotFoundView } from './views/errors';
+import { DraftsView } from './views/drafts';
+import { DraftRoomView } from './views/draft-room';
+import { BodiesView, DecisionsView, MeetingsView, RecommendationsView } from './views/upcoming';
 
-export interface ViewContext {
+export interface ViewProps {
   params: URLSearchParams;
   /** Named groups of a pattern route (e.g. `id` of /drafts/{id}). */
   route: Record<string, string>;
-  /** Run `fn` when the user navigates away from this view (close sockets, timers…). */
-  onLeave: (fn: () => void) => void;
-  /** False once the user has navigated elsewhere: stop touching the DOM. */
-  isCurrent: () => boolean;
 }
 
-export interface View {
+interface Route {
   title: string;
   /** 'public' pages are for anyone; 'guest' pages redirect signed-in users home; 'user'/'admin' need sign-in. */
   access: 'public' | 'guest' | 'user' | 'admin';
-  render: (main: HTMLElement, ctx: ViewContext) => void | Promise<void>;
+  view: FunctionComponent<ViewProps>;
 }
 
-const routes: Record<string, View> = {
-  '/login': loginView,
-  '/invitation': invitationView,
-  '/reset-password': resetPasswordView,
-  '/account': accountView,
-  '/admin/organisations': organisationsView,
-  '/admin/users': usersView,
-  '/drafts': draftsView,
+const routes: Record<string, Route> = {
+  '/login': { title: 'Sign in', access: 'guest', view: LoginView },
+  '/invitation': { title: 'Accept your invitation', access: 'public', view: InvitationView },
+  '/reset-password': { title: 'Reset your password', access: 'public', view: ResetPasswordView },
+  '/account': { title: 'My account', access: 'user', view: AccountView },
+  '/bodies': { title: 'Bodies', access: 'user', view: BodiesView },
+  '/meetings': { title: 'Meetings', access: 'user', view: MeetingsView },
+  '/drafts': { title: 'Drafts', access: 'user', view: DraftsView },
+  '/decisions': { title: 'Decisions', access: 'user', view: DecisionsView },
+  '/recommendations': { title: 'Recommendations', access: 'user', view: RecommendationsView },
+  '/admin/organisations': { title: 'Organisations', access: 'admin', view: OrganisationsView },
+  '/admin/users': { title: 'Users', access: 'admin', view: UsersView },
 };
 
 /** Routes with a path parameter, tried after the exact routes. */
-const patternRoutes: { pattern: RegExp; view: View }[] = [
-  { pattern: /^\/drafts\/(?<id>[^/]+)$/, view: draftRoomView },
+const patternRoutes: { pattern: RegExp; route: Route }[] = [
+  { pattern: /^\/drafts\/(?<id>[^/]+)$/, route: { title: 'Drafting room', access: 'user', view: DraftRoomView } },
 ];
 
-function matchRoute(path: string): { view: View; route: Record<string, string> } {
+const notFound: Route = { title: 'Page not found', access: 'public', view: NotFoundView };
+const forbidden: Route = { title: 'Not allowed', access: 'user', view: ForbiddenView };
+
+function matchRoute(path: string): { route: Route; groups: Record<string, string> } {
   const exact = routes[path];
-  if (exact) return { view: exact, route: {} };
-  for (const { pattern, view } of patternRoutes) {
+  if (exact) return { route: exact, groups: {} };
+  for (const { pattern, route } of patternRoutes) {
     const m = pattern.exec(path);
     if (m) {
-      const route: Record<string, string> = {};
+      const groups: Record<string, string> = {};
       for (const [k, v] of Object.entries(m.groups ?? {})) {
         try {
-          route[k] = decodeURIComponent(v);
+          groups[k] = decodeURIComponent(v);
         } catch {
-          route[k] = v;
+          groups[k] = v;
         }
       }
-      return { view, route };
+      return { route, groups };
     }
   }
-  return { view: notFoundView, route: {} };
+  return { route: notFound, groups: {} };
 }
 
-/** Clean-up functions of the view currently shown. */
-let leaveHandlers: (() => void)[] = [];
+type Decision = { kind: 'redirect'; to: string } | { kind: 'show'; route: Route; groups: Record<string, string> };
 
-function leaveCurrentView(): void {
-  const handlers = leaveHandlers;
-  leaveHandlers = [];
-  for (const fn of handlers) {
-    try {
-      fn();
-    } catch (err) {
-      console.error('view clean-up failed', err);
-    }
-  }
-}
-
-let renderCount = 0;
-
-function normalisePath(pathname: string): string {
-  if (pathname.length > 1 && pathname.endsWith('/')) return pathname.replace(/\/+$/, '');
-  return pathname;
-}
-
-export async function render(focus: boolean): Promise<void> {
-  const id = ++renderCount;
-  const isCurrent = () => id === renderCount;
-  leaveCurrentView();
-  const onLeave = (fn: () => void) => {
-    // A view that finished after the user moved on cleans up at once.
-    if (isCurrent()) leaveHandlers.push(fn);
-    else fn();
-  };
-  const main = document.getElementById('main') as HTMLElement;
-  const path = normalisePath(window.location.pathname);
-  const params = new URLSearchParams(window.location.search);
-
-  if (!app.known) {
-    try {
-      await app.refresh();
-    } catch {
-      app.setUser(null);
-    }
-    if (!isCurrent()) return;
-  }
-  const user = app.user;
-
-  if (path === '/') {
-    navigate(user ? homeFor(user) : '/login', { replace: true });
-    return;
-  }
-
-  const { view, route } = matchRoute(path);
-  if ((view.access === 'user' || view.access === 'admin') && !user) {
-    const next = window.location.pathname + window.location.search;
-    navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
-    return;
+/** What the current location shows to this user, or where it sends them. */
+function decide(loc: Location, user: User | null): Decision {
+  if (loc.path === '/') return { kind: 'redirect', to: user ? homeFor(user) : '/login' };
+  const { route, groups } = matchRoute(loc.path);
+  if ((route.access === 'user' || route.access === 'admin') && !user) {
+    return { kind: 'redirect', to: `/login?next=${encodeURIComponent(loc.path + loc.search)}` };
   }
   // Signed-in users have nothing to do on the sign-in page; invitation and
   // password-reset pages stay reachable (a link may be for another account).
-  if (view.access === 'guest' && user) {
-    navigate(homeFor(user), { replace: true });
-    return;
-  }
-  const effective = view.access === 'admin' && user && !user.is_admin ? forbiddenView : view;
-
-  renderHeader(path);
-  document.title = `${effective.title} · Plenum`;
-  clear(main);
-  main.setAttribute('aria-busy', 'true');
-  try {
-    await effective.render(main, { params, route, isCurrent, onLeave });
-  } catch (err) {
-    if (isCurrent()) {
-      clear(main);
-      main.appendChild(
-        h('div', { class: 'panel panel-error', role: 'alert' }, h('h1', { tabindex: '-1' }, 'Something went wrong'),
-          h('p', null, err instanceof Error ? err.message : String(err))),
-      );
-    }
-  } finally {
-    if (isCurrent()) main.setAttribute('aria-busy', 'false');
-  }
-  if (!isCurrent()) return;
-  if (focus) {
-    const heading = main.querySelector<HTMLElement>('h1');
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus({ preventScroll: false });
-    } else {
-      main.focus();
-    }
-  }
+  if (route.access === 'guest' && user) return { kind: 'redirect', to: homeFor(user) };
+  if (route.access === 'admin' && user && !user.is_admin) return { kind: 'show', route: forbidden, groups };
+  return { kind: 'show', route, groups };
 }
 
-export function startRouter(): void {
-  setNavigateHandler((focus) => void render(focus));
-  void render(false);
+/** Shows what a view throws while rendering instead of a blank page. */
+function ErrorBoundary({ children }: { children?: ComponentChildren }) {
+  const [error] = useErrorBoundary();
+  if (error) {
+    return h(
+      'div',
+      { class: 'panel panel-error', role: 'alert' },
+      h(PageHeading, null, 'Something went wrong'),
+      h('p', null, errorMessage(error)),
+    );
+  }
+  return children;
 }
+
+/** The view of the current location (inside `<main>`). */
+export function Routed() {
+  const loc = location.value;
+  const user = currentUser.value;
+  const known = userKnown.value;
+  const decision: Decision | null = known ? decide(loc, user) : null;
+  const redirectTo = decision?.kind === 'redirect' ? decision.to : null;
+  const title = decision?.kind === 'show' ? decision.route.title : null;
+  const key = loc.path + loc.search;
+
+  useLayoutEffect(() => {
+    if (redirectTo) navigate(redirectTo, { replace: true });
+  }, [redirectTo]);
+  useEffect(() => {
+    if (title) document.title = `${title} · Plenum`;
+  }, [title, key]);
+
+  if (!decision) return h(Loading, null, 'Loading…');
+  if (decision.kind === 'redirect') return null;
+  const params = new URLSearchParams(loc.search);
+  return h(ErrorBoundary, { key }, h(decision.route.view, { params, route: decision.groups }));
+}
+

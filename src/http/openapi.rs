@@ -1,6 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use std::collections::HashMap;
+
 use actix_web::HttpResponse;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -23,6 +26,53 @@ impl Modify for SessionAuth {
     }
 }
 
+/// Makes every `operationId` unique, as OpenAPI requires: handlers in different modules share
+/// names (`list`, `get`, `update`), so a shared id gets the path's resource appended (`list` on
+/// `/api/drafts` becomes `list_drafts`). Generated clients (the front end's types) key on these ids.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut uses: HashMap<String, usize> = HashMap::new();
+        for item in openapi.paths.paths.values_mut() {
+            for id in operations(item).filter_map(|op| op.operation_id.clone()) {
+                *uses.entry(id).or_default() += 1;
+            }
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let resource = path
+                .trim_start_matches("/api/")
+                .split('/')
+                .filter(|segment| !segment.is_empty() && !segment.starts_with('{'))
+                .collect::<Vec<_>>()
+                .join("_")
+                .replace('-', "_");
+            for op in operations(item) {
+                if let Some(id) = op.operation_id.as_mut()
+                    && uses.get(id.as_str()).is_some_and(|n| *n > 1)
+                {
+                    *id = format!("{id}_{resource}");
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Every documented operation and schema. A new handler is added to `paths(...)` here.
 #[derive(OpenApi)]
 #[openapi(
@@ -43,7 +93,7 @@ impl Modify for SessionAuth {
         crate::drafting::handlers::update, crate::drafting::ws::connect,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
-    modifiers(&SessionAuth)
+    modifiers(&SessionAuth, &UniqueOperationIds)
 )]
 pub struct ApiDoc;
 

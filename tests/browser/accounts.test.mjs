@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
+import { checkA11y } from '../support/axe.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
@@ -196,11 +197,15 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
 
     await admin.goto(`${base}/`);
     await admin.waitForURL(`${base}/login`);
+    await admin.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
+    await checkA11y(admin, 'the sign-in page');
     await admin.getByLabel('Email', { exact: true }).fill(ADMIN.email);
     await admin.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await admin.getByRole('button', { name: 'Sign in' }).click();
     await admin.waitForURL(`${base}/admin/organisations`);
     await admin.getByRole('heading', { level: 1, name: 'Organisations' }).waitFor();
+    await admin.getByRole('button', { name: 'Create organisation' }).waitFor();
+    await checkA11y(admin, 'the organisations page');
 
     // Create a participant organisation.
     await admin.getByLabel('Kind', { exact: true }).selectOption('participant');
@@ -214,11 +219,33 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     assert.match(await orgRow.innerText(), /BW/);
     assert.match(await orgRow.innerText(), /Participant/);
     assert.match(await orgRow.innerText(), /Active/);
+    await checkA11y(admin, 'the organisations page with an organisation');
+
+    // Changing a status updates its row in place: the keyboard focus stays on the button.
+    const changeStatus = async (status, label) => {
+      await admin.getByLabel(`Status of ${ORG.name}`, { exact: true }).selectOption(status);
+      const button = admin.getByRole('button', { name: `Change status of ${ORG.name}` });
+      await button.focus();
+      await admin.keyboard.press('Enter');
+      await orgRow.locator('.badge').filter({ hasText: label }).waitFor();
+      await admin.getByRole('status').filter({ hasText: `${ORG.name} is now ${status}` }).waitFor({ state: 'attached' });
+      assert.equal(
+        await admin.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+        `Change status of ${ORG.name}`,
+        'the focus survives the row update',
+      );
+    };
+    await changeStatus('suspended', 'Suspended');
+    await checkA11y(admin, 'the organisations page with a suspended organisation');
+    await changeStatus('active', 'Active');
 
     // Invite a delegate from the users page, reached through the navigation.
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
     await admin.waitForURL(`${base}/admin/users`);
     await admin.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    await admin.getByRole('button', { name: 'Send invitation' }).waitFor();
+    await admin.getByRole('rowheader', { name: ADMIN.name, exact: true }).waitFor();
+    await checkA11y(admin, 'the users page');
     await admin.getByLabel('Email', { exact: true }).fill(DELEGATE.email);
     await admin.getByLabel('Name', { exact: true }).fill(DELEGATE.name);
     await admin.getByLabel('Organisation', { exact: true }).selectOption({ label: `${ORG.name} (${ORG.code}) — Participant` });
@@ -228,6 +255,7 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     assert.match(await delegateRow.innerText(), /Invitation pending/);
     assert.match(await delegateRow.innerText(), new RegExp(DELEGATE.email.replace(/\./g, '\\.')));
     await admin.getByRole('status').filter({ hasText: 'Invitation sent' }).waitFor({ state: 'attached' });
+    await checkA11y(admin, 'the users page with a pending invitation');
 
     await fs.mkdir(SCREENS, { recursive: true });
     await admin.screenshot({ path: path.join(SCREENS, 'admin-users.png'), fullPage: true });
@@ -244,12 +272,14 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
 
     await delegate.goto(link);
     await delegate.getByRole('heading', { level: 1, name: 'Accept your invitation' }).waitFor();
+    await checkA11y(delegate, 'the invitation page');
     // A too-short password is refused next to the field, before any request.
     await delegate.getByLabel('New password').fill('short');
     await delegate.getByLabel('Confirm password').fill('short');
     await delegate.getByRole('button', { name: 'Set password and sign in' }).click();
     await delegate.getByText('Use at least 12 characters.').waitFor();
     assert.equal(await delegate.getByLabel('New password').getAttribute('aria-invalid'), 'true');
+    await checkA11y(delegate, 'the invitation page showing field errors');
 
     await delegate.getByLabel('New password').fill(DELEGATE.password);
     await delegate.getByLabel('Confirm password').fill(DELEGATE.password);
@@ -260,9 +290,38 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await main.getByText(DELEGATE.name, { exact: true }).waitFor();
     await main.getByText(`${ORG.name} (${ORG.code})`, { exact: true }).waitFor();
     await main.getByText('This session', { exact: true }).waitFor();
+    await checkA11y(delegate, 'the account page');
 
     // The delegate is not an administrator: no admin navigation.
-    assert.equal(await delegate.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count(), 0);
+    const nav = delegate.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0);
+    assert.equal(await nav.getByRole('link', { name: 'Organisations' }).count(), 0);
+
+    // Every area of the navigation is a page of its own; those not built yet say so, with no
+    // made-up content.
+    for (const area of ['Bodies', 'Meetings', 'Decisions', 'Recommendations']) {
+      await nav.getByRole('link', { name: area, exact: true }).click();
+      await delegate.waitForURL(`${base}/${area.toLowerCase()}`);
+      await main.getByRole('heading', { level: 1, name: area }).waitFor();
+      await main.getByRole('heading', { level: 2, name: 'Not available yet' }).waitFor();
+      assert.equal(await nav.getByRole('link', { name: area, exact: true }).getAttribute('aria-current'), 'page');
+      assert.equal(await main.getByRole('table').count(), 0, `${area} shows no list yet`);
+      assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
+      await checkA11y(delegate, `the ${area} page`);
+    }
+    await nav.getByRole('link', { name: 'Drafts', exact: true }).click();
+    await main.getByRole('heading', { level: 1, name: 'Drafts' }).waitFor();
+    await main.getByText('No drafts yet.').waitFor();
+    await checkA11y(delegate, 'the drafts page');
+    // Administration is not for delegates, even by address.
+    await delegate.goto(`${base}/admin/users`);
+    await main.getByRole('heading', { level: 1, name: 'Not allowed' }).waitFor();
+    await checkA11y(delegate, 'the not-allowed page');
+    await delegate.goto(`${base}/no/such/page`);
+    await main.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+    await checkA11y(delegate, 'the not-found page');
+    await nav.getByRole('link', { name: 'Account', exact: true }).click();
+    await main.getByText('This session', { exact: true }).waitFor();
 
     // The invitation link cannot be used twice.
     // (checked through the API so the UI session is untouched)
@@ -279,6 +338,13 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await delegate.waitForURL(`${base}/login`);
     await delegate.goto(`${base}/account`);
     await delegate.waitForURL(/\/login\?next=/);
+    await delegate.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
+    await checkA11y(delegate, 'the sign-in page after signing out');
+    await delegate.getByRole('link', { name: 'Forgot your password?' }).click();
+    await delegate.getByRole('heading', { level: 1, name: 'Reset your password' }).waitFor();
+    await checkA11y(delegate, 'the password-reset page');
+    await delegate.goBack();
+    await delegate.waitForURL(/\/login\?next=/);
     await delegate.getByLabel('Email', { exact: true }).fill(DELEGATE.email);
     await delegate.getByLabel('Password', { exact: true }).fill(DELEGATE.password);
     await delegate.getByRole('button', { name: 'Sign in' }).click();
@@ -289,6 +355,7 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await admin.reload();
     await delegateRow.waitFor();
     await delegateRow.getByText('Active', { exact: true }).waitFor();
+    await checkA11y(admin, 'the users page after the invitation was accepted');
 
     assert.deepEqual(problems, [], `browser reported problems:\n${problems.join('\n')}`);
   } catch (err) {

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
+import { checkA11y } from '../support/axe.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
@@ -63,6 +64,8 @@ async function waitFor(what, fn, timeoutMs = 15_000) {
 async function signIn(page, base, account, next) {
   await page.goto(`${base}${next}`);
   await page.waitForURL(/\/login\?next=/);
+  await page.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
+  await checkA11y(page, 'the sign-in page');
   await page.getByLabel('Email', { exact: true }).fill(account.email);
   await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -127,6 +130,8 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     await kabo.getByRole('heading', { level: 1, name: 'Drafts' }).waitFor();
     // Drafts is in the main navigation.
     await kabo.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Drafts' }).waitFor();
+    await kabo.getByText('Loading drafts…').waitFor({ state: 'detached' });
+    await checkA11y(kabo, 'the drafts page');
     await kabo.getByLabel('Title', { exact: true }).fill(DRAFT.title);
     await kabo.getByLabel('Reference').fill(DRAFT.reference);
     await kabo.getByRole('button', { name: 'Create draft' }).click();
@@ -140,6 +145,7 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     assert.equal(await kabo.locator('.draft-banner').isVisible(), false, 'a participant sees no read-only banner');
     assert.equal(await kabo.locator('.cm-content').getAttribute('contenteditable'), 'true');
     assert.match(await kabo.locator('.cm-content').getAttribute('aria-label'), /Draft text/);
+    await checkA11y(kabo, 'the drafting room (participant, empty draft)');
 
     // --- Priya opens the same draft ---
     const priya = await openAs('priya');
@@ -179,6 +185,22 @@ test('two delegates draft together live; an observer follows read-only', { timeo
 
     await fs.mkdir(SCREENS, { recursive: true });
     await kabo.screenshot({ path: path.join(SCREENS, 'drafting-room.png'), fullPage: true });
+    await checkA11y(kabo, 'the drafting room (participant, with text and another delegate)');
+    await checkA11y(priya, 'the drafting room (second participant)');
+
+    // Back to the list: the draft is there, and the room closed its connection.
+    await kabo.getByRole('link', { name: '← All drafts' }).click();
+    await kabo.getByRole('heading', { level: 1, name: 'Drafts' }).waitFor();
+    await kabo.getByRole('rowheader', { name: DRAFT.title, exact: true }).waitFor();
+    await priyaPresence.getByText(KABO.name).waitFor({ state: 'detached' });
+    await checkA11y(kabo, 'the drafts page with a draft');
+    await kabo.getByRole('link', { name: DRAFT.title, exact: true }).click();
+    await kabo.getByRole('status').filter({ hasText: /^Connected$/ }).waitFor();
+    await waitFor('Kabo’s reopened room to show the text', async () => {
+      const text = await editorText(kabo);
+      return { ok: text === agreed, text };
+    });
+    await priyaPresence.getByText(KABO.name).waitFor();
 
     // --- the observer follows read-only ---
     const rafael = await openAs('rafael');
@@ -193,6 +215,7 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     });
     assert.equal(await rafael.locator('.cm-content').getAttribute('contenteditable'), 'false');
     await rafaelPresenceCheck(rafael, kabo);
+    await checkA11y(rafael, 'the drafting room (observer, read only)');
 
     const observerWords = 'OBSERVER WAS HERE';
     await rafael.locator('.cm-content').click();

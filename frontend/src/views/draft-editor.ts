@@ -1,5 +1,6 @@
 // The live part of the drafting room (Yjs, y-websocket, CodeMirror), loaded on demand
-// so the other screens do not carry the editor.
+// so the other screens do not carry the editor. The room view creates a LiveRoom in an
+// effect and destroys it in the effect's clean-up (editor, provider, document).
 import * as Y from 'yjs';
 import { WebsocketProvider, messageAuth } from 'y-websocket';
 import * as authProtocol from 'y-protocols/auth';
@@ -21,7 +22,7 @@ import {
 import { defaultKeymap } from '@codemirror/commands';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { draftSocketBase } from '../api';
-import { app } from '../app';
+import { currentUser } from '../session';
 import { colourFor, safeColour, type AwarenessUser, type Person, type RoomCallbacks } from './draft-common';
 
 // ---------------------------------------------------------------------------
@@ -61,7 +62,6 @@ function editability(canEdit: boolean, describedBy: string, label: string): Exte
 // ---------------------------------------------------------------------------
 // A live connection to one draft: Y.Doc + provider + editor.
 
-
 export class LiveRoom {
   readonly doc = new Y.Doc();
   readonly text: Y.Text;
@@ -95,7 +95,7 @@ export class LiveRoom {
       });
     };
 
-    const me = app.user;
+    const me = currentUser.peek();
     if (me) {
       const colour = colourFor(me.id);
       this.provider.awareness.setLocalStateField('user', {

@@ -1,43 +1,58 @@
+import { h } from 'preact';
+import { useState } from 'preact/hooks';
 import { api, type Organisation, type User } from '../api';
-import { app } from '../app';
-import { announce, badge, capitalise, clear, errorPanel, field, FormController, h } from '../dom';
-import type { View } from '../router';
+import { currentUser } from '../session';
+import { announce } from '../status';
+import { Badge, ErrorPanel, Loading, PageHeading } from '../ui/common';
+import { capitalise } from '../ui/format';
+import { Field, Form, useForm, type FormValues } from '../ui/forms';
+import { isAbort, useResource, useUnmountSignal } from '../ui/hooks';
 
-function userStatus(user: User): HTMLElement[] {
-  const out: HTMLElement[] = [];
-  if (user.pending) out.push(badge('Invitation pending', 'warn'));
-  if (user.disabled) out.push(badge('Disabled', 'bad'));
-  if (!user.pending && !user.disabled) out.push(badge('Active', 'good'));
-  return out;
+function UserStatus({ user }: { user: User }) {
+  return h(
+    'span',
+    { class: 'badges' },
+    user.pending ? h(Badge, { tone: 'warn' }, 'Invitation pending') : null,
+    user.disabled ? h(Badge, { tone: 'bad' }, 'Disabled') : null,
+    !user.pending && !user.disabled ? h(Badge, { tone: 'good' }, 'Active') : null,
+  );
 }
 
-function toggleButton(user: User, onChanged: (u: User) => void): HTMLElement | string {
-  if (app.user && app.user.id === user.id) return h('span', { class: 'muted small' }, 'You');
+/** Enable or disable an account; the button stays in place (and keeps the focus). */
+function ToggleButton({ user, onChanged }: { user: User; onChanged: (u: User) => void }) {
+  const signal = useUnmountSignal();
+  const [busy, setBusy] = useState(false);
+  if (currentUser.value?.id === user.id) return h('span', { class: 'muted small' }, 'You');
   const action = user.disabled ? 'Enable' : 'Disable';
-  const button = h(
+  const toggle = async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      const updated = await api.updateUser(user.id, { disabled: !user.disabled }, signal);
+      announce(`${updated.display_name} is now ${updated.disabled ? 'disabled' : 'enabled'}.`);
+      onChanged(updated);
+    } catch (err) {
+      if (isAbort(err)) return;
+      announce(`Could not update ${user.display_name}: ${err instanceof Error ? err.message : 'error'}`);
+    } finally {
+      if (!signal.aborted) setBusy(false);
+    }
+  };
+  return h(
     'button',
     {
       type: 'button',
       class: user.disabled ? 'button small' : 'button small danger',
+      // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
+      'aria-disabled': busy ? 'true' : undefined,
       'aria-label': `${action} ${user.display_name}`,
-      onclick: async () => {
-        button.disabled = true;
-        try {
-          const updated = await api.updateUser(user.id, { disabled: !user.disabled });
-          announce(`${updated.display_name} is now ${updated.disabled ? 'disabled' : 'enabled'}.`);
-          onChanged(updated);
-        } catch (err) {
-          button.disabled = false;
-          announce(`Could not update ${user.display_name}: ${err instanceof Error ? err.message : 'error'}`);
-        }
-      },
+      onClick: () => void toggle(),
     },
     action,
   );
-  return button;
 }
 
-function usersTable(users: User[], onChanged: (u: User) => void): HTMLElement {
+function UsersTable({ users, onChanged }: { users: User[]; onChanged: (u: User) => void }) {
   if (users.length === 0) return h('p', null, 'No users yet.');
   return h(
     'div',
@@ -46,108 +61,111 @@ function usersTable(users: User[], onChanged: (u: User) => void): HTMLElement {
       'table',
       { class: 'data-table' },
       h('caption', { class: 'visually-hidden' }, 'Users'),
-      h('thead', null, h('tr', null,
-        h('th', { scope: 'col' }, 'Name'),
-        h('th', { scope: 'col' }, 'Email'),
-        h('th', { scope: 'col' }, 'Organisation'),
-        h('th', { scope: 'col' }, 'Administrator'),
-        h('th', { scope: 'col' }, 'Status'),
-        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
-      )),
-      h('tbody', null, users.map((u) =>
-        h('tr', null,
-          h('th', { scope: 'row' }, u.display_name),
-          h('td', null, u.email),
-          h('td', null, u.organisation.name, ' ', h('span', { class: 'muted' }, `(${u.organisation.short_code})`)),
-          h('td', null, u.is_admin ? 'Yes' : 'No'),
-          h('td', null, h('span', { class: 'badges' }, userStatus(u))),
-          h('td', { class: 'actions' }, toggleButton(u, onChanged)),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col' }, 'Name'),
+          h('th', { scope: 'col' }, 'Email'),
+          h('th', { scope: 'col' }, 'Organisation'),
+          h('th', { scope: 'col' }, 'Administrator'),
+          h('th', { scope: 'col' }, 'Status'),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
         ),
-      )),
+      ),
+      h(
+        'tbody',
+        null,
+        users.map((u) =>
+          h(
+            'tr',
+            { key: u.id },
+            h('th', { scope: 'row' }, u.display_name),
+            h('td', null, u.email),
+            h('td', null, u.organisation.name, ' ', h('span', { class: 'muted' }, `(${u.organisation.short_code})`)),
+            h('td', null, u.is_admin ? 'Yes' : 'No'),
+            h('td', null, h(UserStatus, { user: u })),
+            h('td', { class: 'actions' }, h(ToggleButton, { user: u, onChanged })),
+          ),
+        ),
+      ),
     ),
   );
 }
 
-export const usersView: View = {
-  title: 'Users',
-  access: 'admin',
-  async render(main, { isCurrent }) {
-    const listHolder = h('div', null, h('p', { class: 'muted' }, 'Loading users…'));
-    let users: User[] = [];
-    const draw = () => {
-      clear(listHolder);
-      listHolder.append(usersTable(users, (updated) => {
-        users = users.map((u) => (u.id === updated.id ? updated : u));
-        draw();
-      }));
-    };
-    const reload = async () => {
-      try {
-        users = await api.allUsers();
-        if (!isCurrent()) return;
-        draw();
-      } catch (err) {
-        if (!isCurrent()) return;
-        clear(listHolder);
-        listHolder.append(errorPanel(err));
-      }
-    };
+function InviteForm({ organisations, onInvited }: { organisations: Organisation[]; onInvited: () => void }) {
+  const form = useForm();
+  const signal = useUnmountSignal();
+  const invitable = organisations.filter((o) => o.status === 'active');
+  if (!invitable.length) return h('p', null, 'Create an active organisation first.');
 
-    let organisations: Organisation[] = [];
-    try {
-      organisations = await api.allOrganisations();
-    } catch (err) {
-      if (!isCurrent()) return;
-      main.append(h('h1', null, 'Users'), errorPanel(err));
+  const submit = async (values: FormValues) => {
+    const email = values.get('email');
+    const name = values.get('name');
+    const organisationId = values.get('organisation_id');
+    if (!email) form.fieldError('email', 'Enter an email address.');
+    if (!name) form.fieldError('name', 'Enter a name.');
+    if (!organisationId) form.fieldError('organisation_id', 'Choose an organisation.');
+    if (!email || !name || !organisationId) {
+      form.focusFirstError();
       return;
     }
-    if (!isCurrent()) return;
-    const invitable = organisations.filter((o) => o.status === 'active');
+    const result = await api.invite({ email, name, organisation_id: Number(organisationId) }, signal);
+    announce(`Invitation sent to ${result.user.email}.`);
+    form.reset();
+    onInvited();
+  };
 
-    const form = new FormController({ 'aria-labelledby': 'invite-title' })
-      .add(
-        field({ label: 'Email', name: 'email', type: 'email', required: true, autocomplete: 'off' }),
-        field({ label: 'Name', name: 'name', required: true, autocomplete: 'off', hint: 'As it should appear in meetings.' }),
-        field({
-          label: 'Organisation',
-          name: 'organisation_id',
-          required: true,
-          options: [
-            { value: '', label: 'Choose an organisation…' },
-            ...invitable.map((o) => ({ value: String(o.id), label: `${o.name} (${o.short_code}) — ${capitalise(o.kind)}` })),
-          ],
-        }),
-      )
-      .submit('Send invitation');
+  return h(
+    Form,
+    { form, labelledBy: 'invite-title', submitLabel: 'Send invitation', onSubmit: submit },
+    h(Field, { form, label: 'Email', name: 'email', type: 'email', required: true, autocomplete: 'off' }),
+    h(Field, { form, label: 'Name', name: 'name', required: true, autocomplete: 'off', hint: 'As it should appear in meetings.' }),
+    h(Field, {
+      form,
+      label: 'Organisation',
+      name: 'organisation_id',
+      required: true,
+      options: [
+        { value: '', label: 'Choose an organisation…' },
+        ...invitable.map((o) => ({ value: String(o.id), label: `${o.name} (${o.short_code}) — ${capitalise(o.kind)}` })),
+      ],
+    }),
+  );
+}
 
-    form.onSubmit(async () => {
-      const email = form.value('email');
-      const name = form.value('name');
-      const organisationId = form.value('organisation_id');
-      if (!email) form.fieldError('email', 'Enter an email address.');
-      if (!name) form.fieldError('name', 'Enter a name.');
-      if (!organisationId) form.fieldError('organisation_id', 'Choose an organisation.');
-      if (!email || !name || !organisationId) {
-        form.focusFirstError();
-        return;
-      }
-      const result = await api.invite({ email, name, organisation_id: Number(organisationId) });
-      announce(`Invitation sent to ${result.user.email}.`);
-      form.form.reset();
-      await reload();
-    });
-
-    main.append(
-      h('h1', null, 'Users'),
-      h('section', { class: 'panel', 'aria-labelledby': 'user-list-title' }, h('h2', { id: 'user-list-title' }, 'All users'), listHolder),
-      h(
-        'section',
-        { class: 'panel', 'aria-labelledby': 'invite-title' },
-        h('h2', { id: 'invite-title' }, 'Invite a delegate'),
-        h('p', { class: 'muted' }, 'The delegate receives an email with a link to choose a password.'),
-        invitable.length ? form.form : h('p', null, 'Create an active organisation first.'),
-      ),
-    );
-    await reload();
-  },
-};
+export function UsersView() {
+  const users = useResource((signal) => api.allUsers(undefined, signal), []);
+  const organisations = useResource((signal) => api.allOrganisations(signal), []);
+  const onChanged = (updated: User) => users.update((all) => all.map((u) => (u.id === updated.id ? updated : u)));
+  const list = users.state;
+  const orgs = organisations.state;
+  return h(
+    'div',
+    null,
+    h(PageHeading, null, 'Users'),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'user-list-title' },
+      h('h2', { id: 'user-list-title' }, 'All users'),
+      list.status === 'loading'
+        ? h(Loading, null, 'Loading users…')
+        : list.status === 'error'
+          ? h(ErrorPanel, { error: list.error })
+          : h(UsersTable, { users: list.value, onChanged }),
+    ),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'invite-title' },
+      h('h2', { id: 'invite-title' }, 'Invite a delegate'),
+      h('p', { class: 'muted' }, 'The delegate receives an email with a link to choose a password.'),
+      orgs.status === 'loading'
+        ? h(Loading, null, 'Loading organisations…')
+        : orgs.status === 'error'
+          ? h(ErrorPanel, { error: orgs.error })
+          : h(InviteForm, { organisations: orgs.value, onInvited: users.reload }),
+    ),
+  );
+}

@@ -1,46 +1,42 @@
-// Application state (who is signed in) and client-side navigation.
-import { api, ApiError, type User } from './api';
+// Client-side navigation (History API): the current location is a signal the router renders.
+import { signal } from '@preact/signals';
 
-type Listener = () => void;
-
-class AppState {
-  user: User | null = null;
-  /** True once /api/me has answered at least once. */
-  known = false;
-  private listeners = new Set<Listener>();
-
-  subscribe(l: Listener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-
-  setUser(user: User | null): void {
-    this.user = user;
-    this.known = true;
-    for (const l of this.listeners) l();
-  }
-
-  async refresh(): Promise<User | null> {
-    try {
-      this.setUser(await api.me());
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) this.setUser(null);
-      else throw err;
-    }
-    return this.user;
-  }
+export interface Location {
+  /** Path without a trailing slash (except `/`). */
+  path: string;
+  search: string;
 }
 
-export const app = new AppState();
+function normalisePath(pathname: string): string {
+  if (pathname.length > 1 && pathname.endsWith('/')) return pathname.replace(/\/+$/, '') || '/';
+  return pathname;
+}
 
-// ---------------------------------------------------------------------------
-// Navigation (History API)
+function readLocation(): Location {
+  return { path: normalisePath(window.location.pathname), search: window.location.search };
+}
 
-type NavigateHandler = (focus: boolean) => void;
-let onNavigate: NavigateHandler = () => undefined;
+/** Where the browser is. */
+export const location = signal<Location>(readLocation());
 
-export function setNavigateHandler(handler: NavigateHandler): void {
-  onNavigate = handler;
+/** Set on a user-initiated navigation: the next page heading takes the focus. */
+let focusRequestFor: string | null = null;
+
+function locationKey(l: Location): string {
+  return l.path + l.search;
+}
+
+/** Called once by the page heading: true when it should take the focus (after a navigation). */
+export function takeFocusRequest(): boolean {
+  if (focusRequestFor === null || focusRequestFor !== locationKey(location.value)) return false;
+  focusRequestFor = null;
+  return true;
+}
+
+function changed(focus: boolean): void {
+  const next = readLocation();
+  if (focus) focusRequestFor = locationKey(next);
+  location.value = next;
 }
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
@@ -48,7 +44,7 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   const target = url.pathname + url.search + url.hash;
   if (opts.replace) window.history.replaceState(null, '', target);
   else window.history.pushState(null, '', target);
-  onNavigate(true);
+  changed(true);
 }
 
 /** A same-origin path that is safe to redirect to after sign-in. */
@@ -56,10 +52,6 @@ export function safeNext(next: string | null): string | null {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return null;
   if (next.startsWith('/login') || next.startsWith('/api/')) return null;
   return next;
-}
-
-export function homeFor(user: User): string {
-  return user.is_admin ? '/admin/organisations' : '/account';
 }
 
 /** Intercept clicks on same-origin links so they route client-side. */
@@ -80,5 +72,5 @@ export function installLinkInterception(): void {
     event.preventDefault();
     navigate(url.pathname + url.search + url.hash);
   });
-  window.addEventListener('popstate', () => onNavigate(true));
+  window.addEventListener('popstate', () => changed(true));
 }

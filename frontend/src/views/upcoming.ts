@@ -1,0 +1,54 @@
+// The areas Plenum does not cover yet. Each page says plainly what will appear there and what
+// to use meanwhile; none shows invented data.
+import { h, type ComponentChildren } from 'preact';
+import { PageHeading } from '../ui/common';
+
+function Upcoming({ title, children }: { title: string; children?: ComponentChildren }) {
+  return h(
+    'div',
+    null,
+    h(PageHeading, null, title),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'upcoming-title' },
+      h('h2', { id: 'upcoming-title' }, 'Not available yet'),
+      children,
+    ),
+  );
+}
+
+export function BodiesView() {
+  return h(
+    Upcoming,
+    { title: 'Bodies' },
+    h('p', null, 'The plenary and its working groups and committees will be listed here, each with its members, its chair and vice-chair, and the terms they serve.'),
+    h('p', null, 'Bodies cannot be set up in Plenum yet, so this list is empty.'),
+  );
+}
+
+export function MeetingsView() {
+  return h(
+    Upcoming,
+    { title: 'Meetings' },
+    h('p', null, 'The meetings of each body will be listed here — upcoming and past — with their agendas, who attends, and the records of what was decided.'),
+    h('p', null, 'Meetings cannot be scheduled in Plenum yet, so this list is empty.'),
+  );
+}
+
+export function DecisionsView() {
+  return h(
+    Upcoming,
+    { title: 'Decisions' },
+    h('p', null, 'Decisions adopted by the bodies, in a meeting or by written procedure, will be listed here, each with the text agreed in its drafting room.'),
+    h('p', null, 'Decisions cannot be recorded in Plenum yet. Texts are already drafted together under ', h('a', { href: '/drafts' }, 'Drafts'), '.'),
+  );
+}
+
+export function RecommendationsView() {
+  return h(
+    Upcoming,
+    { title: 'Recommendations' },
+    h('p', null, 'Recommendations made to participants will be listed here, with how the implementation of each is followed up over the years.'),
+    h('p', null, 'Recommendations cannot be recorded in Plenum yet, so this list is empty.'),
+  );
+}
