@@ -257,7 +257,12 @@ fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), ApiError> {
     }
     let author: i64 =
         users::table.filter(users::email_normalized.eq("elena.martens@ec.kp.example")).select(users::id).first(c)?;
-    crate::drafting::handlers::insert(c, author, DEMO_DRAFT_TITLE, "Brussels Plenary 2007", DEMO_DRAFT_TEXT)?;
+    use crate::drafting::model::{NewDraft, ValidNewDraft};
+    let input = ValidNewDraft::try_from(NewDraft {
+        title: DEMO_DRAFT_TITLE.into(),
+        reference: "Brussels Plenary 2007".into(),
+    })?;
+    crate::drafting::service::insert(c, author, crate::db::now(), &input, DEMO_DRAFT_TEXT)?;
     Ok(())
 }
 

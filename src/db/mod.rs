@@ -2,6 +2,7 @@
 //! handlers touch the database ([`Db::read`] and [`Db::write`], both on the blocking pool).
 
 pub mod schema;
+pub mod text_enum;
 
 use std::sync::{Arc, Mutex};
 

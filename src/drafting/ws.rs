@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::handlers::load;
+use super::service;
 use crate::accounts::sessions;
 use crate::app::AppState;
 use crate::http::actor::Actor;
@@ -26,7 +26,8 @@ pub async fn connect(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&actor, &Action::ReadDraft)?;
     let id = path.into_inner();
-    state.db.read(move |c| load(c, id)).await?;
+    let who = actor.clone();
+    state.db.read(move |c| service::find(c, &who, id)).await?;
     let who = Participant {
         user_id: actor.user_id,
         name: actor.display_name.clone(),

@@ -89,8 +89,8 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         accounts::organisations::update,
         accounts::users::list, accounts::users::get, accounts::users::update,
         crate::audit::list,
-        crate::drafting::handlers::list, crate::drafting::handlers::create, crate::drafting::handlers::get,
-        crate::drafting::handlers::update, crate::drafting::ws::connect,
+        crate::drafting::http::list, crate::drafting::http::create, crate::drafting::http::get,
+        crate::drafting::http::update, crate::drafting::ws::connect,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&SessionAuth, &UniqueOperationIds)

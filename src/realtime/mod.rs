@@ -9,12 +9,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use diesel::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::DraftingConfig;
 use crate::db::Db;
-use crate::db::schema::drafts;
+use crate::drafting::model::DraftState;
 use crate::drafting::store;
 use crate::http::error::ApiError;
 use crate::http::metrics::Metrics;
@@ -129,10 +128,10 @@ impl Hub {
             .inner
             .db
             .read_consistent(move |c| {
-                let state: String = drafts::table.find(draft_id).select(drafts::state).first(c)?;
+                let draft = crate::drafting::service::load(c, draft_id)?;
                 let stored = store::load(c, draft_id)?;
                 let doc = stored.to_doc()?;
-                Ok((doc, stored.last_seq(), stored.updates.len(), state == "locked"))
+                Ok((doc, stored.last_seq(), stored.updates.len(), draft.state == DraftState::Locked))
             })
             .await?;
         let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());

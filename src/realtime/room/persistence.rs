@@ -1,0 +1,129 @@
+//! The room's durable side: append a batch (catching up when another instance took the
+//! sequence number), read what other instances stored, rebuild the document, compact the log.
+
+use super::protocol::held_fingerprint;
+use super::*;
+
+impl Room {
+    /// Appends this batch's updates in one transaction. If another instance stored updates
+    /// meanwhile (our sequence number is taken), read those first and try again.
+    pub(super) async fn append(&mut self, pending: &mut Vec<Pending>, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
+        for _ in 0..10 {
+            let updates: Vec<NewUpdate> = pending.iter().map(|p| p.update.clone()).collect();
+            let (draft_id, last_seq, instance) = (self.draft_id, self.last_seq, self.instance);
+            match self.db.write(move |c| store::append(c, draft_id, last_seq, &updates, instance)).await {
+                Ok(Some(seq)) => {
+                    self.last_seq = seq;
+                    self.metrics.updates_stored.fetch_add(pending.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    self.since_compaction += pending.len();
+                    return Ok(());
+                }
+                Ok(None) => self.catch_up(pending, remote).await?,
+                Err(err) => return Err(Fatal(err)),
+            }
+        }
+        Err(Fatal(ApiError::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
+    }
+
+    /// Reads what other instances stored after our last sequence number (one consistent read)
+    /// into the document, and queues it for this instance's clients.
+    pub(super) async fn catch_up(
+        &mut self,
+        pending: &mut Vec<Pending>,
+        remote: &mut Vec<Vec<u8>>,
+    ) -> Result<(), Fatal> {
+        let (draft_id, after) = (self.draft_id, self.last_seq);
+        let stored = self.db.read_consistent(move |c| store::load_after(c, draft_id, after)).await.map_err(Fatal)?;
+        let newest = stored.last_seq();
+        if stored.snapshot.is_none() && stored.updates.is_empty() {
+            return Ok(());
+        }
+        let (folded, completed) = {
+            let mut txn = self.doc.transact_mut();
+            let held_before = held_fingerprint(&txn);
+            let sv_before = txn.state_vector();
+            for (_, data) in stored.snapshot.iter().chain(&stored.updates) {
+                let update = Update::decode_v1(data)
+                    .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}"))))?;
+                txn.apply_update(update)
+                    .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}"))))?;
+            }
+            // A snapshot is the whole document: send clients only what is new to them.
+            let folded = stored.snapshot.is_some().then(|| txn.encode_diff_v1(&sv_before));
+            // The rows completed updates we held: what that integrated is ours to store (it
+            // includes the rows themselves, which is harmless: updates are idempotent).
+            let completed =
+                (held_before.is_some() && held_fingerprint(&txn) != held_before).then(|| txn.encode_update_v1());
+            (folded, completed)
+        };
+        match folded {
+            Some(diff) => remote.push(diff),
+            None => remote.extend(stored.updates.into_iter().map(|(_, d)| d)),
+        }
+        if let Some(data) = completed
+            && let Some(user_id) = self.held.values().map(|h| h.user_id).next()
+        {
+            remote.push(data.clone());
+            pending.push(Pending { conn: None, update: NewUpdate { user_id, data } });
+        }
+        if held_fingerprint(&self.doc.transact()).is_none() {
+            self.held.clear();
+        }
+        if newest > self.last_seq {
+            self.since_compaction += usize::try_from(newest - self.last_seq).unwrap_or(0);
+            self.last_seq = newest;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the document from the database (one consistent read) plus this batch's accepted,
+    /// not yet stored updates. Whatever other instances stored meanwhile goes to this instance's
+    /// clients; held updates are dropped, and their connections closed so they resync.
+    pub(super) async fn reload(&mut self, pending: &[Pending], remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
+        let draft_id = self.draft_id;
+        let stored = self.db.read_consistent(move |c| store::load(c, draft_id)).await.map_err(Fatal)?;
+        let doc = stored.to_doc().map_err(Fatal)?;
+        store::apply_updates(&doc, pending.iter().map(|p| p.update.data.as_slice())).map_err(Fatal)?;
+        let sv_before = self.doc.transact().state_vector();
+        if doc.transact().state_vector() != sv_before || stored.last_seq() > self.last_seq {
+            remote.push(store::encode_state(&doc, &sv_before));
+        }
+        self.doc = doc;
+        self.since_compaction = stored.updates.len() + pending.len();
+        self.last_seq = stored.last_seq();
+        self.must_reload = false;
+        for conn in std::mem::take(&mut self.held).into_keys() {
+            self.kill(conn, close::PROTOCOL_ERROR, "updates that depend on content this document does not have");
+        }
+        Ok(())
+    }
+
+    /// Folds the log into a snapshot. The document holds everything stored up to `last_seq`
+    /// here (every applied update was committed), so its encoded state is the snapshot. After a
+    /// failure the room waits (doubling, up to five minutes) instead of encoding the whole
+    /// document again on every batch.
+    pub(super) async fn compact(&mut self) {
+        let (draft_id, seq, doc) = (self.draft_id, self.last_seq, self.doc.clone());
+        let started = Instant::now();
+        match self.db.write(move |c| store::compact(c, draft_id, seq, &doc)).await {
+            Ok(folded) => {
+                self.since_compaction = 0;
+                self.compact_retry_at = None;
+                self.compact_backoff = COMPACT_BACKOFF_MIN;
+                tracing::info!(
+                    draft = draft_id,
+                    seq,
+                    folded = folded.unwrap_or(0),
+                    skipped = folded.is_none(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "log compacted"
+                );
+            }
+            Err(err) => {
+                tracing::warn!(draft = draft_id, error = %err, retry_in_secs = self.compact_backoff.as_secs(), "compaction failed");
+                self.compact_retry_at = Some(Instant::now() + self.compact_backoff);
+                self.compact_backoff = (self.compact_backoff * 2).min(COMPACT_BACKOFF_MAX);
+            }
+        }
+    }
+}
