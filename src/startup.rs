@@ -25,6 +25,8 @@ pub struct Application {
     state: AppState,
     background: Vec<tokio::task::JoinHandle<()>>,
     pg_listener: Option<crate::realtime::listener::Listener>,
+    /// The `--metrics-bind` server and its address, if configured.
+    metrics_server: Option<(SocketAddr, Server)>,
 }
 
 impl Application {
@@ -35,6 +37,14 @@ impl Application {
 
     /// [`Application::build`] with the time taken from `clock` (tests use a settable one).
     pub async fn build_with_clock(config: ServerConfig, clock: SharedClock) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
+        Self::build_on(config, listener, clock).await
+    }
+
+    /// [`Application::build_with_clock`] on a listener that is already bound (`config.bind` is
+    /// ignored): tests bind first so that the public URL can name the real port.
+    pub async fn build_on(config: ServerConfig, listener: TcpListener, clock: SharedClock) -> anyhow::Result<Self> {
         let db = Db::connect_lazy(&config.database)?;
         tracing::info!(database = %config.database.redacted_url(), backend = ?db.backend(), "connecting");
         let migrator = db.clone();
@@ -42,9 +52,13 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
         }
-        let listener =
-            TcpListener::bind(&config.bind).map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
         let addr = listener.local_addr()?;
+        let metrics_listener = match config.metrics_bind.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+            Some(bind) => {
+                Some(TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot bind --metrics-bind {bind}: {e}"))?)
+            }
+            None => None,
+        };
         let demo_db = db.clone();
         let demo_accounts = tokio::task::spawn_blocking(move || crate::demo::count_demo_accounts(&demo_db)).await?;
         if demo_accounts.as_ref().is_ok_and(|n| *n > 0) {
@@ -78,6 +92,7 @@ impl Application {
                 .app_data(data.clone())
                 .wrap(ErrorHandlers::new().default_handler(http::middleware::normalize_errors))
                 .wrap(http::middleware::security_headers(https))
+                .wrap(from_fn(http::middleware::no_store_for_private))
                 .wrap(from_fn(http::middleware::log_requests))
                 .configure(|cfg| http::configure(cfg, body_limit))
         })
@@ -89,14 +104,41 @@ impl Application {
         if config.workers > 0 {
             server = server.workers(config.workers);
         }
+        let metrics_server = match metrics_listener {
+            Some(listener) => {
+                let metrics_addr = listener.local_addr()?;
+                let data = web::Data::new(state.clone());
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(data.clone())
+                        .wrap(ErrorHandlers::new().default_handler(http::middleware::normalize_errors))
+                        .wrap(http::middleware::security_headers(https))
+                        .configure(http::metrics::configure_own_address)
+                })
+                .listen(listener)?
+                .workers(1)
+                .shutdown_timeout(1)
+                // It is stopped after the main server, which handles the signals.
+                .disable_signals()
+                .run();
+                tracing::info!(address = %metrics_addr, "serving /metrics");
+                Some((metrics_addr, server))
+            }
+            None => None,
+        };
         let server = server.run();
         tracing::info!(address = %addr, url = %format!("http://{addr}"), "listening");
-        Ok(Self { addr, server, state, background, pg_listener })
+        Ok(Self { addr, server, state, background, pg_listener, metrics_server })
     }
 
     /// The address actually bound.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `/metrics` is served on with `--metrics-bind`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_server.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The shared state (for tests and background work).
@@ -116,7 +158,15 @@ impl Application {
 
     /// Serves until stopped (SIGTERM/SIGINT, or [`ServerHandle::stop`]); in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, actix_web::rt::spawn(server))
+        });
         let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         for task in self.background {
             task.abort();
         }

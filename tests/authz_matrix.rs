@@ -28,7 +28,8 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/healthz", [200, 200, 200, 200, 200, 200]),
     ("GET", "/readyz", [200, 200, 200, 200, 200, 200]),
     ("GET", "/api/openapi.json", [200, 200, 200, 200, 200, 200]),
-    ("GET", "/metrics", [200, 200, 200, 200, 200, 200]),
+    // Served on --metrics-bind or to --metrics-token only (tests/hardening.rs): never to sessions.
+    ("GET", "/metrics", [404, 404, 404, 404, 404, 404]),
     ("POST", "/api/auth/login", [200, 200, 200, 200, 200, 200]),
     ("POST", "/api/auth/logout", [401, 204, 204, 204, 204, 204]),
     ("POST", "/api/auth/password-reset", [202, 202, 202, 202, 202, 202]),

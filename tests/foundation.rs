@@ -56,10 +56,12 @@ async fn front_end_is_served_for_app_routes(app: TestApp) {
     assert!(ct.starts_with("text/html"), "{ct}");
 }
 
-async fn metrics_are_exposed(app: TestApp) {
+async fn metrics_are_exposed(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.metrics_bind = Some("127.0.0.1:0".into())).await;
     app.get("/healthz").await;
     app.get("/api/nope").await;
-    let res = app.get("/metrics").await;
+    let metrics = app.metrics_base.clone().expect("the --metrics-bind address");
+    let res = reqwest::get(format!("{metrics}/metrics")).await.expect("sent");
     assert_eq!(res.status(), 200);
     let text = res.text().await.expect("text");
     assert!(text.contains("# TYPE plenum_http_responses_total counter"), "{text}");
@@ -74,8 +76,17 @@ async fn metrics_are_exposed(app: TestApp) {
     assert!(text.contains("plenum_mail_outbox_pending 0"), "{text}");
 }
 
+#[actix_web::test]
+async fn metrics_are_exposed_sqlite() {
+    metrics_are_exposed(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn metrics_are_exposed_postgres() {
+    metrics_are_exposed(Backend::Postgres).await;
+}
+
 on_both_backends!(
-    metrics_are_exposed,
     health_and_readiness,
     unknown_routes_and_methods_are_problems,
     client_request_id_is_echoed,

@@ -70,9 +70,12 @@ pub async fn login(
     }
     let client = ClientInfo::of(&req);
     let cfg = &state.config.accounts;
-    let account_key = format!("account:{}", email.normalized);
-    let address_key = format!("address:{}", client.address.as_deref().unwrap_or("unknown"));
-    for (key, max) in [(&account_key, cfg.login_max_failures), (&address_key, cfg.login_max_failures_per_address)] {
+    // Failures count per account *from one address*, and per address: someone guessing from one
+    // address (or many) slows themselves down, never the owner signing in from elsewhere.
+    let address = client.address.as_deref().unwrap_or("unknown");
+    let pair_key = format!("account:{}|address:{address}", email.normalized);
+    let address_key = format!("address:{address}");
+    for (key, max) in [(&pair_key, cfg.login_max_failures), (&address_key, cfg.login_max_failures_per_address)] {
         state.throttle.check(key, max.max(1)).map_err(|retry_after_secs| ApiError::TooManyRequests {
             retry_after_secs,
             detail: format!("too many failed sign-ins; try again in {retry_after_secs} seconds"),
@@ -95,7 +98,7 @@ pub async fn login(
     let verified = blocking(move || password::verify(&password, stored.as_deref())).await?;
     let ((user, _), rehashed) = match (verified, found) {
         (Verified::No, _) | (_, None) => {
-            state.throttle.fail(&account_key);
+            state.throttle.fail(&pair_key);
             state.throttle.fail(&address_key);
             return Err(ApiError::Unauthorized("wrong email or password".into()));
         }
@@ -103,7 +106,7 @@ pub async fn login(
             return Err(ApiError::Forbidden("this account is disabled; ask the secretariat".into()));
         }
         (v, Some(found)) => {
-            state.throttle.clear(&account_key);
+            state.throttle.clear(&pair_key);
             let rehashed = match v {
                 Verified::YesRehashed(new_hash) => Some(new_hash),
                 _ => None,
@@ -176,7 +179,9 @@ pub fn redeem_token(
         });
     };
     if used_at.is_some() {
-        return Err(ApiError::Gone("this link has already been used".into()));
+        return Err(ApiError::Gone(
+            "this link has already been used, or the password was changed since it was sent".into(),
+        ));
     }
     if expires_at <= now {
         return Err(ApiError::Gone("this link has expired; ask for a new one".into()));
@@ -194,6 +199,16 @@ pub fn redeem_token(
         return Err(ApiError::Forbidden("this account is disabled; ask the secretariat".into()));
     }
     Ok(user)
+}
+
+/// Marks every unused link (invitation or reset) of `user_id` as used, so that it answers 410;
+/// called whenever the user's password changes. Returns how many were retired.
+pub fn retire_tokens(conn: &mut DbConnection, user_id: i64, at: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(diesel::update(account_tokens::table)
+        .filter(account_tokens::user_id.eq(user_id))
+        .filter(account_tokens::used_at.is_null())
+        .set(account_tokens::used_at.eq(at))
+        .execute(conn)?)
 }
 
 /// A single-use token and the password to set with it.
@@ -231,7 +246,9 @@ pub async fn set_password_with_token(
             diesel::update(users::table.find(user.id))
                 .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
                 .execute(c)?;
-            // A reset ends every other session: whoever knew the old password is out.
+            // One link, one password: every other outstanding link of this user stops working.
+            retire_tokens(c, user.id, now)?;
+            // A new password ends every other session: whoever knew the old password is out.
             sessions::revoke_all(c, &[user.id], now)?;
             let (session_token, _) = sessions::create(c, user.id, &accounts, &client, now)?;
             let action = match purpose {
@@ -283,6 +300,23 @@ pub async fn request_reset(
                 .first(c)
                 .optional()?;
             let Some(user) = user else { return Ok(false) };
+            // At most `reset_mail_max` mails per email address and window: nobody can flood a mailbox
+            // through this form. The answer is the same 202 either way.
+            let window_start = now - Duration::minutes(cfg.reset_mail_window_minutes.max(1));
+            let recent: i64 = account_tokens::table
+                .filter(account_tokens::user_id.eq(user.id))
+                .filter(account_tokens::purpose.eq(TokenPurpose::PasswordReset.as_str()))
+                .filter(account_tokens::created_at.gt(window_start))
+                .count()
+                .get_result(c)?;
+            if recent >= cfg.reset_mail_max.max(1) {
+                tracing::info!(
+                    user_id = user.id,
+                    recent,
+                    "password-reset mail not sent: the limit per email address is reached"
+                );
+                return Ok(false);
+            }
             let (token, expires) = issue_token(
                 c,
                 user.id,

@@ -1,6 +1,8 @@
 //! Sessions: created at sign-in, found by the hash of their token, ended by idle time, age,
 //! sign-out, or when the user is disabled or the organisation suspended.
 
+use std::net::IpAddr;
+
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -12,7 +14,7 @@ use super::model::{OrganisationKind, OrganisationRow, OrganisationStatus, User, 
 use super::tokens;
 use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
-use crate::config::AccountsConfig;
+use crate::config::{AccountsConfig, TrustedProxies};
 use crate::db::DbConnection;
 use crate::db::schema::{organisations, sessions, users};
 use crate::http::actor::{Actor, SESSION_COOKIE};
@@ -103,17 +105,42 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    /// Reads the user agent and peer address of a request.
+    /// Reads the user agent and client address of a request (see [`client_address`]).
     pub fn of(req: &HttpRequest) -> Self {
+        let trusted = req.app_data::<web::Data<AppState>>().map(|s| &s.config.trusted_proxies);
         Self {
             user_agent: req
                 .headers()
                 .get(actix_web::http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(300).collect()),
-            address: req.peer_addr().map(|a| a.ip().to_string()),
+            address: client_address(req, trusted).map(|ip| ip.to_string()),
         }
     }
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the nearest
+/// address in `X-Forwarded-For` (read from the right) that is not a trusted proxy itself. An
+/// entry that is not an IP address ends the walk at the last trusted hop.
+pub fn client_address(req: &HttpRequest, trusted: Option<&TrustedProxies>) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let Some(trusted) = trusted.filter(|t| t.contains(peer)) else { return Some(peer) };
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !trusted.contains(ip) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 /// Creates a session for `user_id` and returns its token (shown once, stored hashed).

@@ -1,4 +1,6 @@
-//! Sign-in throttling: a sliding window of failures per account and per client address.
+//! Sign-in throttling: a sliding window of failures per key. Sign-in counts them per (account,
+//! client address) and per client address, never per account alone: failures from one address
+//! cannot keep the account's owner, signing in from another, out.
 //!
 //! Kept in memory on purpose: a rejected sign-in changes nothing in the database, and a flood of
 //! wrong passwords costs no writes. With several instances each one counts its own failures.

@@ -2,7 +2,8 @@
 //!
 //! The session token comes from `Authorization: Bearer …`, else the session cookie, else — only on
 //! a websocket upgrade, for stock Yjs clients — a `?token=` query parameter. Cookie-authenticated
-//! unsafe requests must carry an `Origin` (or `Referer`) of this server: that is the CSRF check.
+//! unsafe requests must carry an `Origin` (or `Referer`) equal to the public URL's origin: that is the
+//! CSRF check.
 
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
@@ -69,7 +70,10 @@ fn is_upgrade(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-/// Whether a cookie-authenticated request comes from this server's own pages.
+/// Whether a cookie-authenticated request comes from this server's own pages: the origin of its
+/// `Origin` header (else `Referer`) equals the origin of the configured public URL. Both are
+/// normalised by URL parsing (scheme and host lower-cased, default ports dropped). The request's
+/// `Host` header is never consulted: a request cannot vouch for itself.
 fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
     let claimed = req
         .headers()
@@ -77,12 +81,13 @@ fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
         .or_else(|| req.headers().get(header::REFERER))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| url::Url::parse(v).ok())
-        .map(|u| u.origin().ascii_serialization());
-    let Some(claimed) = claimed else { return false };
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
-    let public = url::Url::parse(public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-    claimed == own || claimed == public
+        .map(|u| u.origin());
+    let public = url::Url::parse(public_url).ok().map(|u| u.origin());
+    match (claimed, public) {
+        // An opaque origin (`null`, `file:`) equals nothing.
+        (Some(claimed), Some(public)) => claimed.is_tuple() && claimed == public,
+        _ => false,
+    }
 }
 
 impl FromRequest for Actor {

@@ -1,10 +1,13 @@
-//! `GET /metrics`: counters and gauges in the Prometheus text format, for operators.
+//! `GET /metrics`: counters and gauges in the Prometheus text format, for operators. Not public:
+//! served on the separate `--metrics-bind` address, or on the main one to `--metrics-token`.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::app::AppState;
@@ -36,7 +39,56 @@ impl Metrics {
 /// The metrics, for Prometheus.
 #[utoipa::path(get, path = "/metrics", tag = "service",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // On the main address `/metrics` exists only for holders of `--metrics-token`.
+    if configured_token(state.get_ref()).is_none() {
+        return Err(ApiError::NotFound("no route for /metrics".into()));
+    }
+    check_token(&state, &req)?;
+    render(&state).await
+}
+
+/// `GET /metrics` on the separate `--metrics-bind` address (which serves nothing else); it needs
+/// the bearer token too when `--metrics-token` is set.
+pub async fn metrics_on_own_address(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    check_token(&state, &req)?;
+    render(&state).await
+}
+
+/// Refuses (401) a request without the configured metrics token, if one is configured.
+fn check_token(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(expected) = configured_token(state) else { return Ok(()) };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    // Compare digests, so the comparison takes as long whatever the token.
+    if Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized("the metrics need `Authorization: Bearer <metrics token>`".into()))
+    }
+}
+
+/// The metrics token, if one is configured (an empty one counts as none).
+fn configured_token(state: &AppState) -> Option<&str> {
+    state.config.metrics_token.as_ref().map(|t| t.expose()).filter(|t| !t.is_empty())
+}
+
+/// Registers the only route of the `--metrics-bind` listener; anything else answers 404.
+pub fn configure_own_address(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/metrics").route(web::get().to(metrics_on_own_address)))
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no route for {} (this address serves /metrics only)", req.path())))
+}
+
+async fn render(state: &AppState) -> Result<HttpResponse, ApiError> {
     let m = &state.metrics;
     let pending_mail = state
         .db

@@ -66,6 +66,29 @@ fn res_state<B>(
     result.as_ref().ok().and_then(|r| r.request().app_data::<actix_web::web::Data<crate::app::AppState>>().cloned())
 }
 
+/// `Cache-Control: no-store` on API answers that no cache may keep: every `/api` response to a
+/// request that carries credentials (session cookie, `Authorization`, or a `token` query
+/// parameter), every response under `/api/auth/` and `/api/invitations/accept` (they hand out
+/// session tokens), and any `/api` response that sets a cookie.
+pub async fn no_store_for_private(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let api = path == "/api" || path.starts_with("/api/");
+    let private = api
+        && (req.headers().contains_key(header::AUTHORIZATION)
+            || req.cookie(super::actor::SESSION_COOKIE).is_some()
+            || req.query_string().split('&').any(|p| p.starts_with("token="))
+            || path.starts_with("/api/auth/")
+            || path == "/api/invitations/accept");
+    let mut res = next.call(req).await?;
+    if private || (api && res.headers().contains_key(header::SET_COOKIE)) {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
 /// Security headers on every response.
 pub fn security_headers(https: bool) -> DefaultHeaders {
     let headers = DefaultHeaders::new()

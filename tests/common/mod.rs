@@ -82,6 +82,8 @@ impl Drop for TestDb {
 /// A running server and a client for it.
 pub struct TestApp {
     pub base: String,
+    /// `http://host:port` of the `--metrics-bind` listener, when the test configured one.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     pub state: AppState,
     /// The server's clock: it follows the system time until a test moves it.
@@ -122,16 +124,21 @@ impl TestApp {
     async fn spawn_on_with(db: TestDb, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         init_logs();
         let mut config = ServerConfig::for_tests(db.url.clone());
+        // Bound first, so that the public URL (the only origin the CSRF check accepts) names the
+        // real port.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        config.public_url = format!("http://{}", listener.local_addr().expect("bound address"));
         adjust(&mut config);
         let clock = std::sync::Arc::new(plenum::clock::SettableClock::following_system());
-        let app = Application::build_with_clock(config, clock.clone()).await.expect("server starts");
+        let app = Application::build_on(config, listener, clock.clone()).await.expect("server starts");
         let base = format!("http://{}", app.addr());
+        let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
         let state = app.state().clone();
         let handle = app.handle();
         let listener = app.pg_listener();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().cookie_store(true).build().expect("http client");
-        Self { base, client, state, clock, handle, listener, db }
+        Self { base, metrics_base, client, state, clock, handle, listener, db }
     }
 
     /// The absolute URL of a path.
