@@ -71,6 +71,8 @@ async fn start_server(database_url: Option<String>) -> Result<Server, AnyError> 
         return Err(format!("{bin} demo failed").into());
     }
     let child = Command::new(&bin)
+        // Every load client signs in as one of a few demo delegates: lift the per-user cap.
+        .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000000")
         .args(["serve", "--database-url", &url, "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
         .args(["--mail-dir", &dir.path().join("mail").display().to_string(), "--ws-queue", "8192"])
         .stdout(Stdio::null())
