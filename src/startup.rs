@@ -71,7 +71,12 @@ impl Application {
         let throttle =
             Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1)), clock.clone()));
         let metrics = Arc::new(crate::http::metrics::Metrics::default());
-        let hub = crate::realtime::Hub::new(db.clone(), config.drafting.clone(), metrics.clone());
+        let hub = crate::realtime::Hub::new(
+            db.clone(),
+            config.drafting.clone(),
+            metrics.clone(),
+            writer_check(clock.clone(), crate::accounts::sessions::idle_limit(&config.accounts)),
+        );
         let state = AppState {
             db: db.clone(),
             config: config.clone(),
@@ -175,4 +180,17 @@ impl Application {
         }
         result
     }
+}
+
+/// The live rooms' question before they store a batch: which of these sessions are still live,
+/// and may each still write drafts? Answered by the accounts area and the policy, at `clock`'s now.
+fn writer_check(clock: SharedClock, idle: chrono::Duration) -> crate::realtime::WriterCheck {
+    use crate::policy::{Action, authorize};
+    Arc::new(move |conn, sessions| {
+        let actors = crate::accounts::sessions::live_actors(conn, sessions, clock.naive(), idle)?;
+        Ok(actors
+            .into_iter()
+            .map(|actor| (actor.session_id, authorize(&actor, &Action::EditDraft { locked: false }).is_ok()))
+            .collect())
+    })
 }

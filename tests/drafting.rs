@@ -786,3 +786,126 @@ async fn connections_per_user_are_capped_sqlite() {
 async fn connections_per_user_are_capped_postgres() {
     connections_per_user_are_capped(Backend::Postgres).await
 }
+
+/// Types a numbered token every 50 ms (20 updates/s) until the server closes the socket;
+/// returns the close code, how long after `changed_at` it came, and the tokens sent after it.
+async fn type_until_closed(
+    client: &mut Client,
+    prefix: &str,
+    change: impl std::future::Future<Output = ()>,
+) -> (u16, Duration, Vec<String>) {
+    let mut change = Some(Box::pin(change));
+    let mut changed_at = None;
+    let mut after = Vec::new();
+    for i in 0..400 {
+        let token = format!("[{prefix}{i}]");
+        client.type_text(&token).await;
+        if changed_at.is_some() {
+            after.push(token);
+        }
+        if let Some(code) = client.pump(Duration::from_millis(50)).await {
+            let at = changed_at.expect("closed before the change");
+            return (code, std::time::Instant::now().duration_since(at), after);
+        }
+        if i == 10
+            && let Some(change) = change.take()
+        {
+            change.await;
+            changed_at = Some(std::time::Instant::now());
+        }
+    }
+    panic!("the socket was never closed");
+}
+
+/// Revocation reaches open websockets at once, on every instance: a client typing 20 updates/s
+/// is closed (4001) within a second of its user being disabled or signing out, and nothing it
+/// sent after the change committed is stored.
+async fn revocation_reaches_open_sockets_at_once(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+
+    // Signing out ends that session's socket.
+    let mut client = Client::connect(&app, draft, &kabo.token).await;
+    let signout = async {
+        assert_eq!(kabo.post("/api/auth/logout", &json!({})).await.status(), 204);
+    };
+    let (code, took, after) = type_until_closed(&mut client, "s", signout).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "closed {took:?} after the sign-out");
+    let stored = stored_text(&app, draft).await;
+    assert!(after.iter().all(|t| !stored.contains(t.as_str())), "stored after the sign-out: {stored}");
+
+    // Disabling the user ends every session's socket.
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let mut client = Client::connect(&app, draft, &kabo.token).await;
+    let disable = async {
+        let res = admin.patch(&format!("/api/users/{}", kabo.user_id()), &json!({"disabled": true})).await;
+        assert_eq!(res.status(), 200);
+    };
+    let (code, took, after) = type_until_closed(&mut client, "d", disable).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "closed {took:?} after the user was disabled");
+    let stored = stored_text(&app, draft).await;
+    assert!(stored.contains("[d0]"), "what was sent before is kept: {stored}");
+    assert!(after.iter().all(|t| !stored.contains(t.as_str())), "stored after the change: {stored}");
+}
+
+on_both_backends!(revocation_reaches_open_sockets_at_once);
+
+/// The same across instances: the change is made on one, the socket is on the other.
+#[actix_web::test]
+async fn revocation_reaches_other_instances_postgres() {
+    let one = TestApp::spawn(Backend::Postgres).await;
+    one.seed_demo().await;
+    let two = one.spawn_second().await;
+    let admin = one.login(ADMIN, PASSWORD).await;
+    let priya = two.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&priya).await;
+    let mut client = Client::connect(&two, draft, &priya.token).await;
+    let suspend = async {
+        let india = priya.user["organisation"]["id"].as_i64().expect("organisation id");
+        let res = admin.patch(&format!("/api/organisations/{india}"), &json!({"status": "suspended"})).await;
+        assert_eq!(res.status(), 200);
+    };
+    let (code, took, after) = type_until_closed(&mut client, "o", suspend).await;
+    assert_eq!(code, 4001);
+    assert!(took < Duration::from_secs(1), "closed {took:?} after the suspension on the other instance");
+    let stored = stored_text(&one, draft).await;
+    assert!(after.iter().all(|t| !stored.contains(t.as_str())), "stored after the change: {stored}");
+}
+
+/// A delegate typing all day is not signed out for idleness: an active websocket counts as
+/// activity. (The clock is moved, not waited for: 4 × 40 s with a 1-minute idle limit.)
+async fn an_active_socket_keeps_its_session(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.accounts.session_idle_minutes = 1;
+        c.drafting.heartbeat_secs = 1;
+    })
+    .await;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut client = Client::connect(&app, draft, &kabo.token).await;
+    for i in 0..4 {
+        app.clock.advance(chrono::Duration::seconds(40));
+        client.type_text(&format!("{i} ")).await;
+        // Two heartbeats: the first sees the activity and refreshes the session.
+        assert_eq!(client.pump(Duration::from_millis(2200)).await, None, "signed out while typing (round {i})");
+    }
+    assert_eq!(kabo.get("/api/me").await.status(), 200);
+    // An open socket on which nobody types does not keep the session alive.
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(client.pump(Duration::from_secs(3)).await, Some(4001));
+}
+
+#[actix_web::test]
+async fn an_active_socket_keeps_its_session_sqlite() {
+    an_active_socket_keeps_its_session(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn an_active_socket_keeps_its_session_postgres() {
+    an_active_socket_keeps_its_session(Backend::Postgres).await
+}

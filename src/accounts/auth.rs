@@ -264,6 +264,7 @@ pub async fn set_password_with_token(
             Ok((session_token, load_user(c, user.id)?))
         })
         .await?;
+    state.hub.access_changed(&[user.id]);
     Ok(signed_in_response(state, session_token, user))
 }
 

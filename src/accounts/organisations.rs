@@ -220,8 +220,8 @@ pub async fn update(
                     organisations::updated_at.eq(now),
                 ))
                 .execute(c)?;
+            let members: Vec<i64> = users::table.filter(users::organisation_id.eq(id)).select(users::id).load(c)?;
             if status != OrganisationStatus::Active && before.status == OrganisationStatus::Active {
-                let members: Vec<i64> = users::table.filter(users::organisation_id.eq(id)).select(users::id).load(c)?;
                 sessions::revoke_all(c, &members, now)?;
             }
             let after = load(c, id)?;
@@ -230,8 +230,10 @@ pub async fn update(
                 serde_json::to_value(&after).map_err(ApiError::internal)?,
             );
             audit::record(c, AuditEntry::by(&actor, "organisation.update", "organisation", id).diff(&b, &a))?;
-            Ok(after)
+            Ok((after, members))
         })
         .await?;
+    let (org, members) = org;
+    state.hub.access_changed(&members);
     Ok(HttpResponse::Ok().json(org))
 }

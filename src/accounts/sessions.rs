@@ -21,6 +21,7 @@ use crate::http::actor::{Actor, SESSION_COOKIE};
 use crate::http::error::ApiError;
 use crate::http::page::Page;
 use crate::policy::{Action, authorize};
+use crate::realtime::access;
 
 /// How often `last_seen_at` is refreshed at most (a write per request would be wasteful).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -35,16 +36,30 @@ enum SessionKey {
 
 /// Finds the live session of `token` and the actor behind it.
 pub async fn authenticate(state: &AppState, token: String) -> Result<Actor, ApiError> {
-    find(state, SessionKey::Token(tokens::digest(&token))).await
+    find(state, SessionKey::Token(tokens::digest(&token)), true).await
 }
 
-/// The actor of a session that is still live (for websockets, which outlive their upgrade request).
-pub async fn revalidate(state: &AppState, session_id: i64) -> Result<Actor, ApiError> {
-    find(state, SessionKey::Id(session_id)).await
+/// The actor of a session that is still live (for websockets, which outlive their upgrade
+/// request). `active`: the connection carried the person's work since the last check, which
+/// counts as activity (a delegate typing all day is not signed out for idleness); an open but
+/// silent socket does not.
+pub async fn revalidate(state: &AppState, session_id: i64, active: bool) -> Result<Actor, ApiError> {
+    find(state, SessionKey::Id(session_id), active).await
 }
 
-async fn find(state: &AppState, key: SessionKey) -> Result<Actor, ApiError> {
-    let idle = Duration::minutes(state.config.accounts.session_idle_minutes.max(1));
+/// How long a session may go without a request (`--session-idle-minutes`).
+pub fn idle_limit(cfg: &AccountsConfig) -> Duration {
+    Duration::minutes(cfg.session_idle_minutes.max(1))
+}
+
+/// How stale `last_seen_at` may get before it is refreshed: at most every minute (a write per
+/// request would be wasteful), and often enough that activity never lets a session idle out.
+fn touch_every(idle: Duration) -> Duration {
+    TOUCH_EVERY.min(idle / 4)
+}
+
+async fn find(state: &AppState, key: SessionKey, touch: bool) -> Result<Actor, ApiError> {
+    let idle = idle_limit(&state.config.accounts);
     let found = state
         .db
         .read(move |c| {
@@ -74,7 +89,7 @@ async fn find(state: &AppState, key: SessionKey) -> Result<Actor, ApiError> {
     if user.disabled || expires_at <= current || last_seen + idle <= current {
         return Err(unauthorized());
     }
-    if current - last_seen >= TOUCH_EVERY {
+    if touch && current - last_seen >= touch_every(idle) {
         state
             .db
             .write(move |c| {
@@ -83,7 +98,11 @@ async fn find(state: &AppState, key: SessionKey) -> Result<Actor, ApiError> {
             })
             .await?;
     }
-    Ok(Actor {
+    Ok(actor_of(session_id, user, org))
+}
+
+fn actor_of(session_id: i64, user: UserRow, org: OrganisationRow) -> Actor {
+    Actor {
         user_id: user.id,
         display_name: user.display_name,
         email: user.email,
@@ -94,7 +113,35 @@ async fn find(state: &AppState, key: SessionKey) -> Result<Actor, ApiError> {
         is_admin: user.is_admin,
         session_id,
         request_id: None,
-    })
+    }
+}
+
+/// The actors behind those of `session_ids` that are still live at `now` (one query). A session
+/// missing from the answer has ended (signed out, revoked, expired, idle, user disabled). Live
+/// rooms ask this before they store a batch, so nothing sent after a revocation committed is kept.
+pub fn live_actors(
+    conn: &mut DbConnection,
+    session_ids: &[i64],
+    now: NaiveDateTime,
+    idle: Duration,
+) -> Result<Vec<Actor>, ApiError> {
+    let rows = sessions::table
+        .inner_join(users::table.inner_join(organisations::table))
+        .filter(sessions::id.eq_any(session_ids))
+        .filter(sessions::revoked_at.is_null())
+        .select((
+            sessions::id,
+            sessions::last_seen_at,
+            sessions::expires_at,
+            UserRow::as_select(),
+            OrganisationRow::as_select(),
+        ))
+        .load::<(i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, last_seen, expires_at, user, _)| !user.disabled && *expires_at > now && *last_seen + idle > now)
+        .map(|(id, _, _, user, org)| actor_of(id, user, org))
+        .collect())
 }
 
 /// Where a sign-in came from, kept with the session so its owner can recognise it.
@@ -167,13 +214,16 @@ pub fn create(
     Ok((token, id))
 }
 
-/// Ends every live session of the given users; returns how many ended.
+/// Ends every live session of the given users; returns how many ended. Their open websockets
+/// on every instance are told when this commits (the caller also tells its own hub).
 pub fn revoke_all(conn: &mut DbConnection, user_ids: &[i64], at: NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(diesel::update(sessions::table)
+    let n = diesel::update(sessions::table)
         .filter(sessions::user_id.eq_any(user_ids))
         .filter(sessions::revoked_at.is_null())
         .set(sessions::revoked_at.eq(at))
-        .execute(conn)?)
+        .execute(conn)?;
+    access::announce(conn, user_ids)?;
+    Ok(n)
 }
 
 /// The answer to a successful sign-in.
@@ -292,9 +342,11 @@ pub async fn revoke(state: web::Data<AppState>, actor: Actor, path: web::Path<i6
             if n == 0 {
                 return Err(ApiError::NotFound(format!("you have no live session {id}")));
             }
+            access::announce(c, &[who.user_id])?;
             audit::record(c, AuditEntry::by(&who, "session.revoke", "session", id))
         })
         .await?;
+    state.hub.access_changed(&[actor.user_id]);
     if id == actor.session_id { Ok(signed_out_response(&state)) } else { Ok(HttpResponse::NoContent().finish()) }
 }
 
@@ -311,6 +363,7 @@ pub async fn revoke_everywhere(state: web::Data<AppState>, actor: Actor) -> Resu
             audit::record(c, AuditEntry { changes: serde_json::json!({ "sessions_ended": n }), ..entry })
         })
         .await?;
+    state.hub.access_changed(&[actor.user_id]);
     Ok(signed_out_response(&state))
 }
 
@@ -322,8 +375,10 @@ pub async fn logout(state: web::Data<AppState>, actor: Actor) -> Result<HttpResp
         .db
         .write(move |c| {
             diesel::update(sessions::table.find(who.session_id)).set(sessions::revoked_at.eq(at)).execute(c)?;
+            access::announce(c, &[who.user_id])?;
             audit::record(c, AuditEntry::by(&who, "session.logout", "session", who.session_id))
         })
         .await?;
+    state.hub.access_changed(&[actor.user_id]);
     Ok(signed_out_response(&state))
 }

@@ -120,6 +120,8 @@ pub async fn update(
                 .execute(c)?;
             if body.disabled == Some(true) && !before.disabled {
                 sessions::revoke_all(c, &[id], now)?;
+            } else if body.is_admin.is_some_and(|a| a != before.is_admin) {
+                crate::realtime::access::announce(c, &[id])?;
             }
             let after = load_user(c, id)?;
             let (b, a) = (
@@ -130,5 +132,6 @@ pub async fn update(
             Ok(after)
         })
         .await?;
+    state.hub.access_changed(&[id]);
     Ok(HttpResponse::Ok().json(user))
 }

@@ -30,6 +30,7 @@ pub async fn connect(
     state.db.read(move |c| service::find(c, &who, id)).await?;
     let who = Participant {
         user_id: actor.user_id,
+        session_id: actor.session_id,
         name: actor.display_name.clone(),
         organisation: actor.organisation_name.clone(),
         kind: actor.kind.as_str().to_string(),
@@ -45,10 +46,10 @@ pub async fn connect(
     let (response, session, stream) =
         actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
     let (may_write, session_id, hub) = (who.may_write, actor.session_id, state.hub.clone());
-    let recheck = move || {
+    let recheck = move |active: bool| {
         let state = state.clone();
         async move {
-            match sessions::revalidate(&state, session_id).await {
+            match sessions::revalidate(&state, session_id, active).await {
                 Ok(now) if authorize(&now, &Action::ReadDraft).is_err() => Access::Changed,
                 Ok(now) if authorize(&now, &Action::EditDraft { locked: false }).is_ok() != may_write => {
                     Access::Changed

@@ -25,13 +25,12 @@ pub enum Access {
     Ended,
 }
 
-/// Close code: the session ended.
-pub const SESSION_ENDED: u16 = 4001;
-/// Close code: the person's permissions changed; reconnecting applies the new ones.
-pub const PERMISSIONS_CHANGED: u16 = 4003;
+pub use super::room::close::{PERMISSIONS_CHANGED, SESSION_ENDED};
 
-/// Serves one connection until it ends. `recheck` is run on every heartbeat, so a websocket
-/// never outlives its session or keeps rights its owner has lost.
+/// Serves one connection until it ends. `recheck(active)` is run on every heartbeat, and at once
+/// when the hub says this user's access changed, so a websocket never outlives its session or
+/// keeps rights its owner has lost; `active` says whether the person sent anything since the
+/// last check (that is activity, which keeps the session from idling out).
 pub async fn run<F, Fut>(
     hub: Hub,
     draft_id: i64,
@@ -41,10 +40,11 @@ pub async fn run<F, Fut>(
     stream: actix_ws::MessageStream,
     _slot: super::ConnectionSlot,
 ) where
-    F: Fn() -> Fut,
+    F: Fn(bool) -> Fut,
     Fut: std::future::Future<Output = Access>,
 {
     let cfg = hub.config().clone();
+    let who_id = who.user_id;
     let conn: ConnId = hub.next_conn_id();
     let mut stream = stream
         .max_frame_size(cfg.max_message_bytes)
@@ -58,6 +58,8 @@ pub async fn run<F, Fut>(
     let mut heartbeat = tokio::time::interval(Duration::from_secs(cfg.heartbeat_secs.max(1)));
     let timeout = Duration::from_secs(cfg.silence_timeout_secs.max(2));
     let mut last_heard = Instant::now();
+    let mut active = false;
+    let mut access = hub.access_changes();
     let closing: Option<CloseSignal> = loop {
         tokio::select! {
             biased;
@@ -79,6 +81,7 @@ pub async fn run<F, Fut>(
                 last_heard = Instant::now();
                 match incoming {
                     Some(Ok(AggregatedMessage::Binary(data))) => {
+                        active = true;
                         if room.send(RoomCommand::Frame { conn, data }).await.is_err() {
                             break Some((close::SERVER_ERROR, "the room closed; reconnect".into()));
                         }
@@ -93,12 +96,27 @@ pub async fn run<F, Fut>(
                     Some(Err(err)) => break Some((close::PROTOCOL_ERROR, format!("websocket protocol error: {err}"))),
                 }
             }
+            changed = access.recv() => {
+                let ours = match changed {
+                    Ok(users) => users.contains(&who_id),
+                    // Missed some announcements: check anyway.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
+                };
+                if ours {
+                    match recheck(false).await {
+                        Access::Unchanged => {}
+                        Access::Changed => break Some((PERMISSIONS_CHANGED, "your permissions changed; reconnect".into())),
+                        Access::Ended => break Some((SESSION_ENDED, "your session has ended; sign in again".into())),
+                    }
+                }
+            }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > timeout {
                     tracing::info!(draft = draft_id, conn, "dropping a silent connection");
                     break None;
                 }
-                match recheck().await {
+                match recheck(std::mem::take(&mut active)).await {
                     Access::Unchanged => {}
                     Access::Changed => break Some((PERMISSIONS_CHANGED, "your permissions changed; reconnect".into())),
                     Access::Ended => break Some((SESSION_ENDED, "your session has ended; sign in again".into())),

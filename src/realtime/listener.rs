@@ -44,7 +44,13 @@ impl Listener {
             while let Some(wake) = rx.recv().await {
                 match wake {
                     Wake::Update { draft, seq, instance } => hub.remote_update(draft, seq, instance).await,
-                    Wake::Reconnected => hub.catch_up_all().await,
+                    Wake::Access(users) => hub.access_changed(&users),
+                    // Notifications may have been missed: rooms read what they lack, and every
+                    // connection re-checks its session.
+                    Wake::Reconnected => {
+                        hub.catch_up_all().await;
+                        hub.access_changed_all();
+                    }
                 }
             }
         });
@@ -68,6 +74,8 @@ enum Wake {
         seq: i64,
         instance: u64,
     },
+    /// These users' access changed (see `realtime::access`).
+    Access(Vec<i64>),
     /// The listening connection was re-established: notifications may have been missed.
     Reconnected,
 }
@@ -85,7 +93,10 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
                 continue;
             }
         };
-        if let Err(err) = diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(&mut conn) {
+        if let Err(err) = diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}"))
+            .execute(&mut conn)
+            .and_then(|_| diesel::sql_query(format!("LISTEN {}", super::access::CHANNEL)).execute(&mut conn))
+        {
             tracing::warn!(error = %err, "LISTEN failed; retrying");
             pause(stop);
             continue;
@@ -98,7 +109,12 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
         'poll: while !stop.load(Ordering::Relaxed) {
             for notification in conn.notifications_iter() {
                 let Ok(n) = notification else { break 'poll };
-                if let Some(wake) = parse(&n.payload)
+                let wake = if n.channel == super::access::CHANNEL {
+                    Some(Wake::Access(super::access::parse(&n.payload)))
+                } else {
+                    parse(&n.payload)
+                };
+                if let Some(wake) = wake
                     && tx.send(wake).is_err()
                 {
                     return;

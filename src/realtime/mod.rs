@@ -1,6 +1,7 @@
 //! The websocket hub: one [`room::Room`] task per draft that has connections, started on first
 //! connection (its document rebuilt from the database) and stopped after an idle period.
 
+pub mod access;
 pub mod connection;
 pub mod listener;
 pub mod room;
@@ -36,7 +37,18 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// Open websocket connections per user (all drafts), bounded by `--ws-max-connections-per-user`.
     per_user: Mutex<HashMap<i64, usize>>,
+    /// Users whose access changed: their open connections re-check their sessions at once.
+    access: tokio::sync::broadcast::Sender<Arc<Vec<i64>>>,
+    /// Which of a batch's senders may still write (see [`WriterCheck`]).
+    writer_check: WriterCheck,
 }
+
+/// Given the session ids behind a batch of updates, answers which sessions are still live and
+/// whether each may still write (`session id → may write`; absent: the session ended). Rooms ask
+/// it before storing, so nothing sent after a revocation committed is kept. Built by `startup`
+/// from the accounts area, so that realtime knows nothing of sessions.
+pub type WriterCheck =
+    Arc<dyn Fn(&mut crate::db::DbConnection, &[i64]) -> Result<HashMap<i64, bool>, ApiError> + Send + Sync>;
 
 /// One of a user's allowed connections; handing it back (drop) frees it.
 #[derive(Debug)]
@@ -68,7 +80,7 @@ const ROOM_INBOX: usize = 4096;
 
 impl Hub {
     /// An empty hub.
-    pub fn new(db: Db, cfg: DraftingConfig, metrics: Arc<Metrics>) -> Self {
+    pub fn new(db: Db, cfg: DraftingConfig, metrics: Arc<Metrics>, writer_check: WriterCheck) -> Self {
         Self {
             inner: Arc::new(Inner {
                 instance: rand::random(),
@@ -78,6 +90,8 @@ impl Hub {
                 next_conn: AtomicU64::new(1),
                 metrics,
                 per_user: Mutex::new(HashMap::new()),
+                access: tokio::sync::broadcast::channel(256).0,
+                writer_check,
             }),
         }
     }
@@ -107,6 +121,25 @@ impl Hub {
         }
         *open += 1;
         Some(ConnectionSlot { hub: self.clone(), user_id })
+    }
+
+    /// Tells this instance's open connections of `user_ids` to re-check their sessions now
+    /// (call after the change committed; other instances learn it from [`access::announce`]).
+    pub fn access_changed(&self, user_ids: &[i64]) {
+        if !user_ids.is_empty() {
+            let _ = self.inner.access.send(Arc::new(user_ids.to_vec()));
+        }
+    }
+
+    /// Every open connection re-checks its session (announcements may have been missed).
+    pub fn access_changed_all(&self) {
+        let users: Vec<i64> = self.inner.per_user.lock().map(|m| m.keys().copied().collect()).unwrap_or_default();
+        self.access_changed(&users);
+    }
+
+    /// Announcements of [`Hub::access_changed`], for a connection to watch.
+    pub fn access_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<Vec<i64>>> {
+        self.inner.access.subscribe()
     }
 
     /// How many rooms are loaded.
@@ -155,6 +188,7 @@ impl Hub {
             self.inner.db.clone(),
             self.inner.cfg.clone(),
             self.inner.metrics.clone(),
+            self.inner.writer_check.clone(),
         );
         let hub = self.clone();
         actix_web::rt::spawn(async move {

@@ -91,6 +91,7 @@ mod tests {
     fn who(may_write: bool) -> Participant {
         Participant {
             user_id: 7,
+            session_id: 70,
             name: "Kabo Molefe".into(),
             organisation: "Botswana".into(),
             kind: "participant".into(),

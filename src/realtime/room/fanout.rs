@@ -48,7 +48,7 @@ impl Room {
                 self.send(conn, Bytes::from(Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1()));
             }
             After::Update(index) => {
-                if let Some(p) = pending.get(index) {
+                if let Some(p) = pending.get(index).filter(|p| !p.rejected) {
                     let bytes = Bytes::from(Message::Sync(SyncMessage::Update(p.update.data.clone())).encode_v1());
                     self.broadcast(p.conn, &bytes);
                 }

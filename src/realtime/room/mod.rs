@@ -65,12 +65,18 @@ pub mod close {
     pub const SERVER_ERROR: u16 = 1011;
     /// The client did not keep up with the room; reconnect to resync.
     pub const TOO_SLOW: u16 = 4000;
+    /// The session ended (signed out, revoked, expired, user disabled, organisation suspended).
+    pub const SESSION_ENDED: u16 = 4001;
+    /// The person's permissions changed; reconnecting applies the new ones.
+    pub const PERMISSIONS_CHANGED: u16 = 4003;
 }
 
 /// Who is behind a connection, from the server-side session.
 #[derive(Clone, Debug)]
 pub struct Participant {
     pub user_id: i64,
+    /// The session the connection was opened with (re-checked before its updates are stored).
+    pub session_id: i64,
     pub name: String,
     pub organisation: String,
     pub kind: String,
@@ -174,6 +180,10 @@ enum After {
 struct Pending {
     /// The connection it came from (`None`: held updates that another instance's rows completed).
     conn: Option<ConnId>,
+    /// The sender's session, checked before the batch is stored.
+    session: Option<i64>,
+    /// Refused after all: the session ended or lost the right to write before it was stored.
+    rejected: bool,
     update: NewUpdate,
 }
 
@@ -211,6 +221,7 @@ pub struct Room {
     /// Messages produced while closing connections, sent at the end of the batch.
     deferred: Vec<After>,
     metrics: Arc<crate::http::metrics::Metrics>,
+    writer_check: super::WriterCheck,
 }
 
 /// The room's answer when it cannot go on (its document may hold updates the database refused).
@@ -245,6 +256,7 @@ impl Room {
         db: Db,
         cfg: DraftingConfig,
         metrics: Arc<crate::http::metrics::Metrics>,
+        writer_check: super::WriterCheck,
     ) -> Self {
         Self {
             draft_id: loaded.draft_id,
@@ -265,6 +277,7 @@ impl Room {
             compact_backoff: COMPACT_BACKOFF_MIN,
             deferred: Vec::new(),
             metrics,
+            writer_check,
         }
     }
 
@@ -366,6 +379,9 @@ impl Room {
                 }
                 remote_seq = remote_seq.max(stored);
             }
+        }
+        if pending.iter().any(|p| p.session.is_some()) {
+            self.check_writers(&mut pending).await?;
         }
         // What other instances stored goes out first: local updates may build on it.
         let mut remote = Vec::new();

@@ -5,17 +5,47 @@ use super::protocol::held_fingerprint;
 use super::*;
 
 impl Room {
+    /// Refuses, before anything is stored, the updates of senders whose session ended or who lost
+    /// the right to write since they connected (their connections are closed with 4001 or 4003,
+    /// and the document is rebuilt without those updates). One query per batch.
+    pub(super) async fn check_writers(&mut self, pending: &mut [Pending]) -> Result<(), Fatal> {
+        let mut sessions: Vec<i64> = pending.iter().filter_map(|p| p.session).collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        let check = self.writer_check.clone();
+        let verdict = self.db.read(move |c| check(c, &sessions)).await.map_err(Fatal)?;
+        for p in pending.iter_mut() {
+            let Some(session) = p.session else { continue };
+            let closing = match verdict.get(&session) {
+                Some(true) => continue,
+                Some(false) => (close::PERMISSIONS_CHANGED, "your permissions changed; reconnect"),
+                None => (close::SESSION_ENDED, "your session has ended; sign in again"),
+            };
+            p.rejected = true;
+            self.must_reload = true;
+            self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(conn) = p.conn {
+                self.kill(conn, closing.0, closing.1);
+            }
+        }
+        Ok(())
+    }
+
     /// Appends this batch's updates in one transaction. If another instance stored updates
     /// meanwhile (our sequence number is taken), read those first and try again.
     pub(super) async fn append(&mut self, pending: &mut Vec<Pending>, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
         for _ in 0..10 {
-            let updates: Vec<NewUpdate> = pending.iter().map(|p| p.update.clone()).collect();
+            let updates: Vec<NewUpdate> = pending.iter().filter(|p| !p.rejected).map(|p| p.update.clone()).collect();
+            if updates.is_empty() {
+                return Ok(());
+            }
+            let stored = updates.len();
             let (draft_id, last_seq, instance) = (self.draft_id, self.last_seq, self.instance);
             match self.db.write(move |c| store::append(c, draft_id, last_seq, &updates, instance)).await {
                 Ok(Some(seq)) => {
                     self.last_seq = seq;
-                    self.metrics.updates_stored.fetch_add(pending.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    self.since_compaction += pending.len();
+                    self.metrics.updates_stored.fetch_add(stored as u64, std::sync::atomic::Ordering::Relaxed);
+                    self.since_compaction += stored;
                     return Ok(());
                 }
                 Ok(None) => self.catch_up(pending, remote).await?,
@@ -64,7 +94,7 @@ impl Room {
             && let Some(user_id) = self.held.values().map(|h| h.user_id).next()
         {
             remote.push(data.clone());
-            pending.push(Pending { conn: None, update: NewUpdate { user_id, data } });
+            pending.push(Pending { conn: None, session: None, rejected: false, update: NewUpdate { user_id, data } });
         }
         if held_fingerprint(&self.doc.transact()).is_none() {
             self.held.clear();
@@ -83,7 +113,8 @@ impl Room {
         let draft_id = self.draft_id;
         let stored = self.db.read_consistent(move |c| store::load(c, draft_id)).await.map_err(Fatal)?;
         let doc = stored.to_doc().map_err(Fatal)?;
-        store::apply_updates(&doc, pending.iter().map(|p| p.update.data.as_slice())).map_err(Fatal)?;
+        store::apply_updates(&doc, pending.iter().filter(|p| !p.rejected).map(|p| p.update.data.as_slice()))
+            .map_err(Fatal)?;
         let sv_before = self.doc.transact().state_vector();
         if doc.transact().state_vector() != sv_before || stored.last_seq() > self.last_seq {
             remote.push(store::encode_state(&doc, &sv_before));

@@ -40,7 +40,7 @@ impl Room {
             return;
         };
         let Some(c) = self.conns.get(&conn) else { return };
-        let user_id = c.who.user_id;
+        let (user_id, session_id) = (c.who.user_id, c.who.session_id);
         if !c.who.may_write || self.locked {
             if carries_changes(&self.doc, &update) {
                 self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -69,7 +69,12 @@ impl Room {
             return;
         };
         if let Some(data) = delta {
-            pending.push(Pending { conn: Some(conn), update: NewUpdate { user_id, data } });
+            pending.push(Pending {
+                conn: Some(conn),
+                session: Some(session_id),
+                rejected: false,
+                update: NewUpdate { user_id, data },
+            });
             after.push(After::Update(pending.len() - 1));
         }
         if nothing_held {
