@@ -34,7 +34,14 @@ impl Room {
         }
     }
 
-    pub(super) fn update(&mut self, conn: ConnId, data: Vec<u8>, pending: &mut Vec<Pending>, after: &mut Vec<After>) {
+    pub(super) fn update(
+        &mut self,
+        conn: ConnId,
+        mut data: Vec<u8>,
+        pending: &mut Vec<Pending>,
+        after: &mut Vec<After>,
+    ) {
+        let size = data.len();
         let Ok(update) = Update::decode_v1(&data) else {
             self.kill(conn, close::PROTOCOL_ERROR, "malformed document update");
             return;
@@ -54,10 +61,16 @@ impl Room {
             let before = txn.state_vector();
             txn.apply_update(update).ok().map(|()| {
                 let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
-                // Exactly what this transaction integrated: this update, and any held update it
-                // completed. Parts still waiting for their dependencies are not in it.
-                let delta = changed.then(|| txn.encode_update_v1());
                 let held_after = held_fingerprint(&txn);
+                // What this transaction integrated. When nothing is or was held, that is the
+                // update as sent (parts the document already had are harmless: updates are
+                // idempotent), so it is stored as it came; otherwise the transaction's own delta:
+                // this update and any held one it completed, without parts still waiting.
+                let delta = match (changed, held_before.is_none() && held_after.is_none()) {
+                    (false, _) => None,
+                    (true, true) => Some(std::mem::take(&mut data)),
+                    (true, false) => Some(txn.encode_update_v1()),
+                };
                 let held_more = held_after.is_some() && held_after != held_before;
                 (delta, held_more, held_after.is_none())
             })
@@ -81,7 +94,7 @@ impl Room {
             self.held.clear();
         } else if held_more {
             let held = self.held.entry(conn).or_insert(Held { user_id, bytes: 0, since: Instant::now() });
-            held.bytes += data.len();
+            held.bytes += size;
             if held.bytes > self.cfg.hold_bytes {
                 tracing::info!(draft = self.draft_id, conn, bytes = held.bytes, "held updates over the limit");
                 self.must_reload = true;
