@@ -10,7 +10,7 @@ use crate::accounts::model::{Email, OrganisationKind as K, OrganisationStatus as
 use crate::accounts::password;
 use crate::db::Db;
 use crate::db::schema::users;
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "kimberley-2007";
@@ -216,7 +216,7 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
                     countries,
                 )?;
                 for (name, email) in org.delegates {
-                    let parsed = Email::parse("email", email).map_err(ApiError::from)?;
+                    let parsed = Email::parse("email", email).map_err(Error::from)?;
                     let admin = org.kind == K::Secretariat;
                     let created = create_user(c, id, &parsed, name, &hash, admin)?.is_some();
                     out.push(DemoAccount { email, name, organisation: org.name, kind: org.kind, admin, created });
@@ -249,7 +249,7 @@ Decides:
 4. The Working Group on Monitoring shall follow up the recommendations of each report and report annually to the Plenary.
 ";
 
-fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), ApiError> {
+fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), Error> {
     use crate::db::schema::drafts;
     let exists: i64 = drafts::table.filter(drafts::title.eq(DEMO_DRAFT_TITLE)).count().get_result(c)?;
     if exists > 0 {
@@ -267,6 +267,6 @@ fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), ApiError> {
 }
 
 /// How many demo accounts (addresses under `.example`) exist; the server warns while any do.
-pub fn count_demo_accounts(db: &Db) -> Result<i64, ApiError> {
+pub fn count_demo_accounts(db: &Db) -> Result<i64, Error> {
     db.read_blocking(|c| Ok(users::table.filter(users::email_normalized.like("%.example")).count().get_result(c)?))
 }

@@ -12,11 +12,14 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod drafting;
+pub mod error;
 pub mod http;
 pub mod mail;
 pub mod policy;
 pub mod realtime;
 pub mod startup;
 pub mod telemetry;
+pub mod validate;
 
+pub use error::Error;
 pub use http::error::ApiError;

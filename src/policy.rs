@@ -6,9 +6,9 @@
 //! meeting, the secretariat administers and decides nothing, and nobody acts for another
 //! organisation. Delegates of a suspended or withdrawn organisation may read but not write.
 
+use crate::accounts::actor::Actor;
 use crate::accounts::model::{OrganisationKind, OrganisationStatus};
-use crate::http::actor::Actor;
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// Something an actor wants to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,12 +41,12 @@ impl Action {
     }
 }
 
-fn deny(why: &str) -> Result<(), ApiError> {
-    Err(ApiError::Forbidden(why.to_string()))
+fn deny(why: &str) -> Result<(), Error> {
+    Err(Error::Forbidden(why.to_string()))
 }
 
 /// `Ok(())` when `actor` may perform `action`, otherwise 403 with the reason.
-pub fn authorize(actor: &Actor, action: &Action) -> Result<(), ApiError> {
+pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
     if action.writes() && actor.organisation_status != OrganisationStatus::Active {
         return deny("your organisation is suspended or has withdrawn: its delegates may read but not change anything");
     }

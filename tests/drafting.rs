@@ -399,6 +399,7 @@ async fn a_client_that_never_reads_is_dropped(backend: Backend) {
     let priya = app.login(INDIA, PASSWORD).await;
     let rafael = app.login(OBSERVER, PASSWORD).await;
     let draft = new_draft(&kabo).await;
+    let closed_before = app.state.metrics.connections_closed.load(std::sync::atomic::Ordering::Relaxed);
     let mut sleeper = Client::connect(&app, draft, &kabo.token).await; // never reads again
     let mut reader = Client::connect(&app, draft, &rafael.token).await;
     let mut typist = Client::connect(&app, draft, &priya.token).await;
@@ -420,6 +421,8 @@ async fn a_client_that_never_reads_is_dropped(backend: Backend) {
     assert!(dropped, "the client that never reads was not disconnected");
     // When it reads again, it finds the documented close code after what was queued for it.
     assert_eq!(sleeper.pump(Duration::from_secs(10)).await, Some(4000));
+    let closed = app.state.metrics.connections_closed.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(closed > closed_before, "the close is counted in plenum_ws_closed_by_server_total");
     typist.type_text("end").await;
     typist.pump(Duration::from_millis(300)).await;
     reader.pump(Duration::from_millis(500)).await;

@@ -174,7 +174,7 @@ pub fn redeem_token(
         .optional()?;
     let Some((id, user_id, expires_at, used_at)) = found else {
         return Err(ApiError::Validation {
-            status: actix_web::http::StatusCode::BAD_REQUEST,
+            malformed: true,
             errors: vec![FieldError::new("token", "this link is not valid; check that you copied all of it")],
         });
     };
@@ -386,7 +386,7 @@ pub struct Invitation {
     (status = 201, body = Invitation), (status = 401), (status = 403), (status = 409, description = "The email is taken"), (status = 422)))]
 pub async fn invite(
     state: web::Data<AppState>,
-    actor: crate::http::actor::Actor,
+    actor: crate::accounts::actor::Actor,
     body: web::Json<InvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();

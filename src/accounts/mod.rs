@@ -1,5 +1,6 @@
 //! Accounts: organisations, their delegates, passwords, sessions, invitations and resets.
 
+pub mod actor;
 pub mod admin;
 pub mod auth;
 pub mod model;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{organisations, users};
-use crate::http::error::FieldError;
+use crate::error::FieldError;
 
 /// What an organisation is in the body; decides what its delegates may do (see `policy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -187,9 +187,9 @@ pub struct NewOrganisationRow<'a> {
 pub fn insert_organisation(
     conn: &mut crate::db::DbConnection,
     new: NewOrganisationRow<'_>,
-) -> Result<i64, crate::ApiError> {
+) -> Result<i64, crate::error::Error> {
     let at = crate::db::now();
-    let countries = serde_json::to_string(new.countries).map_err(crate::ApiError::internal)?;
+    let countries = serde_json::to_string(new.countries).map_err(crate::error::Error::internal)?;
     Ok(diesel::insert_into(organisations::table)
         .values((
             organisations::kind.eq(new.kind.as_str()),
@@ -214,7 +214,7 @@ pub fn insert_user(
     display_name: &str,
     password_hash: Option<&str>,
     is_admin: bool,
-) -> Result<i64, crate::ApiError> {
+) -> Result<i64, crate::error::Error> {
     let at = crate::db::now();
     Ok(diesel::insert_into(users::table)
         .values((
@@ -233,7 +233,7 @@ pub fn insert_user(
 }
 
 /// Whether an account with this email exists (compared case-insensitively).
-pub fn email_taken(conn: &mut crate::db::DbConnection, email: &Email) -> Result<bool, crate::ApiError> {
+pub fn email_taken(conn: &mut crate::db::DbConnection, email: &Email) -> Result<bool, crate::error::Error> {
     let n: i64 = users::table.filter(users::email_normalized.eq(&email.normalized)).count().get_result(conn)?;
     Ok(n > 0)
 }
@@ -295,7 +295,7 @@ impl NewPassword {
 
 /// A person's or organisation's name: trimmed, 1–200 characters.
 pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {
-    crate::http::validate::text(field, raw, 200, true)
+    crate::validate::text(field, raw, 200, true)
 }
 
 #[cfg(test)]

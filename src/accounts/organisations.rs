@@ -11,11 +11,11 @@ use super::model::{
     parse_name,
 };
 use super::sessions;
+use crate::accounts::actor::Actor;
 use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::db::DbConnection;
 use crate::db::schema::{organisations, users};
-use crate::http::actor::Actor;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};

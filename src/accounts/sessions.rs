@@ -12,12 +12,12 @@ use utoipa::ToSchema;
 
 use super::model::{OrganisationKind, OrganisationRow, OrganisationStatus, User, UserRow, load_user};
 use super::tokens;
+use crate::accounts::actor::{Actor, SESSION_COOKIE};
 use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::config::{AccountsConfig, TrustedProxies};
 use crate::db::DbConnection;
 use crate::db::schema::{organisations, sessions, users};
-use crate::http::actor::{Actor, SESSION_COOKIE};
 use crate::http::error::ApiError;
 use crate::http::page::Page;
 use crate::policy::{Action, authorize};

@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{OrganisationKind, OrganisationRow, User, UserRow, load_user, parse_name};
 use super::sessions;
+use crate::accounts::actor::Actor;
 use crate::app::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::db::schema::{organisations, users};
-use crate::http::actor::Actor;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};

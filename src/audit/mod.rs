@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::accounts::actor::Actor;
 use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
-use crate::http::actor::Actor;
-use crate::http::error::ApiError;
+use crate::error::Error;
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};
 
@@ -121,7 +121,7 @@ pub fn changes(before: &Value, after: &Value) -> Value {
 }
 
 /// Appends `entry` to the log (call inside the transaction that makes the change).
-pub fn record(conn: &mut DbConnection, entry: AuditEntry) -> Result<(), ApiError> {
+pub fn record(conn: &mut DbConnection, entry: AuditEntry) -> Result<(), Error> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(crate::db::now()),
@@ -173,7 +173,7 @@ pub async fn list(
     state: web::Data<AppState>,
     actor: Actor,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     authorize(&actor, &Action::ViewAudit)?;
     let (limit, before) = (query.limit()?, query.after()?);
     let rows = state

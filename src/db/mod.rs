@@ -14,7 +14,7 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseConfig;
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The migrations for each backend, embedded in the binary. Both folders describe the same schema.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -166,50 +166,50 @@ impl Db {
     }
 
     /// Runs `f` with a connection, outside any transaction, on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || db.read_blocking(f))
             .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+            .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// Runs `f` in one transaction on the blocking pool: everything it wrote commits together,
     /// or nothing does if it returns an error.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || db.write_blocking(f))
             .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+            .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// Runs `f` in one read-only transaction that sees a single consistent state of the database
     /// (REPEATABLE READ on PostgreSQL; a read transaction on SQLite, whose WAL gives it a snapshot),
     /// so reads of related rows cannot straddle another instance's commit.
-    pub async fn read_consistent<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read_consistent<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || db.read_consistent_blocking(f))
             .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+            .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// [`Db::read_consistent`] for code already on a blocking thread.
     pub fn read_consistent_blocking<T>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
+        f: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut conn = self.pool.get().map_err(Error::unavailable)?;
         conn.transaction(|c| {
             consistent_snapshot(c)?;
             f(c)
@@ -217,14 +217,14 @@ impl Db {
     }
 
     /// [`Db::read`] for code already on a blocking thread.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.pool.get().map_err(Error::unavailable)?;
         f(&mut conn)
     }
 
     /// [`Db::write`] for code already on a blocking thread.
-    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.pool.get().map_err(ApiError::unavailable)?;
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.pool.get().map_err(Error::unavailable)?;
         let _guard = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
             Backend::Postgres => None,
@@ -239,7 +239,7 @@ impl Db {
     }
 
     /// Whether the database answers a trivial query right now.
-    pub async fn ping(&self) -> Result<(), ApiError> {
+    pub async fn ping(&self) -> Result<(), Error> {
         self.read(|c| {
             diesel::sql_query("SELECT 1").execute(c)?;
             Ok(())
@@ -250,7 +250,7 @@ impl Db {
 
 /// Makes the transaction just begun on `conn` read one consistent snapshot (PostgreSQL's default,
 /// READ COMMITTED, gives every statement its own). Must be the transaction's first statement.
-pub fn consistent_snapshot(conn: &mut DbConnection) -> Result<(), ApiError> {
+pub fn consistent_snapshot(conn: &mut DbConnection) -> Result<(), Error> {
     if let DbConnection::Postgresql(pg) = conn {
         diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
     }

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 
 use super::model::{Draft, DraftRow, DraftState, DraftSummary, DraftUpdate, NewDraft, ValidDraftUpdate, ValidNewDraft};
 use super::service;
+use crate::accounts::actor::Actor;
 use crate::app::AppState;
-use crate::http::actor::Actor;
 use crate::http::error::ApiError;
 use crate::http::page::{Page, PageQuery};
 use crate::policy::{Action, authorize};

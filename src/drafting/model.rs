@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::drafts;
-use crate::http::error::{ApiError, FieldError};
-use crate::http::validate;
+use crate::error::{Error, FieldError};
 use crate::realtime::room::Connected;
+use crate::validate;
 
 crate::text_enum!(
     /// Where a draft is in its life. (Adoption, written procedure and withdrawal come with decisions.)
@@ -142,17 +142,17 @@ pub struct ValidNewDraft {
 }
 
 impl TryFrom<NewDraft> for ValidNewDraft {
-    type Error = ApiError;
+    type Error = Error;
 
     /// 422 naming every invalid field.
-    fn try_from(body: NewDraft) -> Result<Self, ApiError> {
+    fn try_from(body: NewDraft) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let title = Title::parse(&body.title).map_err(|e| errors.push(e)).ok();
         let reference = Reference::parse(&body.reference).map_err(|e| errors.push(e)).ok();
-        ApiError::check(errors)?;
+        Error::check(errors)?;
         match (title, reference) {
             (Some(title), Some(reference)) => Ok(Self { title, reference }),
-            _ => Err(ApiError::invalid("body", "invalid draft")),
+            _ => Err(Error::invalid("body", "invalid draft")),
         }
     }
 }
@@ -166,15 +166,15 @@ pub struct ValidDraftUpdate {
 }
 
 impl TryFrom<DraftUpdate> for ValidDraftUpdate {
-    type Error = ApiError;
+    type Error = Error;
 
     /// 422 naming every invalid field.
-    fn try_from(body: DraftUpdate) -> Result<Self, ApiError> {
+    fn try_from(body: DraftUpdate) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let title = body.title.as_deref().map(Title::parse).transpose().map_err(|e| errors.push(e)).ok().flatten();
         let reference =
             body.reference.as_deref().map(Reference::parse).transpose().map_err(|e| errors.push(e)).ok().flatten();
-        ApiError::check(errors)?;
+        Error::check(errors)?;
         Ok(Self { title, reference, state: body.state })
     }
 }

@@ -7,20 +7,15 @@ use diesel::prelude::*;
 
 use super::model::{DraftRow, DraftState, ValidDraftUpdate, ValidNewDraft};
 use super::store;
+use crate::accounts::actor::Actor;
 use crate::audit::{self, AuditEntry};
 use crate::db::DbConnection;
 use crate::db::schema::drafts;
-use crate::http::actor::Actor;
-use crate::http::error::ApiError;
+use crate::error::Error;
 use crate::policy::{Action, authorize};
 
 /// Drafts, newest first: up to `limit + 1` rows with ids below `before` (the caller pages).
-pub fn list(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    limit: i64,
-    before: Option<i64>,
-) -> Result<Vec<DraftRow>, ApiError> {
+pub fn list(conn: &mut DbConnection, actor: &Actor, limit: i64, before: Option<i64>) -> Result<Vec<DraftRow>, Error> {
     authorize(actor, &Action::ReadDraft)?;
     let mut q = drafts::table.select(DraftRow::as_select()).order(drafts::id.desc()).limit(limit + 1).into_boxed();
     if let Some(before) = before {
@@ -30,19 +25,19 @@ pub fn list(
 }
 
 /// One draft the actor may read; 404 if there is none.
-pub fn find(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<DraftRow, ApiError> {
+pub fn find(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<DraftRow, Error> {
     authorize(actor, &Action::ReadDraft)?;
     load(conn, id)
 }
 
 /// Loads a draft row, whoever asks; 404 if there is none.
-pub fn load(conn: &mut DbConnection, id: i64) -> Result<DraftRow, ApiError> {
+pub fn load(conn: &mut DbConnection, id: i64) -> Result<DraftRow, Error> {
     drafts::table
         .find(id)
         .select(DraftRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::NotFound(format!("no draft {id}")))
+        .ok_or_else(|| Error::NotFound(format!("no draft {id}")))
 }
 
 /// Opens a new, empty draft (participants' delegates and secretariat administrators).
@@ -51,7 +46,7 @@ pub fn create(
     actor: &Actor,
     now: NaiveDateTime,
     input: ValidNewDraft,
-) -> Result<DraftRow, ApiError> {
+) -> Result<DraftRow, Error> {
     authorize(actor, &Action::CreateDraft)?;
     let id = insert(conn, actor.user_id, now, &input, "")?;
     let row = load(conn, id)?;
@@ -67,7 +62,7 @@ pub fn update(
     now: NaiveDateTime,
     id: i64,
     input: ValidDraftUpdate,
-) -> Result<DraftRow, ApiError> {
+) -> Result<DraftRow, Error> {
     authorize(actor, &Action::ManageDraft)?;
     let before = load(conn, id)?;
     diesel::update(drafts::table.find(id))
@@ -93,7 +88,7 @@ pub fn insert(
     now: NaiveDateTime,
     input: &ValidNewDraft,
     text: &str,
-) -> Result<i64, ApiError> {
+) -> Result<i64, Error> {
     let id: i64 = diesel::insert_into(drafts::table)
         .values((
             drafts::title.eq(input.title.as_str()),
@@ -114,12 +109,12 @@ pub fn insert(
         let update = txn.encode_update_v1();
         drop(txn);
         store::append(conn, id, 0, &[store::NewUpdate { user_id: created_by, data: update }], 0)?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a new draft's first sequence number was taken")))?;
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("a new draft's first sequence number was taken")))?;
     }
     Ok(id)
 }
 
 /// The stored text of a draft (snapshot and log). Run it inside `Db::read_consistent`.
-pub fn stored_text(conn: &mut DbConnection, id: i64) -> Result<String, ApiError> {
+pub fn stored_text(conn: &mut DbConnection, id: i64) -> Result<String, Error> {
     Ok(store::text_of(&store::load(conn, id)?.to_doc()?))
 }

@@ -12,7 +12,7 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::db::schema::{draft_snapshots, draft_updates, drafts};
 use crate::db::{DbConnection, now};
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The name of the shared text in every draft's document.
 pub const TEXT_NAME: &str = "content";
@@ -40,7 +40,7 @@ impl Stored {
     }
 
     /// Rebuilds the document.
-    pub fn to_doc(&self) -> Result<Doc, ApiError> {
+    pub fn to_doc(&self) -> Result<Doc, Error> {
         let doc = Doc::new();
         doc.get_or_insert_text(TEXT_NAME);
         apply_updates(&doc, self.snapshot.iter().chain(&self.updates).map(|(_, d)| d.as_slice()))?;
@@ -49,13 +49,12 @@ impl Stored {
 }
 
 /// Applies stored updates (v1) to a document, in order, in one transaction.
-pub fn apply_updates<'a>(doc: &Doc, updates: impl IntoIterator<Item = &'a [u8]>) -> Result<(), ApiError> {
+pub fn apply_updates<'a>(doc: &Doc, updates: impl IntoIterator<Item = &'a [u8]>) -> Result<(), Error> {
     let mut txn = doc.transact_mut();
     for data in updates {
-        let update = Update::decode_v1(data)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}")))?;
-        txn.apply_update(update)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
+        let update =
+            Update::decode_v1(data).map_err(|e| Error::internal(anyhow::anyhow!("stored update unreadable: {e}")))?;
+        txn.apply_update(update).map_err(|e| Error::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
     }
     Ok(())
 }
@@ -63,14 +62,14 @@ pub fn apply_updates<'a>(doc: &Doc, updates: impl IntoIterator<Item = &'a [u8]>)
 /// Reads the latest snapshot of `draft_id` and the log after it. Call it inside
 /// [`crate::db::Db::read_consistent`], so another instance's compaction cannot fall between the
 /// two reads (the old snapshot plus only the rows after the new one would miss edits).
-pub fn load(conn: &mut DbConnection, draft_id: i64) -> Result<Stored, ApiError> {
+pub fn load(conn: &mut DbConnection, draft_id: i64) -> Result<Stored, Error> {
     load_after(conn, draft_id, 0)
 }
 
 /// What is stored after `after_seq`: the newest snapshot if it is past `after_seq` (the log was
 /// folded meanwhile), then the updates after whichever of the two is newer. Call it inside
 /// [`crate::db::Db::read_consistent`], like [`load`].
-pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Result<Stored, ApiError> {
+pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Result<Stored, Error> {
     let snapshot: Option<(i64, Vec<u8>)> = draft_snapshots::table
         .filter(draft_snapshots::draft_id.eq(draft_id))
         .filter(draft_snapshots::seq.gt(after_seq))
@@ -90,7 +89,7 @@ pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Res
 
 /// The newest sequence number handed out for the draft (what a room compares its own with to
 /// learn that another instance stored something).
-pub fn last_seq(conn: &mut DbConnection, draft_id: i64) -> Result<i64, ApiError> {
+pub fn last_seq(conn: &mut DbConnection, draft_id: i64) -> Result<i64, Error> {
     Ok(drafts::table.find(draft_id).select(drafts::last_seq).first(conn)?)
 }
 
@@ -109,8 +108,8 @@ pub fn append(
     last_seq: i64,
     updates: &[NewUpdate],
     instance: u64,
-) -> Result<Option<i64>, ApiError> {
-    let new_last = last_seq + i64::try_from(updates.len()).map_err(ApiError::internal)?;
+) -> Result<Option<i64>, Error> {
+    let new_last = last_seq + i64::try_from(updates.len()).map_err(Error::internal)?;
     let taken = diesel::update(drafts::table.filter(drafts::id.eq(draft_id)).filter(drafts::last_seq.eq(last_seq)))
         .set(drafts::last_seq.eq(new_last))
         .execute(conn)?;
@@ -169,7 +168,7 @@ pub fn encode_state(doc: &Doc, since: &StateVector) -> Vec<u8> {
 /// inside a transaction). `doc` must hold everything stored up to `seq` (it may hold more:
 /// updates are idempotent). Returns how many log rows were folded, or `None` when a snapshot at
 /// or past `seq` already exists (another instance compacted first).
-pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> Result<Option<usize>, ApiError> {
+pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> Result<Option<usize>, Error> {
     // Lock the draft's row (a no-op update locks it on PostgreSQL; SQLite has one writer), so
     // no append commits between our check and our delete.
     diesel::update(drafts::table.find(draft_id)).set(drafts::last_seq.eq(drafts::last_seq)).execute(conn)?;

@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::service;
+use crate::accounts::actor::Actor;
 use crate::accounts::sessions;
 use crate::app::AppState;
-use crate::http::actor::Actor;
 use crate::http::error::ApiError;
 use crate::policy::{Action, authorize};
 use crate::realtime::connection::{self, Access};

@@ -1,33 +1,18 @@
-//! The one error type of the HTTP API.
-//!
-//! Every deliberate error answers `application/problem+json` (RFC 9457) with a stable `type` and
-//! `code`, a human `title` and `detail`, and for validation errors an `errors` list naming each
-//! offending field. Unexpected failures ([`ApiError::Internal`]) are logged in full and answered
-//! with a bare 500 that reveals nothing. Use `ApiError` everywhere a handler or a query can fail.
+//! The HTTP edge of the domain error: every [`Error`] answers `application/problem+json`
+//! (RFC 9457) with a stable `type` and `code`, a human `title` and `detail`, and for validation
+//! errors an `errors` list naming each offending field. Unexpected failures
+//! ([`Error::Internal`]) are logged in full and answered with a bare 500 that reveals nothing.
+//! Handlers name it `ApiError`; below the handlers it is `crate::error::Error`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+pub use crate::error::{Error as ApiError, FieldError};
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One offending field of a request.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct FieldError {
-    /// Where the problem is: a JSON field name (`email`), a path parameter or `body`.
-    pub field: String,
-    /// What is wrong with it, for a person.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A problem with `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
 
 /// The problem+json body (RFC 9457), as documented in the OpenAPI document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -49,118 +34,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// Every way a request can fail.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The request's fields are invalid (422 by default, 400 when the body could not be read).
-    #[error("validation failed: {errors:?}")]
-    Validation { status: StatusCode, errors: Vec<FieldError> },
-    /// The request cannot be understood at all.
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    /// No valid credentials.
-    #[error("unauthorized: {0}")]
-    Unauthorized(String),
-    /// Credentials are fine but the actor may not do this.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    /// The resource or route does not exist.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// The route exists but not with this method.
-    #[error("method not allowed")]
-    MethodNotAllowed,
-    /// The request conflicts with existing state (duplicate, wrong state).
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// A field's value is already taken (409, naming the field).
-    #[error("conflict on {field}: {detail}")]
-    Duplicate { field: String, detail: String },
-    /// A token or link that was valid once no longer is.
-    #[error("gone: {0}")]
-    Gone(String),
-    /// The body is larger than the configured limit.
-    #[error("payload too large: {0}")]
-    PayloadTooLarge(String),
-    /// The body is not of an accepted media type.
-    #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
-    /// Too many attempts; retry after the given number of seconds.
-    #[error("too many requests")]
-    TooManyRequests { retry_after_secs: u64, detail: String },
-    /// A dependency (the database) is not reachable right now.
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
-    /// Anything unexpected: logged in full, answered with a bare 500.
-    #[error("internal error: {0:#}")]
-    Internal(anyhow::Error),
-}
-
 impl ApiError {
-    /// A validation error on one field (422).
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { status: StatusCode::UNPROCESSABLE_ENTITY, errors: vec![FieldError::new(field, message)] }
-    }
-
-    /// A validation error on several fields (422); `Ok(())` when the list is empty.
-    pub fn check(errors: Vec<FieldError>) -> Result<(), Self> {
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Self::Validation { status: StatusCode::UNPROCESSABLE_ENTITY, errors })
-        }
-    }
-
-    /// An unexpected failure.
-    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(err.into())
-    }
-
-    /// The database (or another dependency) is unreachable.
-    pub fn unavailable(err: impl std::fmt::Display) -> Self {
-        tracing::warn!(error = %err, "dependency unavailable");
-        Self::Unavailable("the database is not reachable".into())
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Validation { .. } => "validation",
-            Self::BadRequest(_) => "bad-request",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not-found",
-            Self::MethodNotAllowed => "method-not-allowed",
-            Self::Conflict(_) | Self::Duplicate { .. } => "conflict",
-            Self::Gone(_) => "gone",
-            Self::PayloadTooLarge(_) => "payload-too-large",
-            Self::UnsupportedMediaType(_) => "unsupported-media-type",
-            Self::TooManyRequests { .. } => "too-many-requests",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
-        }
-    }
-
-    fn detail(&self) -> Option<String> {
-        match self {
-            Self::Validation { errors, .. } => {
-                Some(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
-            }
-            Self::BadRequest(d)
-            | Self::Unauthorized(d)
-            | Self::Forbidden(d)
-            | Self::NotFound(d)
-            | Self::Conflict(d)
-            | Self::Gone(d)
-            | Self::PayloadTooLarge(d)
-            | Self::UnsupportedMediaType(d)
-            | Self::Unavailable(d)
-            | Self::TooManyRequests { detail: d, .. } => Some(d.clone()),
-            Self::MethodNotAllowed => Some("this resource does not accept that method".into()),
-            Self::Duplicate { detail, .. } => Some(detail.clone()),
-            Self::Internal(_) => None,
-        }
-    }
-
     /// The problem body this error answers with.
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
@@ -183,7 +57,8 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Validation { status, .. } => *status,
+            Self::Validation { malformed: true, .. } => StatusCode::BAD_REQUEST,
+            Self::Validation { malformed: false, .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -212,27 +87,6 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<FieldError> for ApiError {
-    fn from(err: FieldError) -> Self {
-        Self::Validation { status: StatusCode::UNPROCESSABLE_ENTITY, errors: vec![err] }
-    }
-}
-
-impl From<diesel::result::Error> for ApiError {
-    fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match err {
-            Error::NotFound => Self::NotFound("no such resource".into()),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                tracing::debug!(detail = info.message(), "unique violation");
-                Self::Conflict("a resource with the same unique value already exists".into())
-            }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::unavailable("connection closed"),
-            other => Self::internal(other),
-        }
-    }
-}
-
 /// Maps actix's JSON extractor failures to problems: a body over the limit is 413, the wrong
 /// content type 415, and malformed JSON 400 with the parser's line and column.
 pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
@@ -244,8 +98,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         E::Overflow { limit } => ApiError::PayloadTooLarge(format!("the body is over the limit of {limit} bytes")),
         E::ContentType => ApiError::UnsupportedMediaType("send the body as application/json".into()),
         E::Deserialize(e) => {
-            let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-            ApiError::Validation { status, errors: vec![FieldError::new("body", e.to_string())] }
+            ApiError::Validation { malformed: !e.is_data(), errors: vec![FieldError::new("body", e.to_string())] }
         }
         E::Payload(e) => ApiError::BadRequest(format!("the body could not be read: {e}")),
         other => ApiError::BadRequest(format!("the body could not be read: {other}")),

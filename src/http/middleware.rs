@@ -78,7 +78,7 @@ pub async fn no_store_for_private(
     let api = path == "/api" || path.starts_with("/api/");
     let private = api
         && (req.headers().contains_key(header::AUTHORIZATION)
-            || req.cookie(super::actor::SESSION_COOKIE).is_some()
+            || req.cookie(crate::accounts::actor::SESSION_COOKIE).is_some()
             || req.query_string().split('&').any(|p| p.starts_with("token="))
             || path.starts_with("/api/auth/")
             || path == "/api/invitations/accept");
@@ -130,7 +130,7 @@ pub fn normalize_errors<B: MessageBody + 'static>(
         StatusCode::FORBIDDEN => ApiError::Forbidden("not allowed".into()),
         status if status.is_server_error() => ApiError::internal(anyhow::anyhow!("framework error {status}")),
         status => ApiError::Validation {
-            status,
+            malformed: status == StatusCode::BAD_REQUEST,
             errors: vec![super::error::FieldError::new("request", status.canonical_reason().unwrap_or("bad request"))],
         },
     };

@@ -1,6 +1,5 @@
 //! The HTTP layer: the error type, middleware, and the assembly of every route.
 
-pub mod actor;
 pub mod error;
 pub mod frontend;
 pub mod health;
@@ -8,7 +7,6 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod page;
-pub mod validate;
 
 use actix_web::{HttpResponse, Resource, web};
 

@@ -21,7 +21,7 @@ impl Modify for SessionAuth {
         );
         components.add_security_scheme(
             "cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::http::actor::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::accounts::actor::SESSION_COOKIE))),
         );
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use crate::config::{MailConfig, MailTransport, SmtpSecurity};
 use crate::db::schema::mail_outbox;
 use crate::db::{Db, DbConnection};
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// A mail the body sends; its subject, text and HTML are files under `src/mail/templates/<name>/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub fn render(template: Template, cfg: &MailConfig, public_url: &str, vars: &[(&
 }
 
 /// Puts a mail in the outbox (call inside the transaction of the change that causes it).
-pub fn enqueue(conn: &mut DbConnection, to: &str, template: Template, mail: Rendered) -> Result<(), ApiError> {
+pub fn enqueue(conn: &mut DbConnection, to: &str, template: Template, mail: Rendered) -> Result<(), Error> {
     let now = crate::db::now();
     diesel::insert_into(mail_outbox::table)
         .values((
@@ -230,7 +230,7 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 
 /// Claims due mail: a row is taken by moving its `next_attempt_at` into the future only if it
 /// still has the value we read, so two instances never send the same mail.
-fn claim_due(db: &Db) -> Result<Vec<OutboxRow>, ApiError> {
+fn claim_due(db: &Db) -> Result<Vec<OutboxRow>, Error> {
     db.write_blocking(|c| {
         let now = crate::db::now();
         let due: Vec<OutboxRow> = mail_outbox::table
@@ -262,11 +262,11 @@ fn backoff(cfg: &MailConfig, attempts: i32) -> chrono::Duration {
 }
 
 /// Sends every due mail once; returns how many were delivered.
-pub async fn send_due(db: &Db, mailer: &Mailer) -> Result<usize, ApiError> {
+pub async fn send_due(db: &Db, mailer: &Mailer) -> Result<usize, Error> {
     let claimer = db.clone();
     let rows = actix_web::rt::task::spawn_blocking(move || claim_due(&claimer))
         .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))??;
+        .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))??;
     let mut delivered = 0;
     for row in rows {
         let result = mailer.deliver(&row.recipient, &row.subject, &row.text_body, &row.html_body).await;

@@ -7,14 +7,14 @@
 use diesel::RunQueryDsl;
 
 use crate::db::DbConnection;
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// The PostgreSQL channel; the payload is the users' ids, comma-separated.
 pub const CHANNEL: &str = "plenum_access_changed";
 
 /// Announces, inside the caller's transaction, that these users' access changed (a no-op on
 /// SQLite, which serves one instance; that instance's hub is told after the commit).
-pub fn announce(conn: &mut DbConnection, user_ids: &[i64]) -> Result<(), ApiError> {
+pub fn announce(conn: &mut DbConnection, user_ids: &[i64]) -> Result<(), Error> {
     if let DbConnection::Postgresql(pg) = conn
         && !user_ids.is_empty()
     {

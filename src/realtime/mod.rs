@@ -16,7 +16,7 @@ use crate::config::DraftingConfig;
 use crate::db::Db;
 use crate::drafting::model::DraftState;
 use crate::drafting::store;
-use crate::http::error::ApiError;
+use crate::error::Error;
 use crate::http::metrics::Metrics;
 use room::{ConnId, Room, RoomCommand, RoomView};
 
@@ -48,7 +48,7 @@ struct Inner {
 /// it before storing, so nothing sent after a revocation committed is kept. Built by `startup`
 /// from the accounts area, so that realtime knows nothing of sessions.
 pub type WriterCheck =
-    Arc<dyn Fn(&mut crate::db::DbConnection, &[i64]) -> Result<HashMap<i64, bool>, ApiError> + Send + Sync>;
+    Arc<dyn Fn(&mut crate::db::DbConnection, &[i64]) -> Result<HashMap<i64, bool>, Error> + Send + Sync>;
 
 /// One of a user's allowed connections; handing it back (drop) frees it.
 #[derive(Debug)]
@@ -153,7 +153,7 @@ impl Hub {
     }
 
     /// The inbox of the draft's room, loading the document if the room is not running.
-    pub async fn room(&self, draft_id: i64) -> Result<mpsc::Sender<RoomCommand>, ApiError> {
+    pub async fn room(&self, draft_id: i64) -> Result<mpsc::Sender<RoomCommand>, Error> {
         if let Some(tx) = self.existing(draft_id) {
             return Ok(tx);
         }

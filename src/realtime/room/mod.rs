@@ -48,7 +48,7 @@ use yrs::{ClientID, Doc, ID, ReadTxn, StateVector, Transact, Update};
 use crate::config::DraftingConfig;
 use crate::db::Db;
 use crate::drafting::store::{self, NewUpdate};
-use crate::http::error::ApiError;
+use crate::error::Error;
 
 /// Identifies one websocket connection.
 pub type ConnId = u64;
@@ -226,7 +226,7 @@ pub struct Room {
 
 /// The room's answer when it cannot go on (its document may hold updates the database refused).
 #[derive(Debug)]
-pub struct Fatal(pub ApiError);
+pub struct Fatal(pub Error);
 
 const MAX_BATCH: usize = 1024;
 /// How often a room wakes up by itself (idle unloading, held updates, polling the database).

@@ -52,7 +52,7 @@ impl Room {
                 Err(err) => return Err(Fatal(err)),
             }
         }
-        Err(Fatal(ApiError::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
+        Err(Fatal(Error::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
     }
 
     /// Reads what other instances stored after our last sequence number (one consistent read)
@@ -74,9 +74,9 @@ impl Room {
             let sv_before = txn.state_vector();
             for (_, data) in stored.snapshot.iter().chain(&stored.updates) {
                 let update = Update::decode_v1(data)
-                    .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update unreadable: {e}"))))?;
+                    .map_err(|e| Fatal(Error::internal(anyhow::anyhow!("stored update unreadable: {e}"))))?;
                 txn.apply_update(update)
-                    .map_err(|e| Fatal(ApiError::internal(anyhow::anyhow!("stored update does not apply: {e}"))))?;
+                    .map_err(|e| Fatal(Error::internal(anyhow::anyhow!("stored update does not apply: {e}"))))?;
             }
             // A snapshot is the whole document: send clients only what is new to them.
             let folded = stored.snapshot.is_some().then(|| txn.encode_diff_v1(&sv_before));

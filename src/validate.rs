@@ -1,6 +1,6 @@
 //! Checks shared by every handler that takes free text.
 
-use super::error::FieldError;
+use crate::error::FieldError;
 
 /// A line of free text (a name, a title): trimmed, at most `max_chars` characters, no control
 /// characters; empty only when not `required`.

@@ -10,11 +10,11 @@ use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::error::ApiError;
-use super::middleware::RequestId;
 use crate::accounts::model::{OrganisationKind, OrganisationStatus};
 use crate::accounts::sessions;
 use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::middleware::RequestId;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "plenum_session";
