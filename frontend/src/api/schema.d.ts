@@ -429,7 +429,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** @description Changes to a draft. */
+        /** @description Changes to a draft, as requested. */
         DraftUpdate: {
             reference?: string | null;
             state?: null | components["schemas"]["DraftState"];
@@ -467,7 +467,7 @@ export interface components {
             email: string;
             password: string;
         };
-        /** @description A new draft. */
+        /** @description A new draft, as requested. */
         NewDraft: {
             /** @description The owning body or meeting. */
             reference?: string;
