@@ -19,23 +19,15 @@ use crate::http::error::{ApiError, FieldError};
 use crate::http::middleware::RequestId;
 use crate::mail::{self, Template};
 
-/// What a single-use link is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenPurpose {
-    /// Accept an invitation and choose a first password.
-    Invitation,
-    /// Choose a new password.
-    PasswordReset,
-}
-
-impl TokenPurpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Invitation => "invitation",
-            Self::PasswordReset => "password_reset",
-        }
+crate::text_enum!(
+    /// What a single-use link is for.
+    pub TokenPurpose {
+        /// Accept an invitation and choose a first password.
+        Invitation => "invitation",
+        /// Choose a new password.
+        PasswordReset => "password_reset",
     }
-}
+);
 
 fn request_id(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(|r| r.0.clone())

@@ -8,58 +8,43 @@ use utoipa::ToSchema;
 use crate::db::schema::{organisations, users};
 use crate::error::FieldError;
 
-/// What an organisation is in the body; decides what its delegates may do (see `policy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    /// A member that takes part in every decision (a state, or e.g. the EU).
-    Participant,
-    /// Follows and speaks, never decides (industry, civil society).
-    Observer,
-    /// Invited to follow one meeting.
-    Guest,
-    /// The permanent staff: runs accounts and logistics, decides nothing.
-    Secretariat,
-}
+crate::text_enum!(
+    /// What an organisation is in the body; decides what its delegates may do (see `policy`).
+    pub OrganisationKind {
+        /// A member that takes part in every decision (a state, or e.g. the EU).
+        Participant => "participant",
+        /// Follows and speaks, never decides (industry, civil society).
+        Observer => "observer",
+        /// Invited to follow one meeting.
+        Guest => "guest",
+        /// The permanent staff: runs accounts and logistics, decides nothing.
+        Secretariat => "secretariat",
+    }
+);
 
-/// Whether an organisation's delegates may act.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationStatus {
-    /// In good standing.
-    Active,
-    /// Suspended: its delegates may sign in and read, but write nothing.
-    Suspended,
-    /// Left the body: read-only like a suspension.
-    Withdrawn,
-}
-
-macro_rules! text_enum {
-    ($ty:ty { $($variant:ident => $text:literal),* $(,)? }) => {
-        impl $ty {
-            /// The stored and serialised form.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),* }
-            }
-            /// Parses the stored form.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some(Self::$variant),)* _ => None }
-            }
-        }
-    };
-}
-text_enum!(OrganisationKind { Participant => "participant", Observer => "observer", Guest => "guest", Secretariat => "secretariat" });
-text_enum!(OrganisationStatus { Active => "active", Suspended => "suspended", Withdrawn => "withdrawn" });
+crate::text_enum!(
+    /// Whether an organisation's delegates may act.
+    pub OrganisationStatus {
+        /// In good standing.
+        Active => "active",
+        /// Suspended: its delegates may sign in and read, but write nothing.
+        Suspended => "suspended",
+        /// Left the body: read-only like a suspension.
+        Withdrawn => "withdrawn",
+    }
+);
 
 /// A row of `organisations`.
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationRow {
     pub id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: OrganisationKind,
     pub name: String,
     pub short_code: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: OrganisationStatus,
     pub admitted_on: Option<NaiveDate>,
     pub countries: String,
     pub created_at: NaiveDateTime,
@@ -87,8 +72,8 @@ impl From<OrganisationRow> for Organisation {
     fn from(row: OrganisationRow) -> Self {
         Self {
             id: row.id,
-            kind: OrganisationKind::parse(&row.kind).unwrap_or(OrganisationKind::Guest),
-            status: OrganisationStatus::parse(&row.status).unwrap_or(OrganisationStatus::Suspended),
+            kind: row.kind,
+            status: row.status,
             countries: serde_json::from_str(&row.countries).unwrap_or_default(),
             name: row.name,
             short_code: row.short_code,
@@ -330,9 +315,9 @@ mod tests {
             OrganisationKind::Guest,
             OrganisationKind::Secretariat,
         ] {
-            assert_eq!(OrganisationKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.as_str().parse::<OrganisationKind>().ok(), Some(kind));
         }
-        assert_eq!(OrganisationStatus::parse("suspended"), Some(OrganisationStatus::Suspended));
-        assert_eq!(OrganisationStatus::parse("gone"), None);
+        assert_eq!("suspended".parse::<OrganisationStatus>().ok(), Some(OrganisationStatus::Suspended));
+        assert!("gone".parse::<OrganisationStatus>().is_err(), "an unknown value is an error, never a default");
     }
 }

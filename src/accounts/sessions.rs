@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{OrganisationKind, OrganisationRow, OrganisationStatus, User, UserRow, load_user};
+use super::model::{OrganisationRow, User, UserRow, load_user};
 use super::tokens;
 use crate::accounts::actor::{Actor, SESSION_COOKIE};
 use crate::app::AppState;
@@ -108,8 +108,8 @@ fn actor_of(session_id: i64, user: UserRow, org: OrganisationRow) -> Actor {
         email: user.email,
         organisation_id: org.id,
         organisation_name: org.name,
-        kind: OrganisationKind::parse(&org.kind).unwrap_or(OrganisationKind::Guest),
-        organisation_status: OrganisationStatus::parse(&org.status).unwrap_or(OrganisationStatus::Suspended),
+        kind: org.kind,
+        organisation_status: org.status,
         is_admin: user.is_admin,
         session_id,
         request_id: None,
