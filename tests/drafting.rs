@@ -44,16 +44,19 @@ struct Client {
     awareness: usize,
     /// Presence states removed (someone left).
     departures: usize,
+    /// The server's sync step 2 arrived: the client holds the document.
+    synced: bool,
 }
 
 impl Client {
     async fn connect(app: &TestApp, draft: i64, token: &str) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(ws_url(app, draft, Some(token))).await.expect("upgrade");
-        let mut c = Self { ws, doc: Doc::new(), denied: 0, awareness: 0, departures: 0 };
+        let mut c = Self { ws, doc: Doc::new(), denied: 0, awareness: 0, departures: 0, synced: false };
         c.doc.get_or_insert_text("content");
         let sv = c.doc.transact().state_vector();
         c.send(Message::Sync(SyncMessage::SyncStep1(sv))).await;
-        c.pump(Duration::from_millis(300)).await;
+        let closed = c.pump_until("the server's sync step 2", Duration::from_secs(5), |c| c.synced).await;
+        assert_eq!(closed, None, "closed while syncing");
         c
     }
 
@@ -85,7 +88,14 @@ impl Client {
                                 let diff = self.doc.transact().encode_state_as_update_v1(&sv);
                                 self.send(Message::Sync(SyncMessage::SyncStep2(diff))).await;
                             }
-                            Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u)) => {
+                            Message::Sync(SyncMessage::SyncStep2(u)) => {
+                                self.synced = true;
+                                self.doc
+                                    .transact_mut()
+                                    .apply_update(Update::decode_v1(&u).expect("update"))
+                                    .expect("apply");
+                            }
+                            Message::Sync(SyncMessage::Update(u)) => {
                                 self.doc
                                     .transact_mut()
                                     .apply_update(Update::decode_v1(&u).expect("update"))
@@ -150,6 +160,19 @@ async fn new_draft(s: &Session) -> i64 {
     res.json::<serde_json::Value>().await.expect("json")["id"].as_i64().expect("id")
 }
 
+/// Waits (5 s at most) until the draft's log holds at least `n` updates; returns how many.
+async fn stored_updates_reach(app: &TestApp, draft: i64, n: i64) -> i64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let stored = stored_updates(app, draft).await;
+        if stored >= n {
+            return stored;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {n} stored updates (have {stored})");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
     use diesel::prelude::*;
     use plenum::db::schema::draft_updates;
@@ -160,6 +183,22 @@ async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
         })
         .await
         .expect("count")
+}
+
+/// Waits (5 s at most) until the text rebuilt from the database is `text`.
+async fn stored_text_reaches(app: &TestApp, draft: i64, text: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let stored = stored_text(app, draft).await;
+        if stored == text {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for the stored text {text:?} (have {stored:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The text rebuilt from the database alone (snapshot and log), not from any room.
@@ -199,8 +238,9 @@ async fn participants_converge_and_observers_are_refused(app: TestApp) {
     let mut o = Client::connect(&app, draft, &rafael.token).await;
     a.type_text("[option A] ").await;
     b.type_text("[option B] ").await;
+    let both = |c: &Client| c.text().contains("[option A] ") && c.text().contains("[option B] ");
     for c in [&mut a, &mut b, &mut o] {
-        c.pump(Duration::from_millis(400)).await;
+        c.pump_until("both options", Duration::from_secs(5), both).await;
     }
     assert_eq!(a.text(), b.text());
     assert_eq!(o.text(), a.text(), "observers receive everything");
@@ -222,8 +262,7 @@ async fn participants_converge_and_observers_are_refused(app: TestApp) {
     let admin = app.login(ADMIN, PASSWORD).await;
     assert_eq!(admin.patch(&format!("/api/drafts/{draft}"), &json!({"state": "locked"})).await.status(), 200);
     a.type_text("late change ").await;
-    a.pump(Duration::from_millis(300)).await;
-    assert_eq!(a.denied, 1);
+    a.pump_until("permission-denied after the lock", Duration::from_secs(5), |a| a.denied == 1).await;
     assert_eq!(server_text(&kabo, draft).await, before);
 }
 
@@ -240,8 +279,9 @@ async fn everything_received_is_stored(app: TestApp) {
             b.type_text(&format!("b{i} ")).await;
         }
     }
-    b.pump(Duration::from_millis(800)).await;
-    a.pump(Duration::from_millis(300)).await;
+    let all = |c: &Client| (0..50).all(|i| c.text().contains(&format!("a{i} "))) && c.text().contains("b40 ");
+    b.pump_until("every update of a", Duration::from_secs(10), all).await;
+    a.pump_until("every update of b", Duration::from_secs(10), all).await;
     assert_eq!(a.text(), b.text());
     // Rebuild the document from the database alone: it equals what the clients hold.
     let stored = stored_text(&app, draft).await;
@@ -255,8 +295,7 @@ async fn bad_input_closes_only_that_connection(app: TestApp) {
     let draft = new_draft(&kabo).await;
     let mut good = Client::connect(&app, draft, &priya.token).await;
     good.type_text("agreed text ").await;
-    good.pump(Duration::from_millis(300)).await;
-    let stored = stored_updates(&app, draft).await;
+    let stored = stored_updates_reach(&app, draft, 1).await;
 
     // Random bytes.
     let mut bad = Client::connect(&app, draft, &kabo.token).await;
@@ -358,8 +397,7 @@ async fn huge_messages_and_floods(backend: Backend) {
     let draft = new_draft(&kabo).await;
     let mut good = Client::connect(&app, draft, &priya.token).await;
     good.type_text("agreed text ").await;
-    good.pump(Duration::from_millis(300)).await;
-    let stored = stored_updates(&app, draft).await;
+    let stored = stored_updates_reach(&app, draft, 1).await;
 
     let mut bad = Client::connect(&app, draft, &kabo.token).await;
     let doc = Doc::new();
@@ -424,9 +462,8 @@ async fn a_client_that_never_reads_is_dropped(backend: Backend) {
     let closed = app.state.metrics.connections_closed.load(std::sync::atomic::Ordering::Relaxed);
     assert!(closed > closed_before, "the close is counted in plenum_ws_closed_by_server_total");
     typist.type_text("end").await;
-    typist.pump(Duration::from_millis(300)).await;
-    reader.pump(Duration::from_millis(500)).await;
-    assert_eq!(reader.text(), typist.text());
+    let target = typist.text();
+    reader.pump_until("the typist's text", Duration::from_secs(10), |r| r.text() == target).await;
     assert_eq!(server_text(&priya, draft).await, typist.text());
 }
 
@@ -480,14 +517,9 @@ async fn dead_connections_leave_and_idle_rooms_unload() {
     );
     ghost.send(Message::Awareness(AwarenessUpdate { clients })).await;
     ghost.type_text("before the ghost vanished ").await;
-    watcher.pump(Duration::from_millis(500)).await;
-    assert_eq!(watcher.awareness, 1);
+    watcher.pump_until("the ghost's presence", Duration::from_secs(5), |w| w.awareness == 1).await;
     // The ghost stops reading (so it never answers pings) and says nothing more.
-    let started = std::time::Instant::now();
-    while watcher.departures == 0 && started.elapsed() < Duration::from_secs(10) {
-        watcher.pump(Duration::from_millis(200)).await;
-    }
-    assert_eq!(watcher.departures, 1, "the others saw the silent client leave");
+    watcher.pump_until("the silent client to leave", Duration::from_secs(10), |w| w.departures == 1).await;
     let view = priya.json(&format!("/api/drafts/{draft}")).await;
     assert_eq!(view["connected"].as_array().map(Vec::len), Some(1));
     drop(ghost);
@@ -557,15 +589,14 @@ async fn suspension_reaches_open_websockets() {
     let draft = new_draft(&kabo).await;
     let mut a = Client::connect(&app, draft, &kabo.token).await;
     a.type_text("before ").await;
-    a.pump(Duration::from_millis(200)).await;
+    stored_updates_reach(&app, draft, 1).await;
     let bw = app.organisation_id(&admin, "BW").await;
     assert_eq!(admin.patch(&format!("/api/organisations/{bw}"), &json!({"status": "suspended"})).await.status(), 200);
     assert_eq!(a.pump(Duration::from_secs(4)).await, Some(4001));
     let kabo = app.login(BOTSWANA, PASSWORD).await;
     let mut again = Client::connect(&app, draft, &kabo.token).await;
     again.type_text("after suspension ").await;
-    again.pump(Duration::from_millis(300)).await;
-    assert_eq!(again.denied, 1);
+    again.pump_until("permission-denied", Duration::from_secs(5), |c| c.denied == 1).await;
     assert_eq!(server_text(&kabo, draft).await, "before ");
 }
 
@@ -580,7 +611,12 @@ async fn compaction_keeps_the_text() {
     for i in 0..45 {
         a.type_text(&format!("{i} ")).await;
     }
-    a.pump(Duration::from_millis(800)).await;
+    // The 45th update is stored once the text it ends reads back from the database.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while stored_text(&app, draft).await != a.text() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for the 45 updates to be stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(stored_updates(&app, draft).await < 45, "the log was folded");
     let stored = stored_text(&app, draft).await;
     assert_eq!(stored, a.text());
@@ -651,7 +687,7 @@ async fn missed_notifications_and_reloads_reach_clients_postgres() {
     let mut c = Client::connect(&three, draft, &priya.token).await;
     assert_eq!(c.text(), "polled ");
     a.type_text("skipped ").await;
-    a.pump(Duration::from_millis(200)).await;
+    stored_text_reaches(&one, draft, "skipped polled ").await;
     let mut stuck = Client::connect(&three, draft, &kabo.token).await;
     let (_, orphan) = two_steps("never sent ", "orphan");
     stuck.send(Message::Sync(SyncMessage::Update(orphan))).await;
