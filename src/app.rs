@@ -23,7 +23,7 @@ pub struct AppState {
     /// The live drafting rooms.
     pub hub: crate::realtime::Hub,
     /// Counters for `/metrics`.
-    pub metrics: Arc<crate::http::metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Where the time comes from.
     pub clock: SharedClock,
 }

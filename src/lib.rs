@@ -15,6 +15,7 @@ pub mod drafting;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod policy;
 pub mod realtime;
 pub mod startup;

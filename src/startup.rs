@@ -70,7 +70,7 @@ impl Application {
         let mailer = Arc::new(Mailer::new(&config.mail)?);
         let throttle =
             Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1)), clock.clone()));
-        let metrics = Arc::new(crate::http::metrics::Metrics::default());
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let hub = crate::realtime::Hub::new(
             db.clone(),
             config.drafting.clone(),

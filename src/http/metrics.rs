@@ -2,7 +2,7 @@
 //! served on the separate `--metrics-bind` address, or on the main one to `--metrics-token`.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -13,28 +13,7 @@ use super::error::ApiError;
 use crate::app::AppState;
 use crate::db::schema::mail_outbox;
 
-/// Process-wide counters, updated where things happen.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// HTTP responses by status class (index 0 = 1xx … 4 = 5xx).
-    pub responses: [AtomicU64; 5],
-    /// Open drafting websocket connections.
-    pub ws_connections: AtomicI64,
-    /// Document updates committed to the log.
-    pub updates_stored: AtomicU64,
-    /// Document updates refused (read-only senders).
-    pub updates_refused: AtomicU64,
-    /// Connections closed by the server (protocol errors, too slow, too big).
-    pub connections_closed: AtomicU64,
-}
-
-impl Metrics {
-    /// Counts a response with this status code.
-    pub fn response(&self, status: u16) {
-        let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.responses[class].fetch_add(1, Ordering::Relaxed);
-    }
-}
+pub use crate::metrics::Metrics;
 
 /// The metrics, for Prometheus.
 #[utoipa::path(get, path = "/metrics", tag = "service",

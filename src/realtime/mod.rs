@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::drafting::model::DraftState;
 use crate::drafting::store;
 use crate::error::Error;
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use room::{ConnId, Room, RoomCommand, RoomView};
 
 /// The rooms of this instance.

@@ -220,7 +220,7 @@ pub struct Room {
     compact_backoff: Duration,
     /// Messages produced while closing connections, sent at the end of the batch.
     deferred: Vec<After>,
-    metrics: Arc<crate::http::metrics::Metrics>,
+    metrics: Arc<crate::metrics::Metrics>,
     writer_check: super::WriterCheck,
 }
 
@@ -255,7 +255,7 @@ impl Room {
         instance: u64,
         db: Db,
         cfg: DraftingConfig,
-        metrics: Arc<crate::http::metrics::Metrics>,
+        metrics: Arc<crate::metrics::Metrics>,
         writer_check: super::WriterCheck,
     ) -> Self {
         Self {
