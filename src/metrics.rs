@@ -25,4 +25,3 @@ impl Metrics {
         self.responses[class].fetch_add(1, Ordering::Relaxed);
     }
 }
-
