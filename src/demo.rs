@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::accounts::admin::{create_user, ensure_organisation};
 use crate::accounts::model::{Email, OrganisationKind as K, OrganisationStatus as S};
 use crate::accounts::password;
+use crate::accounts::service::{create_user, ensure_organisation};
 use crate::db::Db;
 use crate::db::schema::users;
 use crate::error::Error;

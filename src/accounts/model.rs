@@ -1,12 +1,14 @@
-//! Organisations and their delegates: rows, API views, and validated inputs.
+//! Organisations and their delegates: rows, API views, the requests as they arrive, and the
+//! validated inputs the services take. A service never receives an email, name, short code or
+//! password that has not been through these types (their fields are private).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{organisations, users};
-use crate::error::FieldError;
+use crate::error::{Error, FieldError};
 
 crate::text_enum!(
     /// What an organisation is in the body; decides what its delegates may do (see `policy`).
@@ -223,16 +225,27 @@ pub fn email_taken(conn: &mut crate::db::DbConnection, email: &Email) -> Result<
     Ok(n > 0)
 }
 
-/// An email address, checked and normalised (trimmed; compared case-insensitively).
+/// An email address, checked and normalised (trimmed; compared case-insensitively). Made only
+/// by [`Email::parse`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
     /// As the person typed it (trimmed).
-    pub display: String,
+    display: String,
     /// Lower-cased, for uniqueness and look-up.
-    pub normalized: String,
+    normalized: String,
 }
 
 impl Email {
+    /// As the person typed it (trimmed).
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Lower-cased, for uniqueness and look-up.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
     /// Validates `raw`; the error names `field`.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let display = raw.trim().to_string();
@@ -257,8 +270,8 @@ impl Email {
     }
 }
 
-/// A new password: 12 characters at least, 1024 bytes at most.
-pub struct NewPassword(pub String);
+/// A new password: 12 characters at least, 1024 bytes at most. Made only by [`NewPassword::parse`].
+pub struct NewPassword(String);
 
 impl NewPassword {
     /// Smallest accepted length, in characters.
@@ -276,11 +289,403 @@ impl NewPassword {
         }
         Ok(Self(raw.to_string()))
     }
+
+    /// The password, to hash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A person's or organisation's name: trimmed, 1–200 characters.
 pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {
     crate::validate::text(field, raw, 200, true)
+}
+
+/// A short code: 2–16 letters, digits or `-`, stored upper-case (`BW`, `EU`, `WDC`).
+pub fn parse_short_code(raw: &str) -> Result<String, FieldError> {
+    let code = raw.trim().to_uppercase();
+    if !(2..=16).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(FieldError::new("short_code", "must be 2 to 16 letters, digits or '-'"));
+    }
+    Ok(code)
+}
+
+fn parse_countries(raw: &[String]) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for c in raw {
+        let name = parse_name("countries", c)?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.len() > 100 {
+        return Err(FieldError::new("countries", "at most 100 countries"));
+    }
+    Ok(out)
+}
+
+/// Reads a field that may be absent (leave as is), `null` (clear) or a value (set).
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Sign-in credentials.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Sign-in credentials whose shape was checked (the password is only bounded, never judged).
+pub struct ValidLogin {
+    email: Email,
+    password: String,
+}
+
+impl ValidLogin {
+    /// The account's email.
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+
+    /// Gives up the password, to verify it on the blocking pool.
+    pub fn into_password(self) -> String {
+        self.password
+    }
+}
+
+impl TryFrom<LoginRequest> for ValidLogin {
+    type Error = Error;
+
+    fn try_from(body: LoginRequest) -> Result<Self, Error> {
+        let email = Email::parse("email", &body.email)?;
+        if body.password.is_empty() || body.password.len() > NewPassword::MAX_BYTES {
+            return Err(Error::invalid("password", "must be between 1 and 1024 bytes"));
+        }
+        Ok(Self { email, password: body.password })
+    }
+}
+
+/// A single-use token and the password to set with it.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenPassword {
+    pub token: String,
+    /// At least 12 characters, at most 1024 bytes.
+    pub password: String,
+}
+
+/// A single-use token of plausible shape and an acceptable new password.
+pub struct ValidTokenPassword {
+    token: String,
+    password: NewPassword,
+}
+
+impl ValidTokenPassword {
+    /// The token, trimmed.
+    pub fn token(&self) -> &str {
+        self.token.trim()
+    }
+
+    /// The new password, to hash.
+    pub fn password(&self) -> &NewPassword {
+        &self.password
+    }
+}
+
+impl TryFrom<TokenPassword> for ValidTokenPassword {
+    type Error = Error;
+
+    /// 422 naming every invalid field.
+    fn try_from(body: TokenPassword) -> Result<Self, Error> {
+        let mut errors = Vec::new();
+        if body.token.trim().is_empty() || body.token.len() > 200 {
+            errors.push(FieldError::new("token", "is required"));
+        }
+        let password = NewPassword::parse("password", &body.password).map_err(|e| errors.push(e)).ok();
+        Error::check(errors)?;
+        let password = password.ok_or_else(|| Error::invalid("password", "invalid"))?;
+        Ok(Self { token: body.token, password })
+    }
+}
+
+/// Asks for a password-reset link.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// A new delegate to invite.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationRequest {
+    pub email: String,
+    /// The delegate's name as it will be shown.
+    pub name: String,
+    pub organisation_id: i64,
+}
+
+/// An invitation whose email and name were checked.
+#[derive(Clone, Debug)]
+pub struct ValidInvitation {
+    email: Email,
+    name: String,
+    organisation_id: i64,
+}
+
+impl ValidInvitation {
+    /// The delegate's email.
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+
+    /// The delegate's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The organisation the delegate will belong to.
+    pub fn organisation_id(&self) -> i64 {
+        self.organisation_id
+    }
+}
+
+impl TryFrom<InvitationRequest> for ValidInvitation {
+    type Error = Error;
+
+    /// 422 naming every invalid field.
+    fn try_from(body: InvitationRequest) -> Result<Self, Error> {
+        let mut errors = Vec::new();
+        let email = Email::parse("email", &body.email).map_err(|e| errors.push(e)).ok();
+        let name = parse_name("name", &body.name).map_err(|e| errors.push(e)).ok();
+        Error::check(errors)?;
+        let (Some(email), Some(name)) = (email, name) else { return Err(Error::invalid("body", "invalid")) };
+        Ok(Self { email, name, organisation_id: body.organisation_id })
+    }
+}
+
+/// An invitation that was sent.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+pub struct Invitation {
+    /// The new (pending) user.
+    pub user: User,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new organisation.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    pub kind: OrganisationKind,
+    pub name: String,
+    pub short_code: String,
+    pub status: Option<OrganisationStatus>,
+    pub admitted_on: Option<NaiveDate>,
+    /// For a regional organisation: the countries it represents.
+    #[serde(default)]
+    pub countries: Vec<String>,
+}
+
+/// A new organisation whose name, code and countries were checked.
+#[derive(Clone, Debug)]
+pub struct ValidNewOrganisation {
+    kind: OrganisationKind,
+    name: String,
+    short_code: String,
+    status: OrganisationStatus,
+    admitted_on: Option<NaiveDate>,
+    countries: Vec<String>,
+}
+
+impl ValidNewOrganisation {
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The short code, upper-case.
+    pub fn short_code(&self) -> &str {
+        &self.short_code
+    }
+
+    /// The row to insert.
+    pub fn row<'a>(&'a self, countries: &'a [&'a str]) -> NewOrganisationRow<'a> {
+        NewOrganisationRow {
+            kind: self.kind,
+            name: &self.name,
+            short_code: &self.short_code,
+            status: self.status,
+            admitted_on: self.admitted_on,
+            countries,
+        }
+    }
+
+    /// The countries it represents.
+    pub fn countries(&self) -> Vec<&str> {
+        self.countries.iter().map(String::as_str).collect()
+    }
+}
+
+impl TryFrom<NewOrganisation> for ValidNewOrganisation {
+    type Error = Error;
+
+    /// 422 naming every invalid field.
+    fn try_from(body: NewOrganisation) -> Result<Self, Error> {
+        let mut errors = Vec::new();
+        let name = parse_name("name", &body.name).map_err(|e| errors.push(e)).ok();
+        let code = parse_short_code(&body.short_code).map_err(|e| errors.push(e)).ok();
+        let countries = parse_countries(&body.countries).map_err(|e| errors.push(e)).ok();
+        Error::check(errors)?;
+        let (Some(name), Some(short_code), Some(countries)) = (name, code, countries) else {
+            return Err(Error::invalid("body", "invalid organisation"));
+        };
+        Ok(Self {
+            kind: body.kind,
+            name,
+            short_code,
+            status: body.status.unwrap_or(OrganisationStatus::Active),
+            admitted_on: body.admitted_on,
+            countries,
+        })
+    }
+}
+
+/// Changes to an organisation; absent fields stay as they are.
+#[derive(Deserialize, Debug, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationUpdate {
+    pub name: Option<String>,
+    pub short_code: Option<String>,
+    /// Suspending or withdrawing ends its delegates' sessions; they may sign in again to read.
+    pub status: Option<OrganisationStatus>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub admitted_on: Option<Option<NaiveDate>>,
+    pub countries: Option<Vec<String>>,
+}
+
+/// Changes to an organisation whose every field was checked; `None` leaves a field as it is.
+#[derive(Clone, Debug)]
+pub struct ValidOrganisationUpdate {
+    name: Option<String>,
+    short_code: Option<String>,
+    status: Option<OrganisationStatus>,
+    admitted_on: Option<Option<NaiveDate>>,
+    countries: Option<Vec<String>>,
+}
+
+impl ValidOrganisationUpdate {
+    /// The new name, if it changes.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The new short code, if it changes.
+    pub fn short_code(&self) -> Option<&str> {
+        self.short_code.as_deref()
+    }
+
+    /// The new status, if it changes.
+    pub fn status(&self) -> Option<OrganisationStatus> {
+        self.status
+    }
+
+    /// The new admission date (`Some(None)` clears it), if it changes.
+    pub fn admitted_on(&self) -> Option<Option<NaiveDate>> {
+        self.admitted_on
+    }
+
+    /// The new countries, if they change.
+    pub fn countries(&self) -> Option<&[String]> {
+        self.countries.as_deref()
+    }
+}
+
+impl TryFrom<OrganisationUpdate> for ValidOrganisationUpdate {
+    type Error = Error;
+
+    /// 422 naming every invalid field.
+    fn try_from(body: OrganisationUpdate) -> Result<Self, Error> {
+        let mut errors = Vec::new();
+        let name =
+            body.name.as_deref().map(|n| parse_name("name", n)).transpose().map_err(|e| errors.push(e)).ok().flatten();
+        let short_code =
+            body.short_code.as_deref().map(parse_short_code).transpose().map_err(|e| errors.push(e)).ok().flatten();
+        let countries =
+            body.countries.as_deref().map(parse_countries).transpose().map_err(|e| errors.push(e)).ok().flatten();
+        Error::check(errors)?;
+        Ok(Self { name, short_code, status: body.status, admitted_on: body.admitted_on, countries })
+    }
+}
+
+/// Filters for the user list.
+#[derive(Deserialize, Debug, IntoParams)]
+pub struct UserFilter {
+    /// Only this organisation's delegates.
+    pub organisation_id: Option<i64>,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    /// Disabling ends the user's sessions and blocks sign-in (administrators).
+    pub disabled: Option<bool>,
+    /// Grants or removes administrator rights (administrators; secretariat users only).
+    pub is_admin: Option<bool>,
+}
+
+/// Changes to a user whose name was checked; `None` leaves a field as it is.
+#[derive(Clone, Debug)]
+pub struct ValidUserUpdate {
+    display_name: Option<String>,
+    disabled: Option<bool>,
+    is_admin: Option<bool>,
+}
+
+impl ValidUserUpdate {
+    /// The new name, if it changes.
+    pub fn display_name(&self) -> Option<&str> {
+        self.display_name.as_deref()
+    }
+
+    /// Whether the user is to be disabled or enabled.
+    pub fn disabled(&self) -> Option<bool> {
+        self.disabled
+    }
+
+    /// Whether administrator rights are granted or removed.
+    pub fn is_admin(&self) -> Option<bool> {
+        self.is_admin
+    }
+}
+
+impl TryFrom<UserUpdate> for ValidUserUpdate {
+    type Error = Error;
+
+    /// 422 when the name is invalid.
+    fn try_from(body: UserUpdate) -> Result<Self, Error> {
+        let display_name = body.display_name.as_deref().map(|n| parse_name("display_name", n)).transpose()?;
+        Ok(Self { display_name, disabled: body.disabled, is_admin: body.is_admin })
+    }
+}
+
+/// One of my sessions.
+#[derive(Serialize, Deserialize, Debug, ToSchema)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub client_ip: Option<String>,
+    /// True for the session of this request.
+    #[serde(default)]
+    pub current: bool,
 }
 
 #[cfg(test)]

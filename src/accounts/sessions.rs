@@ -5,22 +5,20 @@ use std::net::IpAddr;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{OrganisationRow, User, UserRow, load_user};
+use super::model::{OrganisationRow, User, UserRow};
 use super::tokens;
 use crate::accounts::actor::{Actor, SESSION_COOKIE};
 use crate::app::AppState;
-use crate::audit::{self, AuditEntry};
 use crate::config::{AccountsConfig, TrustedProxies};
 use crate::db::DbConnection;
 use crate::db::schema::{organisations, sessions, users};
+use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::http::page::Page;
-use crate::policy::{Action, authorize};
 use crate::realtime::access;
 
 /// How often `last_seen_at` is refreshed at most (a write per request would be wasteful).
@@ -124,7 +122,7 @@ pub fn live_actors(
     session_ids: &[i64],
     now: NaiveDateTime,
     idle: Duration,
-) -> Result<Vec<Actor>, ApiError> {
+) -> Result<Vec<Actor>, Error> {
     let rows = sessions::table
         .inner_join(users::table.inner_join(organisations::table))
         .filter(sessions::id.eq_any(session_ids))
@@ -197,7 +195,7 @@ pub fn create(
     cfg: &AccountsConfig,
     client: &ClientInfo,
     at: NaiveDateTime,
-) -> Result<(String, i64), ApiError> {
+) -> Result<(String, i64), Error> {
     let token = tokens::generate();
     let id = diesel::insert_into(sessions::table)
         .values((
@@ -216,7 +214,7 @@ pub fn create(
 
 /// Ends every live session of the given users; returns how many ended. Their open websockets
 /// on every instance are told when this commits (the caller also tells its own hub).
-pub fn revoke_all(conn: &mut DbConnection, user_ids: &[i64], at: NaiveDateTime) -> Result<usize, ApiError> {
+pub fn revoke_all(conn: &mut DbConnection, user_ids: &[i64], at: NaiveDateTime) -> Result<usize, Error> {
     let n = diesel::update(sessions::table)
         .filter(sessions::user_id.eq_any(user_ids))
         .filter(sessions::revoked_at.is_null())
@@ -256,129 +254,4 @@ pub fn signed_out_response(state: &AppState) -> HttpResponse {
         .finish();
     cookie.make_removal();
     HttpResponse::NoContent().cookie(cookie).finish()
-}
-
-/// One of my sessions.
-#[derive(Serialize, Deserialize, Debug, ToSchema)]
-pub struct SessionInfo {
-    pub id: i64,
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub user_agent: Option<String>,
-    pub client_ip: Option<String>,
-    /// True for the session of this request.
-    #[serde(default)]
-    pub current: bool,
-}
-
-/// The signed-in user.
-#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = User), (status = 401)))]
-pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    let id = actor.user_id;
-    let user = state.db.read(move |c| Ok(load_user(c, id)?)).await?;
-    Ok(HttpResponse::Ok().json(user))
-}
-
-/// My live sessions, newest first.
-#[utoipa::path(get, path = "/api/me/sessions", tag = "accounts", responses((status = 200, body = Page<SessionInfo>), (status = 401)))]
-pub async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    authorize(&actor, &Action::ManageOwnSessions)?;
-    let (user_id, current_id) = (actor.user_id, actor.session_id);
-    let idle = Duration::minutes(state.config.accounts.session_idle_minutes.max(1));
-    let at = state.clock.naive();
-    let rows = state
-        .db
-        .read(move |c| {
-            Ok(sessions::table
-                .filter(sessions::user_id.eq(user_id))
-                .filter(sessions::revoked_at.is_null())
-                .filter(sessions::expires_at.gt(at))
-                .filter(sessions::last_seen_at.gt(at - idle))
-                .order(sessions::id.desc())
-                .limit(200)
-                .select((
-                    sessions::id,
-                    sessions::created_at,
-                    sessions::last_seen_at,
-                    sessions::expires_at,
-                    sessions::user_agent,
-                    sessions::client_ip,
-                ))
-                .load::<(i64, NaiveDateTime, NaiveDateTime, NaiveDateTime, Option<String>, Option<String>)>(c)?)
-        })
-        .await?;
-    let items = rows
-        .into_iter()
-        .map(|(id, created_at, last_seen_at, expires_at, user_agent, client_ip)| SessionInfo {
-            id,
-            created_at: created_at.and_utc(),
-            last_seen_at: last_seen_at.and_utc(),
-            expires_at: expires_at.and_utc(),
-            user_agent,
-            client_ip,
-            current: id == current_id,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
-}
-
-/// Ends one of my sessions.
-#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "accounts", params(("id" = i64, Path)),
-    responses((status = 204), (status = 401), (status = 404)))]
-pub async fn revoke(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    authorize(&actor, &Action::ManageOwnSessions)?;
-    let id = path.into_inner();
-    let (who, at) = (actor.clone(), state.clock.naive());
-    state
-        .db
-        .write(move |c| {
-            let n = diesel::update(sessions::table)
-                .filter(sessions::id.eq(id))
-                .filter(sessions::user_id.eq(who.user_id))
-                .filter(sessions::revoked_at.is_null())
-                .set(sessions::revoked_at.eq(at))
-                .execute(c)?;
-            if n == 0 {
-                return Err(ApiError::NotFound(format!("you have no live session {id}")));
-            }
-            access::announce(c, &[who.user_id])?;
-            audit::record(c, AuditEntry::by(&who, "session.revoke", "session", id))
-        })
-        .await?;
-    state.hub.access_changed(&[actor.user_id]);
-    if id == actor.session_id { Ok(signed_out_response(&state)) } else { Ok(HttpResponse::NoContent().finish()) }
-}
-
-/// Ends all my sessions, this one included ("sign out everywhere").
-#[utoipa::path(delete, path = "/api/me/sessions", tag = "accounts", responses((status = 204), (status = 401)))]
-pub async fn revoke_everywhere(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    authorize(&actor, &Action::ManageOwnSessions)?;
-    let (who, at) = (actor.clone(), state.clock.naive());
-    state
-        .db
-        .write(move |c| {
-            let n = revoke_all(c, &[who.user_id], at)?;
-            let entry = AuditEntry::by(&who, "session.revoke_all", "user", who.user_id);
-            audit::record(c, AuditEntry { changes: serde_json::json!({ "sessions_ended": n }), ..entry })
-        })
-        .await?;
-    state.hub.access_changed(&[actor.user_id]);
-    Ok(signed_out_response(&state))
-}
-
-/// Signs out: ends this session.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204), (status = 401)))]
-pub async fn logout(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    let (who, at) = (actor.clone(), state.clock.naive());
-    state
-        .db
-        .write(move |c| {
-            diesel::update(sessions::table.find(who.session_id)).set(sessions::revoked_at.eq(at)).execute(c)?;
-            access::announce(c, &[who.user_id])?;
-            audit::record(c, AuditEntry::by(&who, "session.logout", "session", who.session_id))
-        })
-        .await?;
-    state.hub.access_changed(&[actor.user_id]);
-    Ok(signed_out_response(&state))
 }
