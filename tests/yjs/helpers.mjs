@@ -256,6 +256,7 @@ export function makeWSClass(opts = {}) {
       this._onmessage = null;
       this.received = [];
       this.closeCode = undefined;
+      this.clientClosed = false;
       sockets.push(this);
       super.on('close', (code) => {
         this.closeCode = code;
@@ -267,6 +268,14 @@ export function makeWSClass(opts = {}) {
         if (opts.gate && opts.gate(frame, this)) return;
         this.deliver(frame);
       });
+    }
+    close(...args) {
+      this.clientClosed = true;
+      return super.close(...args);
+    }
+    terminate() {
+      this.clientClosed = true;
+      return super.terminate();
     }
     deliver(frame) {
       const handler = this._onmessage;
@@ -297,6 +306,16 @@ export function decodeAuth(frame) {
   const kind = decoding.readVarUint(d);
   const reason = kind === 0 ? decoding.readVarString(d) : undefined;
   return { kind, reason };
+}
+
+/**
+ * Sockets the server closed although the client did not ask to (any code, including a silent
+ * close): for a well-behaved client on a server that keeps running, there must be none.
+ */
+export function serverCloses(clients) {
+  const out = [];
+  for (const c of clients) for (const s of c.W.sockets) if (s.closeCode !== undefined && !s.clientClosed) out.push(s.closeCode);
+  return out;
 }
 
 export function permissionDenials(W) {

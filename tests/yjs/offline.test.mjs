@@ -6,7 +6,7 @@
 // PLENUM_OFFLINE_ROUNDS (default 20) sets how many offline/reconnect rounds run per backend.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, startEnv, connectClient, waitSynced, waitFor, sleep, svEqual } from './helpers.mjs';
+import { BACKENDS, startEnv, connectClient, waitSynced, waitFor, sleep, svEqual, serverCloses } from './helpers.mjs';
 
 const ROUNDS = Number(process.env.PLENUM_OFFLINE_ROUNDS ?? 20);
 /** Closes a well-behaved client must never get from the server. */
@@ -69,7 +69,9 @@ for (const backend of BACKENDS) {
         assert.deepEqual(missing, [], 'keystrokes missing from the converged text');
         const stored = (await env.getDraft('admin', draft.id)).text;
         assert.equal(stored, text, 'the server has every keystroke');
-        const faults = [a, b].flatMap((c) => c.W.sockets.map((s) => s.closeCode)).filter((code) => SERVER_FAULTS.has(code));
+        const faults = serverCloses([a, b]).concat(
+          [a, b].flatMap((c) => c.W.sockets.map((s) => s.closeCode)).filter((code) => SERVER_FAULTS.has(code)),
+        );
         assert.deepEqual(faults, [], 'the server closed a well-behaved client');
         console.log(`${backend}: ${ROUNDS} rounds, ${typed.length} tokens typed, ${a.W.sockets.length} connections of the offline client, 0 server-initiated closes`);
       } catch (err) {
