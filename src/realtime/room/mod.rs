@@ -380,9 +380,6 @@ impl Room {
                 remote_seq = remote_seq.max(stored);
             }
         }
-        if pending.iter().any(|p| p.session.is_some()) {
-            self.check_writers(&mut pending).await?;
-        }
         // What other instances stored goes out first: local updates may build on it.
         let mut remote = Vec::new();
         if self.must_reload {

@@ -4,17 +4,70 @@
 use super::protocol::held_fingerprint;
 use super::*;
 
+/// How an append went.
+enum Appended {
+    /// Stored; the new last sequence number.
+    Stored(i64),
+    /// Another instance took the sequence number first.
+    Taken,
+    /// Some senders may no longer write (session id → may write; absent: ended).
+    Refused(HashMap<i64, bool>),
+}
+
 impl Room {
-    /// Refuses, before anything is stored, the updates of senders whose session ended or who lost
-    /// the right to write since they connected (their connections are closed with 4001 or 4003,
-    /// and the document is rebuilt without those updates). One query per batch.
-    pub(super) async fn check_writers(&mut self, pending: &mut [Pending]) -> Result<(), Fatal> {
-        let mut sessions: Vec<i64> = pending.iter().filter_map(|p| p.session).collect();
-        sessions.sort_unstable();
-        sessions.dedup();
-        let check = self.writer_check.clone();
-        let verdict = self.db.read(move |c| check(c, &sessions)).await.map_err(Fatal)?;
-        for p in pending.iter_mut() {
+    /// Appends this batch's updates in one transaction, which first asks (one query) whether
+    /// each sender's session is still live and may still write: nothing sent after a revocation
+    /// committed is stored. Refused updates are dropped, their connections closed (4001 or 4003)
+    /// and the document rebuilt without them. If another instance stored updates meanwhile (our
+    /// sequence number is taken), read those first and try again.
+    pub(super) async fn append(&mut self, pending: &mut Vec<Pending>, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
+        for _ in 0..10 {
+            let updates: Vec<NewUpdate> = pending.iter().filter(|p| !p.rejected).map(|p| p.update.clone()).collect();
+            if updates.is_empty() {
+                return Ok(());
+            }
+            let mut sessions: Vec<i64> = pending.iter().filter(|p| !p.rejected).filter_map(|p| p.session).collect();
+            sessions.sort_unstable();
+            sessions.dedup();
+            let stored = updates.len();
+            let (draft_id, last_seq, instance, check) =
+                (self.draft_id, self.last_seq, self.instance, self.writer_check.clone());
+            let outcome = self
+                .db
+                .write(move |c| {
+                    if !sessions.is_empty() {
+                        let verdict = check(c, &sessions)?;
+                        if sessions.iter().any(|s| verdict.get(s) != Some(&true)) {
+                            return Ok(Appended::Refused(verdict));
+                        }
+                    }
+                    Ok(match store::append(c, draft_id, last_seq, &updates, instance)? {
+                        Some(seq) => Appended::Stored(seq),
+                        None => Appended::Taken,
+                    })
+                })
+                .await
+                .map_err(Fatal)?;
+            match outcome {
+                Appended::Stored(seq) => {
+                    self.last_seq = seq;
+                    self.metrics.updates_stored.fetch_add(stored as u64, std::sync::atomic::Ordering::Relaxed);
+                    self.since_compaction += stored;
+                    return Ok(());
+                }
+                Appended::Taken => self.catch_up(pending, remote).await?,
+                Appended::Refused(verdict) => {
+                    self.refuse(pending, &verdict);
+                    self.reload(pending, remote).await?;
+                }
+            }
+        }
+        Err(Fatal(Error::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
+    }
+
+    /// Marks the updates of senders the verdict does not let write, and closes their connections.
+    fn refuse(&mut self, pending: &mut [Pending], verdict: &HashMap<i64, bool>) {
+        for p in pending.iter_mut().filter(|p| !p.rejected) {
             let Some(session) = p.session else { continue };
             let closing = match verdict.get(&session) {
                 Some(true) => continue,
@@ -22,37 +75,11 @@ impl Room {
                 None => (close::SESSION_ENDED, "your session has ended; sign in again"),
             };
             p.rejected = true;
-            self.must_reload = true;
             self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Some(conn) = p.conn {
                 self.kill(conn, closing.0, closing.1);
             }
         }
-        Ok(())
-    }
-
-    /// Appends this batch's updates in one transaction. If another instance stored updates
-    /// meanwhile (our sequence number is taken), read those first and try again.
-    pub(super) async fn append(&mut self, pending: &mut Vec<Pending>, remote: &mut Vec<Vec<u8>>) -> Result<(), Fatal> {
-        for _ in 0..10 {
-            let updates: Vec<NewUpdate> = pending.iter().filter(|p| !p.rejected).map(|p| p.update.clone()).collect();
-            if updates.is_empty() {
-                return Ok(());
-            }
-            let stored = updates.len();
-            let (draft_id, last_seq, instance) = (self.draft_id, self.last_seq, self.instance);
-            match self.db.write(move |c| store::append(c, draft_id, last_seq, &updates, instance)).await {
-                Ok(Some(seq)) => {
-                    self.last_seq = seq;
-                    self.metrics.updates_stored.fetch_add(stored as u64, std::sync::atomic::Ordering::Relaxed);
-                    self.since_compaction += stored;
-                    return Ok(());
-                }
-                Ok(None) => self.catch_up(pending, remote).await?,
-                Err(err) => return Err(Fatal(err)),
-            }
-        }
-        Err(Fatal(Error::internal(anyhow::anyhow!("could not append after 10 attempts: the log keeps moving"))))
     }
 
     /// Reads what other instances stored after our last sequence number (one consistent read)
