@@ -150,7 +150,7 @@ fn migrations_round_trip_postgres() {
 async fn readiness_follows_the_database_postgres() {
     let app = TestApp::spawn(Backend::Postgres).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
-    let name = app.db.url.rsplit('/').next().expect("db name").to_string();
+    let name = app.db.url.split('?').next().and_then(|u| u.rsplit('/').next()).expect("db name").to_string();
     let mut admin = plenum::db::establish(&common::pg_admin_url()).expect("admin connection");
     diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).execute(&mut admin).expect("alter");
     diesel::sql_query(format!(

@@ -23,8 +23,19 @@ pub enum Backend {
 }
 
 /// The PostgreSQL server tests create their databases on.
+///
+/// TLS is switched off unless the URL asks for it: a local server (Debian's has `ssl = on`) would
+/// otherwise negotiate it, and a test process that exits while a pool thread still closes a TLS
+/// connection can abort in OpenSSL's exit-time cleanup ("double free or corruption") after its
+/// test passed.
 pub fn pg_admin_url() -> String {
-    std::env::var("PLENUM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    let url =
+        std::env::var("PLENUM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    if url.contains("sslmode=") {
+        url
+    } else {
+        format!("{url}{}sslmode=disable", if url.contains('?') { '&' } else { '?' })
+    }
 }
 
 /// A database that exists for one test and is removed afterwards.

@@ -16,7 +16,9 @@ import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '.
 
 export { PLENUM, ROOT, freePort, run, sleep, start, stop };
 
-export const PG_URL = process.env.PLENUM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+// TLS off unless asked for (see pg_admin_url in tests/common/mod.rs).
+const PG_BASE = process.env.PLENUM_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_URL = PG_BASE.includes('sslmode=') ? PG_BASE : `${PG_BASE}${PG_BASE.includes('?') ? '&' : '?'}sslmode=disable`;
 export const BACKENDS = (process.env.PLENUM_YJS_BACKENDS ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean);
 export const DEMO_PASSWORD = 'kimberley-2007';
 
