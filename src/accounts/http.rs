@@ -14,6 +14,7 @@ use super::model::{
 use super::password::{self, Verified};
 use super::service::{self, MailContext, SignInContext};
 use super::sessions::{self, ClientInfo, SignedIn, signed_in_response, signed_out_response};
+use super::tokens::TokenPurpose;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::middleware::RequestId;
@@ -138,12 +139,24 @@ pub async fn confirm_reset(
     req: HttpRequest,
     body: web::Json<TokenPassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = ValidTokenPassword::try_from(body.into_inner())?;
+    set_password_with_link(&state, &req, body.into_inner(), TokenPurpose::PasswordReset).await
+}
+
+/// Invitations and resets alike: hash the password (on the blocking pool), redeem the link and
+/// sign the person in (one transaction), then tell their open sockets.
+async fn set_password_with_link(
+    state: &AppState,
+    req: &HttpRequest,
+    body: TokenPassword,
+    purpose: TokenPurpose,
+) -> Result<HttpResponse, ApiError> {
+    let input = ValidTokenPassword::try_from(body)?;
     let hash = hash_new_password(&input).await?;
-    let (ctx, now) = (sign_in_context(&state, &req), state.clock.naive());
-    let (token, user) = state.db.write(move |c| service::reset_password(c, now, &input, hash, &ctx)).await?;
+    let (ctx, now) = (sign_in_context(state, req), state.clock.naive());
+    let (token, user) =
+        state.db.write(move |c| service::set_password_with_token(c, now, &input, hash, purpose, &ctx)).await?;
     state.hub.access_changed(&[user.id]);
-    Ok(signed_in_response(&state, token, user))
+    Ok(signed_in_response(state, token, user))
 }
 
 /// Invites a delegate: creates the pending account and mails a single-use link.
@@ -170,12 +183,7 @@ pub async fn accept_invitation(
     req: HttpRequest,
     body: web::Json<TokenPassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = ValidTokenPassword::try_from(body.into_inner())?;
-    let hash = hash_new_password(&input).await?;
-    let (ctx, now) = (sign_in_context(&state, &req), state.clock.naive());
-    let (token, user) = state.db.write(move |c| service::accept_invitation(c, now, &input, hash, &ctx)).await?;
-    state.hub.access_changed(&[user.id]);
-    Ok(signed_in_response(&state, token, user))
+    set_password_with_link(&state, &req, body.into_inner(), TokenPurpose::Invitation).await
 }
 
 /// The signed-in user.

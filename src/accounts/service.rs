@@ -80,31 +80,10 @@ pub fn sign_in(
     Ok((token, load_user(conn, user.id)?))
 }
 
-/// Accepts an invitation: sets the first password (already hashed) and signs the person in.
-pub fn accept_invitation(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    input: &ValidTokenPassword,
-    hash: String,
-    ctx: &SignInContext,
-) -> Result<(String, User), Error> {
-    set_password_with_token(conn, now, input, hash, TokenPurpose::Invitation, ctx)
-}
-
-/// Completes a password reset: sets the new password (already hashed) and signs the person in.
-pub fn reset_password(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    input: &ValidTokenPassword,
-    hash: String,
-    ctx: &SignInContext,
-) -> Result<(String, User), Error> {
-    set_password_with_token(conn, now, input, hash, TokenPurpose::PasswordReset, ctx)
-}
-
-/// Redeems the link, sets the password, retires the user's other links, ends their other
-/// sessions and opens a new one. The caller tells its hub that the user's access changed.
-fn set_password_with_token(
+/// Accepts an invitation or completes a reset (`purpose`): redeems the link, sets the password
+/// (already hashed), retires the user's other links, ends their other sessions and opens a new
+/// one. The caller tells its hub that the user's access changed.
+pub fn set_password_with_token(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     input: &ValidTokenPassword,

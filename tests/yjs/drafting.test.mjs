@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ACCOUNTS, BACKENDS, Y, awarenessProtocol, encoding, startEnv, connectClient, waitSynced, waitFor, sleep,
-  svEqual, rawUpgrade, permissionDenials, hex, freePort, MSG_AWARENESS, MSG_SYNC,
+  svEqual, rawUpgrade, permissionDenials, hex, freePort, MSG_AWARENESS, MSG_SYNC, boundary,
 } from './helpers.mjs';
 
 const DRAFT_FIELDS = ['id', 'title', 'reference', 'state', 'text', 'connected', 'can_edit', 'created_at', 'updated_at'];
@@ -23,14 +23,6 @@ function remoteUsers(client) {
     if (clientId !== client.doc.clientID) out.push({ clientId, user: state?.user });
   }
   return out;
-}
-
-/** Random insertion point that does not split a token `[..]` (0 or just after a `]`). */
-function boundary(text) {
-  const s = text.toString();
-  const points = [0];
-  for (let i = 0; i < s.length; i++) if (s[i] === ']') points.push(i + 1);
-  return points[Math.floor(Math.random() * points.length)];
 }
 
 for (const backend of BACKENDS) {

@@ -370,6 +370,14 @@ export function waitSynced(client, timeout = 10_000, what = 'client') {
   });
 }
 
+/** Random insertion point that does not split a token `[..]` (0 or just after a `]`). */
+export function boundary(text) {
+  const s = text.toString();
+  const points = [0];
+  for (let i = 0; i < s.length; i++) if (s[i] === ']') points.push(i + 1);
+  return points[Math.floor(Math.random() * points.length)];
+}
+
 export function svEqual(a, b) {
   return Buffer.from(Y.encodeStateVector(a)).equals(Buffer.from(Y.encodeStateVector(b)));
 }

@@ -6,21 +6,13 @@
 // (default 6) how long the typing of one trial lasts.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { run, sleep, startEnv, connectClient, waitFor, serverCloses } from './helpers.mjs';
+import { run, sleep, startEnv, connectClient, waitFor, serverCloses, boundary } from './helpers.mjs';
 
 const TRIALS = Number(process.env.PLENUM_STRESS_TRIALS ?? 2);
 const TYPING_SECS = Number(process.env.PLENUM_STRESS_SECS ?? 6);
 /** Closes a well-behaved client must never get from the server. */
 const SERVER_FAULTS = new Set([1002, 1003, 1009, 1011, 4000]);
 const TOKEN = /\[[a-z]\d+\.\d+\]/g;
-
-/** Random insertion point that does not split a token (0 or just after a `]`). */
-function boundary(text) {
-  const s = text.toString();
-  const points = [0];
-  for (let i = 0; i < s.length; i++) if (s[i] === ']') points.push(i + 1);
-  return points[Math.floor(Math.random() * points.length)];
-}
 
 const tokensOf = (s) => new Set(s.match(TOKEN) ?? []);
 

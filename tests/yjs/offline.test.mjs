@@ -6,19 +6,11 @@
 // PLENUM_OFFLINE_ROUNDS (default 20) sets how many offline/reconnect rounds run per backend.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, startEnv, connectClient, waitSynced, waitFor, sleep, svEqual, serverCloses } from './helpers.mjs';
+import { BACKENDS, startEnv, connectClient, waitSynced, waitFor, sleep, svEqual, serverCloses, boundary } from './helpers.mjs';
 
 const ROUNDS = Number(process.env.PLENUM_OFFLINE_ROUNDS ?? 20);
 /** Closes a well-behaved client must never get from the server. */
 const SERVER_FAULTS = new Set([1002, 1003, 1009, 1011, 4000]);
-
-/** Random insertion point that does not split a token (0 or just after a `]`). */
-function boundary(text) {
-  const s = text.toString();
-  const points = [0];
-  for (let i = 0; i < s.length; i++) if (s[i] === ']') points.push(i + 1);
-  return points[Math.floor(Math.random() * points.length)];
-}
 
 for (const backend of BACKENDS) {
   describe(`offline edits and typing during the resync (${backend})`, { timeout: 300_000 }, () => {
