@@ -30,6 +30,44 @@ enum SessionKey {
     Token(String),
     /// By id, to re-check a session that was valid when a long-lived connection opened.
     Id(i64),
+    /// Several by id (the senders of a drafting room's batch).
+    Ids(Vec<i64>),
+}
+
+/// A live session as read: its id, when it was last seen, the user and the organisation.
+type LiveSession = (i64, NaiveDateTime, UserRow, OrganisationRow);
+
+/// The one lookup of sessions: those matching `key` that are live at `now` (not revoked,
+/// expired or idle, and whose user is not disabled).
+fn load_live(
+    conn: &mut DbConnection,
+    key: SessionKey,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> Result<Vec<LiveSession>, Error> {
+    let query = sessions::table
+        .inner_join(users::table.inner_join(organisations::table))
+        .filter(sessions::revoked_at.is_null())
+        .into_boxed();
+    let query = match key {
+        SessionKey::Token(digest) => query.filter(sessions::token_hash.eq(digest)),
+        SessionKey::Id(id) => query.filter(sessions::id.eq(id)),
+        SessionKey::Ids(ids) => query.filter(sessions::id.eq_any(ids)),
+    };
+    let rows = query
+        .select((
+            sessions::id,
+            sessions::last_seen_at,
+            sessions::expires_at,
+            UserRow::as_select(),
+            OrganisationRow::as_select(),
+        ))
+        .load::<(i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, last_seen, expires_at, user, _)| !user.disabled && *expires_at > now && *last_seen + idle > now)
+        .map(|(id, last_seen, _, user, org)| (id, last_seen, user, org))
+        .collect())
 }
 
 /// Finds the live session of `token` and the actor behind it.
@@ -58,35 +96,10 @@ fn touch_every(idle: Duration) -> Duration {
 
 async fn find(state: &AppState, key: SessionKey, touch: bool) -> Result<Actor, ApiError> {
     let idle = idle_limit(&state.config.accounts);
-    let found = state
-        .db
-        .read(move |c| {
-            let mut query = sessions::table
-                .inner_join(users::table.inner_join(organisations::table))
-                .filter(sessions::revoked_at.is_null())
-                .into_boxed();
-            query = match key {
-                SessionKey::Token(digest) => query.filter(sessions::token_hash.eq(digest)),
-                SessionKey::Id(id) => query.filter(sessions::id.eq(id)),
-            };
-            Ok(query
-                .select((
-                    sessions::id,
-                    sessions::last_seen_at,
-                    sessions::expires_at,
-                    UserRow::as_select(),
-                    OrganisationRow::as_select(),
-                ))
-                .first::<(i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow)>(c)
-                .optional()?)
-        })
-        .await?;
-    let unauthorized = || ApiError::Unauthorized("your session has ended or is not valid; sign in again".into());
-    let (session_id, last_seen, expires_at, user, org) = found.ok_or_else(unauthorized)?;
     let current = state.clock.naive();
-    if user.disabled || expires_at <= current || last_seen + idle <= current {
-        return Err(unauthorized());
-    }
+    let found = state.db.read(move |c| Ok(load_live(c, key, current, idle)?.into_iter().next())).await?;
+    let unauthorized = || ApiError::Unauthorized("your session has ended or is not valid; sign in again".into());
+    let (session_id, last_seen, user, org) = found.ok_or_else(unauthorized)?;
     if touch && current - last_seen >= touch_every(idle) {
         state
             .db
@@ -123,22 +136,9 @@ pub fn live_actors(
     now: NaiveDateTime,
     idle: Duration,
 ) -> Result<Vec<Actor>, Error> {
-    let rows = sessions::table
-        .inner_join(users::table.inner_join(organisations::table))
-        .filter(sessions::id.eq_any(session_ids))
-        .filter(sessions::revoked_at.is_null())
-        .select((
-            sessions::id,
-            sessions::last_seen_at,
-            sessions::expires_at,
-            UserRow::as_select(),
-            OrganisationRow::as_select(),
-        ))
-        .load::<(i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow)>(conn)?;
-    Ok(rows
+    Ok(load_live(conn, SessionKey::Ids(session_ids.to_vec()), now, idle)?
         .into_iter()
-        .filter(|(_, last_seen, expires_at, user, _)| !user.disabled && *expires_at > now && *last_seen + idle > now)
-        .map(|(id, _, _, user, org)| actor_of(id, user, org))
+        .map(|(id, _, user, org)| actor_of(id, user, org))
         .collect())
 }
 
