@@ -79,14 +79,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await;
     assert_eq!(res.status(), 201);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let token = loop {
-        if let Some(mail) = app.state.mailer.sent().first() {
-            break token_from_link(&mail.text, "/invitation?token=");
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out after 10 s waiting for the invitation mail");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let token = eventually("the invitation mail", std::time::Duration::from_secs(10), || async {
+        app.state
+            .mailer
+            .sent()
+            .first()
+            .map(|mail| token_from_link(&mail.text, "/invitation?token="))
+            .ok_or("no mail yet")
+    })
+    .await;
     let res = app.post_json("/api/invitations/accept", &json!({"token": token, "password": PASSWORD})).await;
     assert_eq!(res.status(), 200);
     let participant = app.login(BOTSWANA, PASSWORD).await;

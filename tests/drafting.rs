@@ -162,15 +162,11 @@ async fn new_draft(s: &Session) -> i64 {
 
 /// Waits (5 s at most) until the draft's log holds at least `n` updates; returns how many.
 async fn stored_updates_reach(app: &TestApp, draft: i64, n: i64) -> i64 {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
+    eventually(&format!("{n} stored updates"), Duration::from_secs(5), || async move {
         let stored = stored_updates(app, draft).await;
-        if stored >= n {
-            return stored;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {n} stored updates (have {stored})");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        if stored >= n { Ok(stored) } else { Err(stored) }
+    })
+    .await
 }
 
 async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
@@ -187,18 +183,11 @@ async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
 
 /// Waits (5 s at most) until the text rebuilt from the database is `text`.
 async fn stored_text_reaches(app: &TestApp, draft: i64, text: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
+    eventually(&format!("the stored text {text:?}"), Duration::from_secs(5), || async move {
         let stored = stored_text(app, draft).await;
-        if stored == text {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for the stored text {text:?} (have {stored:?})"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        if stored == text { Ok(()) } else { Err(stored) }
+    })
+    .await
 }
 
 /// The text rebuilt from the database alone (snapshot and log), not from any room.
@@ -613,18 +602,15 @@ async fn compaction_keeps_the_text() {
     }
     // All 45 updates are stored (the text reads back from the database) and the log was folded
     // (a compaction runs after the batch that crossed the threshold has been stored).
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let (stored, rows) = (stored_text(&app, draft).await, stored_updates(&app, draft).await);
-        if stored == a.text() && rows < 45 {
-            break;
+    let expected = a.text();
+    eventually("the folded log to hold the whole text", Duration::from_secs(5), || {
+        let (app, expected) = (&app, &expected);
+        async move {
+            let (stored, rows) = (stored_text(app, draft).await, stored_updates(app, draft).await);
+            if &stored == expected && rows < 45 { Ok(()) } else { Err((rows, stored)) }
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for the folded log to hold the whole text ({rows} rows; stored {stored:?})"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 /// A sequence number is never handed out twice: an append that expects a number at or below

@@ -177,6 +177,28 @@ impl Drop for TestApp {
     }
 }
 
+/// Polls `probe` every 20 ms until it answers `Ok`, failing after `within` with what it was
+/// waiting for and the last `Err` it saw. Every wait in the tests has such a deadline.
+pub async fn eventually<T, E: std::fmt::Debug, Fut>(
+    what: &str,
+    within: std::time::Duration,
+    mut probe: impl FnMut() -> Fut,
+) -> T
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match probe().await {
+            Ok(found) => return found,
+            Err(last) if std::time::Instant::now() >= deadline => {
+                panic!("timed out after {within:?} waiting for {what} (last: {last:?})")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+}
+
 /// Reads a problem+json error, checking its media type and status.
 pub async fn problem(res: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status for {}", res.url());
