@@ -27,3 +27,15 @@ pub struct AppState {
     /// Where the time comes from.
     pub clock: SharedClock,
 }
+
+impl AppState {
+    /// What the services that send mail need from the configuration: how mail looks, where
+    /// links point, how long links live.
+    pub fn mail_context(&self) -> crate::accounts::service::MailContext {
+        crate::accounts::service::MailContext {
+            mail: self.mailer.config().clone(),
+            public_url: self.config.public_url.clone(),
+            accounts: self.config.accounts.clone(),
+        }
+    }
+}

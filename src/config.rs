@@ -135,6 +135,10 @@ pub struct ServerConfig {
     /// main address serve `/metrics`.
     #[arg(long = "metrics-token", env = "PLENUM_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
     pub metrics_token: Option<Secret>,
+    /// Seconds between runs of the scheduled work (chair successions, handover notices,
+    /// missing-successor warnings); 0 turns the scheduler off on this instance.
+    #[arg(long = "scheduler-secs", env = "PLENUM_SCHEDULER_SECS", default_value_t = 60)]
+    pub scheduler_secs: u64,
     #[command(flatten)]
     pub database: DatabaseConfig,
     #[command(flatten)]
@@ -355,6 +359,8 @@ impl ServerConfig {
             trusted_proxies: TrustedProxies::default(),
             metrics_bind: None,
             metrics_token: None,
+            // Tests run the scheduler themselves (`scheduler::run_once`) at the instants they set.
+            scheduler_secs: 0,
             database: DatabaseConfig::for_url(database_url),
             accounts: AccountsConfig::default(),
             mail: MailConfig::memory(),

@@ -169,6 +169,54 @@ const ORGS: &[Org] = &[
         delegates: &[("Foday Sesay", "foday.sesay@sl.kp.example")],
     },
     Org {
+        name: "United States",
+        code: "US",
+        kind: K::Participant,
+        status: S::Active,
+        admitted: (2003, 1, 1),
+        delegates: &[("Grace Whitfield", "grace.whitfield@us.kp.example")],
+    },
+    Org {
+        name: "Democratic Republic of the Congo",
+        code: "CD",
+        kind: K::Participant,
+        status: S::Active,
+        admitted: (2003, 1, 1),
+        delegates: &[("Patrick Ilunga", "patrick.ilunga@cd.kp.example")],
+    },
+    Org {
+        name: "China",
+        code: "CN",
+        kind: K::Participant,
+        status: S::Active,
+        admitted: (2003, 1, 1),
+        delegates: &[("Li Wei", "li.wei@cn.kp.example")],
+    },
+    Org {
+        name: "United Arab Emirates",
+        code: "AE",
+        kind: K::Participant,
+        status: S::Active,
+        admitted: (2003, 11, 1),
+        delegates: &[("Mariam Al Falasi", "mariam.alfalasi@ae.kp.example")],
+    },
+    Org {
+        name: "Australia",
+        code: "AU",
+        kind: K::Participant,
+        status: S::Active,
+        admitted: (2003, 1, 1),
+        delegates: &[("Tom Harding", "tom.harding@au.kp.example")],
+    },
+    Org {
+        name: "Zimbabwe",
+        code: "ZW",
+        kind: K::Participant,
+        status: S::Active,
+        admitted: (2003, 1, 1),
+        delegates: &[("Tendai Moyo", "tendai.moyo@zw.kp.example")],
+    },
+    Org {
         name: "World Diamond Council",
         code: "WDC",
         kind: K::Observer,
@@ -222,7 +270,8 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
                     out.push(DemoAccount { email, name, organisation: org.name, kind: org.kind, admin, created });
                 }
             }
-            seed_draft(c)?;
+            let plenary = seed_bodies(c)?;
+            seed_draft(c, plenary)?;
             Ok(out)
         })
         .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
@@ -249,7 +298,213 @@ Decides:
 4. The Working Group on Monitoring shall follow up the recommendations of each report and report annually to the Plenary.
 ";
 
-fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), Error> {
+/// The KP's chairs, by year (the Plenary's history as the issue and `domain.md` give it).
+const KP_CHAIRS: &[(i32, i32, &str, &str)] = &[
+    (2003, 2003, "ZA", ""),
+    (2004, 2004, "CA", ""),
+    (2005, 2005, "RU", ""),
+    (2006, 2006, "BW", ""),
+    (2007, 2007, "EC", ""),
+    (2008, 2008, "IN", ""),
+    (2009, 2009, "NA", ""),
+    (2010, 2010, "IL", ""),
+    (2011, 2011, "CD", ""),
+    (2012, 2012, "US", ""),
+    (2013, 2013, "ZA", ""),
+    (2014, 2014, "CN", ""),
+    (2015, 2015, "AO", ""),
+    (2016, 2016, "AE", ""),
+    (2017, 2017, "AU", ""),
+    (2018, 2018, "EC", "as the European Union"),
+    (2019, 2019, "IN", ""),
+    (2020, 2021, "RU", "extended to 2021 by written procedure: the 2020 plenary was postponed"),
+    (2022, 2022, "BW", ""),
+    (2023, 2023, "ZW", ""),
+    (2024, 2024, "AE", ""),
+];
+
+/// A subsidiary body: short name, name, kind, mandate, whether observers may chair, members.
+type SubBody =
+    (&'static str, &'static str, crate::bodies::model::BodyKind, &'static str, bool, &'static [&'static str]);
+
+/// The KP's working groups and committees.
+const KP_BODIES: &[SubBody] = {
+    use crate::bodies::model::BodyKind::{Committee, WorkingGroup};
+    &[
+        (
+            "WGM",
+            "Working Group on Monitoring",
+            WorkingGroup,
+            "Monitors the implementation of the Certification Scheme by the Participants: review visits, annual reports and their follow-up.",
+            false,
+            &["EC", "BW", "IN", "NA", "ZA", "CA", "WDC", "CSC"],
+        ),
+        (
+            "WGS",
+            "Working Group on Statistics",
+            WorkingGroup,
+            "Collects and analyses the Participants' production and trade statistics.",
+            false,
+            &["EC", "CA", "RU", "AO", "IN"],
+        ),
+        (
+            "WGDE",
+            "Working Group of Diamond Experts",
+            WorkingGroup,
+            "Technical matters: footprints of production, valuation, the distinguishing of rough diamonds.",
+            true,
+            &["BW", "EC", "IN", "ZA", "RU", "WDC"],
+        ),
+        (
+            "WGAAP",
+            "Working Group on Artisanal and Alluvial Production",
+            WorkingGroup,
+            "Internal controls over artisanal and alluvial production.",
+            false,
+            &["SL", "LR", "GH", "AO", "CD", "CSC"],
+        ),
+        (
+            "CPC",
+            "Committee on Participation and Chairmanship",
+            Committee,
+            "Applications for participation, and the selection of the Chair and Vice-Chair. Chaired by the outgoing Chair of the Plenary.",
+            false,
+            &["EC", "IN", "NA", "RU", "ZA"],
+        ),
+        (
+            "CRP",
+            "Committee on Rules and Procedures",
+            Committee,
+            "The Scheme's rules of procedure and administrative decisions.",
+            false,
+            &["EC", "CA", "US", "ZA"],
+        ),
+    ]
+};
+
+fn org_id(c: &mut crate::db::DbConnection, code: &str) -> Result<i64, Error> {
+    use crate::db::schema::organisations;
+    Ok(organisations::table.filter(organisations::short_code.eq(code)).select(organisations::id).first(c)?)
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// The Plenary with the KP chairs 2003–2024 (and the vice-chairs who succeeded them), its
+/// working groups and committees, their members, and the WGDE's chair (the World Diamond
+/// Council, an observer). Returns the Plenary's id.
+fn seed_bodies(c: &mut crate::db::DbConnection) -> Result<i64, Error> {
+    use crate::bodies::model::{
+        BodyKind, NewBody, Office, RotationInput, RotationRule, TermOrigin, ValidNewBody, ValidTerm,
+    };
+    use crate::bodies::service::{insert_body, insert_member, insert_term, terms_of};
+    use crate::db::schema::bodies;
+    if let Some(id) = bodies::table.filter(bodies::short_name.eq("KP")).select(bodies::id).first(c).optional()? {
+        return Ok(id);
+    }
+    let now = crate::db::now().and_utc();
+    let body = |name: &str, short: &str, kind, mandate: &str, parent, chair_observers, rotation| NewBody {
+        name: name.into(),
+        short_name: short.into(),
+        kind,
+        mandate: mandate.into(),
+        parent_id: parent,
+        created_on: Some(ymd(2003, 1, 1)),
+        ends_on: None,
+        observers_may_join: Some(true),
+        observers_may_chair: Some(chair_observers),
+        time_zone: Some("Europe/Brussels".into()),
+        rotation: Some(rotation),
+    };
+    let plenary_input = ValidNewBody::try_from(body(
+        "Plenary of the Kimberley Process",
+        "KP",
+        BodyKind::Plenary,
+        "The Kimberley Process Certification Scheme: the Participants meet in plenary once a year and take decisions by consensus.",
+        None,
+        false,
+        RotationInput { rule: Some(RotationRule::ViceChairSucceeds), ..Default::default() },
+    ))?;
+    let plenary = insert_body(c, &plenary_input, now)?;
+    let term = |office, org, from: NaiveDate, to: NaiveDate, origin, note: &str| ValidTerm {
+        office,
+        organisation_id: org,
+        person_user_id: None,
+        starts_on: from,
+        ends_on: to,
+        origin,
+        note: note.into(),
+        cancelled: false,
+    };
+    for (i, (from, to, code, note)) in KP_CHAIRS.iter().enumerate() {
+        let org = org_id(c, code)?;
+        let chair = term(Office::Chair, org, ymd(*from, 1, 1), ymd(*to, 12, 31), TermOrigin::Selected, note);
+        insert_term(c, plenary, &chair, None, now)?;
+        // The vice-chair of the years before a chair's term is the chair-to-be.
+        if i > 0 && *from >= 2007 {
+            let (prev_from, prev_to, _, _) = KP_CHAIRS[i - 1];
+            let vice =
+                term(Office::ViceChair, org, ymd(prev_from, 1, 1), ymd(prev_to, 12, 31), TermOrigin::Selected, "");
+            insert_term(c, plenary, &vice, None, now)?;
+        }
+    }
+    let mut participants: Vec<i64> = Vec::new();
+    for org in ORGS.iter().filter(|o| matches!(o.kind, K::Participant | K::Observer)) {
+        participants.push(org_id(c, org.code)?);
+    }
+    for org in &participants {
+        insert_member(c, plenary, *org, ymd(2003, 1, 1), false, now)?;
+    }
+    for (short, name, kind, mandate, chair_observers, members) in KP_BODIES {
+        let rotation = if *short == "CPC" {
+            RotationInput {
+                rule: Some(RotationRule::PreviousChairOf),
+                source_body_id: Some(Some(plenary)),
+                ..Default::default()
+            }
+        } else {
+            RotationInput::default()
+        };
+        let input =
+            ValidNewBody::try_from(body(name, short, *kind, mandate, Some(plenary), *chair_observers, rotation))?;
+        let id = insert_body(c, &input, now)?;
+        for code in *members {
+            let member = org_id(c, code)?;
+            insert_member(c, id, member, ymd(2003, 1, 1), false, now)?;
+        }
+        if *short == "WGDE" {
+            let wdc = org_id(c, "WDC")?;
+            let note = "The World Diamond Council, an observer, chairs the WGDE (demo history; dates approximate).";
+            insert_term(
+                c,
+                id,
+                &term(Office::Chair, wdc, ymd(2003, 1, 1), ymd(2024, 12, 31), TermOrigin::Selected, note),
+                None,
+                now,
+            )?;
+        }
+        if *short == "CPC" {
+            // The rule's history: each year's outgoing Plenary chair chaired the CPC the year after.
+            let source = terms_of(c, plenary)?;
+            let row = crate::bodies::service::load_body(c, id)?;
+            for planned in crate::bodies::rotation::plan(&row, &[], &source, ymd(2003, 1, 1)) {
+                let t = term(
+                    Office::Chair,
+                    planned.organisation_id,
+                    planned.starts_on,
+                    planned.ends_on,
+                    planned.origin,
+                    "",
+                );
+                insert_term(c, id, &t, None, now)?;
+            }
+        }
+    }
+    Ok(plenary)
+}
+
+fn seed_draft(c: &mut crate::db::DbConnection, plenary: i64) -> Result<(), Error> {
     use crate::db::schema::drafts;
     let exists: i64 = drafts::table.filter(drafts::title.eq(DEMO_DRAFT_TITLE)).count().get_result(c)?;
     if exists > 0 {
@@ -261,6 +516,7 @@ fn seed_draft(c: &mut crate::db::DbConnection) -> Result<(), Error> {
     let input = ValidNewDraft::try_from(NewDraft {
         title: DEMO_DRAFT_TITLE.into(),
         reference: "Brussels Plenary 2007".into(),
+        body_id: Some(plenary),
     })?;
     crate::drafting::service::insert(c, author, crate::db::now(), &input, DEMO_DRAFT_TEXT)?;
     Ok(())

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod bodies;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod mail;
 pub mod metrics;
 pub mod policy;
 pub mod realtime;
+pub mod scheduler;
 pub mod startup;
 pub mod telemetry;
 pub mod validate;

@@ -5,10 +5,34 @@
 //! participant decides, an observer follows and speaks but never decides, a guest sees one
 //! meeting, the secretariat administers and decides nothing, and nobody acts for another
 //! organisation. Delegates of a suspended or withdrawn organisation may read but not write.
+//!
+//! A body's chair has powers nobody else has; who holds the chair is not a role but a fact of
+//! the terms in force at the moment of the request. The caller reads it as a [`Standing`]
+//! (`bodies::service::standing`, at the clock's now) and hands it in with the action, so the
+//! powers change hands on the handover instant with nothing written anywhere.
 
 use crate::accounts::actor::Actor;
 use crate::accounts::model::{OrganisationKind, OrganisationStatus};
 use crate::error::Error;
+
+/// What an actor holds in one body at the moment of a request, read from the terms in force.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// The actor's organisation holds the chair or a co-chair (and, where the term names one
+    /// delegate, the actor is that delegate).
+    pub chair: bool,
+    /// Likewise for the vice-chair.
+    pub vice_chair: bool,
+    /// The vice-chair has been switched on as acting chair.
+    pub acting_chair: bool,
+}
+
+impl Standing {
+    /// Whether the actor may use the chair's powers: the chair, or the vice-chair while acting.
+    pub fn chairs(&self) -> bool {
+        self.chair || (self.vice_chair && self.acting_chair)
+    }
+}
 
 /// Something an actor wants to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,13 +55,24 @@ pub enum Action {
     ReadDraft,
     /// Change the text of a draft.
     EditDraft { locked: bool },
-    /// Rename, lock or unlock a draft.
-    ManageDraft,
+    /// Rename, lock or unlock a draft; `standing` in the body the draft belongs to.
+    ManageDraft { standing: Standing },
+    /// See bodies, their members and the history of their chairs.
+    ViewBodies,
+    /// Create a body below a parent (`parent`: the actor's standing there; default for a plenary).
+    CreateBody { parent: Standing },
+    /// Change a body, its members or its terms.
+    ManageBody { standing: Standing },
+    /// Switch the vice-chair's acting on (`on`) or off.
+    SetActingChair { standing: Standing, on: bool },
 }
 
 impl Action {
     fn writes(&self) -> bool {
-        !matches!(self, Self::ViewDirectory | Self::ViewAudit | Self::ManageOwnSessions | Self::ReadDraft)
+        !matches!(
+            self,
+            Self::ViewDirectory | Self::ViewAudit | Self::ManageOwnSessions | Self::ReadDraft | Self::ViewBodies
+        )
     }
 }
 
@@ -70,8 +105,31 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
             deny("guests see only the meeting they were invited to")
         }
         Action::ReadDraft => Ok(()),
-        Action::ManageDraft if admin => Ok(()),
-        Action::ManageDraft => deny("only the secretariat's administrators may rename, lock or unlock a draft"),
+        Action::ManageDraft { .. } if admin => Ok(()),
+        Action::ManageDraft { standing } if standing.chairs() => Ok(()),
+        Action::ManageDraft { .. } => deny(
+            "only the chair of the draft's body and the secretariat's administrators may rename, lock or unlock it",
+        ),
+        Action::ViewBodies if actor.kind == OrganisationKind::Guest => {
+            deny("guests see only the meeting they were invited to")
+        }
+        Action::ViewBodies => Ok(()),
+        Action::CreateBody { .. } if admin => Ok(()),
+        Action::CreateBody { parent } if parent.chairs() => Ok(()),
+        Action::CreateBody { .. } => {
+            deny("only the secretariat's administrators and the chair of the parent body may create a body")
+        }
+        Action::ManageBody { .. } if admin => Ok(()),
+        Action::ManageBody { standing } if standing.chairs() => Ok(()),
+        Action::ManageBody { .. } => {
+            deny("only the body's chair (or acting chair) and the secretariat's administrators may change it")
+        }
+        Action::SetActingChair { .. } if admin => Ok(()),
+        Action::SetActingChair { standing, .. } if standing.chair => Ok(()),
+        Action::SetActingChair { standing, on: false } if standing.vice_chair => Ok(()),
+        Action::SetActingChair { .. } => {
+            deny("only the body's chair and the secretariat's administrators may make the vice-chair acting chair")
+        }
         Action::EditDraft { locked: true } => deny("this draft is locked: nobody may change it"),
         Action::EditDraft { .. } if actor.kind == OrganisationKind::Participant => Ok(()),
         Action::EditDraft { .. } => deny("only participants' delegates may change the text of a draft"),
@@ -121,6 +179,25 @@ mod tests {
         assert!(authorize(&actor(OrganisationKind::Secretariat, true), &Action::ManageOrganisations).is_ok());
         assert!(authorize(&actor(OrganisationKind::Participant, true), &Action::ManageOrganisations).is_err());
         assert!(authorize(&actor(OrganisationKind::Secretariat, false), &Action::ViewAudit).is_err());
+    }
+
+    #[test]
+    fn the_chair_s_powers_follow_the_standing() {
+        let delegate = actor(OrganisationKind::Participant, false);
+        let chair = Standing { chair: true, ..Default::default() };
+        let vice = Standing { vice_chair: true, ..Default::default() };
+        let acting = Standing { vice_chair: true, acting_chair: true, ..Default::default() };
+        assert!(authorize(&delegate, &Action::ManageBody { standing: chair }).is_ok());
+        assert!(authorize(&delegate, &Action::ManageBody { standing: vice }).is_err());
+        assert!(authorize(&delegate, &Action::ManageBody { standing: acting }).is_ok());
+        assert!(authorize(&delegate, &Action::ManageBody { standing: Standing::default() }).is_err());
+        assert!(authorize(&delegate, &Action::SetActingChair { standing: acting, on: true }).is_err());
+        assert!(authorize(&delegate, &Action::SetActingChair { standing: vice, on: false }).is_ok());
+        // An observer named to chair a working group has the chair's powers there.
+        assert!(authorize(&actor(OrganisationKind::Observer, false), &Action::ManageDraft { standing: chair }).is_ok());
+        let mut suspended = delegate.clone();
+        suspended.organisation_status = OrganisationStatus::Suspended;
+        assert!(authorize(&suspended, &Action::ManageBody { standing: chair }).is_err());
     }
 
     #[test]

@@ -88,7 +88,16 @@ impl Application {
         };
         let pg_listener = (db.backend() == crate::db::Backend::Postgres)
             .then(|| crate::realtime::listener::Listener::start(config.database.url.expose().to_string(), hub.clone()));
-        let background = vec![tokio::spawn(crate::mail::run_outbox(db, mailer))];
+        let mut background = vec![tokio::spawn(crate::mail::run_outbox(db.clone(), mailer.clone()))];
+        if config.scheduler_secs > 0 {
+            background.push(tokio::spawn(crate::scheduler::run(
+                db,
+                state.clock.clone(),
+                state.mail_context(),
+                mailer,
+                Duration::from_secs(config.scheduler_secs),
+            )));
+        }
         let data = web::Data::new(state.clone());
         let body_limit = config.body_limit;
         let https = config.is_https();

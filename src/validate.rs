@@ -18,6 +18,19 @@ pub fn text(field: &str, raw: &str, max_chars: usize, required: bool) -> Result<
     Ok(value.to_string())
 }
 
+/// A passage of free text (a mandate, a note): trimmed, at most `max_chars` characters, line
+/// breaks and tabs allowed but no other control characters; may be empty.
+pub fn long_text(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.chars().count() > max_chars || value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max_chars} characters, without control characters other than line breaks"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -12,7 +12,7 @@ use super::model::{
     ValidNewOrganisation, ValidOrganisationUpdate, ValidTokenPassword, ValidUserUpdate,
 };
 use super::password::{self, Verified};
-use super::service::{self, MailContext, SignInContext};
+use super::service::{self, SignInContext};
 use super::sessions::{self, ClientInfo, SignedIn, signed_in_response, signed_out_response};
 use super::tokens::TokenPurpose;
 use crate::app::AppState;
@@ -32,15 +32,6 @@ fn request_id(req: &HttpRequest) -> Option<String> {
 /// Runs the argon2 work on the blocking pool.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     actix_web::rt::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
-}
-
-/// What the mailing services need from the configuration.
-fn mail_context(state: &AppState) -> MailContext {
-    MailContext {
-        mail: state.mailer.config().clone(),
-        public_url: state.config.public_url.clone(),
-        accounts: state.config.accounts.clone(),
-    }
 }
 
 /// What the signing-in services need from the configuration and the request.
@@ -117,7 +108,7 @@ pub async fn request_reset(
     body: web::Json<ResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse("email", &body.email)?;
-    let (now, mail, rid) = (state.clock.naive(), mail_context(&state), request_id(&req));
+    let (now, mail, rid) = (state.clock.naive(), state.mail_context(), request_id(&req));
     let sent = state.db.write(move |c| service::request_password_reset(c, now, &email, &mail, rid)).await?;
     if sent {
         state.mailer.wake();
@@ -169,7 +160,7 @@ pub async fn invite(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&actor, &Action::InviteDelegate { organisation_id: body.organisation_id })?;
     let input = ValidInvitation::try_from(body.into_inner())?;
-    let (now, mail) = (state.clock.naive(), mail_context(&state));
+    let (now, mail) = (state.clock.naive(), state.mail_context());
     let invitation = state.db.write(move |c| service::invite_delegate(c, &actor, now, input, &mail)).await?;
     state.mailer.wake();
     Ok(HttpResponse::Created().json(invitation))

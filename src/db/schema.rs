@@ -96,6 +96,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_seq -> BigInt,
+        body_id -> Nullable<BigInt>,
     }
 }
 
@@ -120,10 +121,102 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bodies (id) {
+        id -> BigInt,
+        name -> Text,
+        short_name -> Text,
+        kind -> Text,
+        mandate -> Text,
+        parent_id -> Nullable<BigInt>,
+        created_on -> Date,
+        ends_on -> Nullable<Date>,
+        observers_may_join -> Bool,
+        observers_may_chair -> Bool,
+        time_zone -> Text,
+        rotation_rule -> Text,
+        rotation_order -> Text,
+        term_months -> Integer,
+        lead_days -> Integer,
+        rotation_source_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    body_members (body_id, organisation_id) {
+        body_id -> BigInt,
+        organisation_id -> BigInt,
+        since -> Date,
+        until -> Nullable<Date>,
+        provisional -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chair_terms (id) {
+        id -> BigInt,
+        body_id -> BigInt,
+        office -> Text,
+        organisation_id -> BigInt,
+        person_user_id -> Nullable<BigInt>,
+        starts_on -> Date,
+        ends_on -> Date,
+        origin -> Text,
+        note -> Text,
+        cancelled -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    acting_chairs (id) {
+        id -> BigInt,
+        body_id -> BigInt,
+        term_id -> BigInt,
+        since -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        reason -> Text,
+        set_by -> BigInt,
+        ended_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    chair_notices (id) {
+        id -> BigInt,
+        body_id -> BigInt,
+        kind -> Text,
+        handover_on -> Date,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(body_members -> bodies (body_id));
+diesel::joinable!(body_members -> organisations (organisation_id));
+diesel::joinable!(chair_terms -> organisations (organisation_id));
+diesel::joinable!(acting_chairs -> chair_terms (term_id));
 diesel::joinable!(draft_updates -> drafts (draft_id));
 diesel::joinable!(draft_snapshots -> drafts (draft_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organisations, users, sessions, account_tokens, mail_outbox, audit_log,);
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    sessions,
+    account_tokens,
+    mail_outbox,
+    audit_log,
+    bodies,
+    body_members,
+    chair_terms,
+    acting_chairs,
+    chair_notices,
+);

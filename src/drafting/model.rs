@@ -33,6 +33,7 @@ pub struct DraftRow {
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub body_id: Option<i64>,
 }
 
 impl DraftRow {
@@ -53,6 +54,8 @@ pub struct DraftSummary {
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The body whose chair runs the draft (renames, locks and unlocks it).
+    pub body_id: Option<i64>,
 }
 
 impl From<DraftRow> for DraftSummary {
@@ -65,6 +68,7 @@ impl From<DraftRow> for DraftSummary {
             created_by: r.created_by,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
+            body_id: r.body_id,
         }
     }
 }
@@ -90,6 +94,9 @@ pub struct NewDraft {
     /// The owning body or meeting.
     #[serde(default)]
     pub reference: String,
+    /// The body whose chair runs the draft; default: the plenary.
+    #[serde(default)]
+    pub body_id: Option<i64>,
 }
 
 /// Changes to a draft, as requested.
@@ -139,6 +146,8 @@ impl Reference {
 pub struct ValidNewDraft {
     pub title: Title,
     pub reference: Reference,
+    /// Checked by the service (it must exist).
+    pub body_id: Option<i64>,
 }
 
 impl TryFrom<NewDraft> for ValidNewDraft {
@@ -151,7 +160,7 @@ impl TryFrom<NewDraft> for ValidNewDraft {
         let reference = Reference::parse(&body.reference).map_err(|e| errors.push(e)).ok();
         Error::check(errors)?;
         match (title, reference) {
-            (Some(title), Some(reference)) => Ok(Self { title, reference }),
+            (Some(title), Some(reference)) => Ok(Self { title, reference, body_id: body.body_id }),
             _ => Err(Error::invalid("body", "invalid draft")),
         }
     }

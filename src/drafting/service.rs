@@ -48,14 +48,23 @@ pub fn create(
     input: ValidNewDraft,
 ) -> Result<DraftRow, Error> {
     authorize(actor, &Action::CreateDraft)?;
+    let mut input = input;
+    input.body_id = match input.body_id {
+        Some(body_id) => match crate::bodies::service::load_body(conn, body_id) {
+            Ok(body) => Some(body.id),
+            Err(Error::NotFound(_)) => return Err(Error::invalid("body_id", "no such body")),
+            Err(err) => return Err(err),
+        },
+        None => crate::bodies::service::plenary(conn)?,
+    };
     let id = insert(conn, actor.user_id, now, &input, "")?;
     let row = load(conn, id)?;
     audit::record(conn, AuditEntry::by(actor, "draft.create", "draft", id).created(&row.audit_json()))?;
     Ok(row)
 }
 
-/// Renames a draft or locks and unlocks it (secretariat administrators for now; the chair with
-/// the decisions issue). The caller tells the live room after the commit.
+/// Renames a draft or locks and unlocks it (the chair of its body, at `now`, or the secretariat's
+/// administrators). The caller tells the live room after the commit.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -63,8 +72,12 @@ pub fn update(
     id: i64,
     input: ValidDraftUpdate,
 ) -> Result<DraftRow, Error> {
-    authorize(actor, &Action::ManageDraft)?;
     let before = load(conn, id)?;
+    let standing = match before.body_id {
+        Some(body_id) => crate::bodies::service::standing(conn, actor, body_id, now.and_utc())?,
+        None => crate::policy::Standing::default(),
+    };
+    authorize(actor, &Action::ManageDraft { standing })?;
     diesel::update(drafts::table.find(id))
         .set((
             drafts::title.eq(input.title.as_ref().map_or(before.title.as_str(), |t| t.as_str())),
@@ -93,6 +106,7 @@ pub fn insert(
         .values((
             drafts::title.eq(input.title.as_str()),
             drafts::reference.eq(input.reference.as_str()),
+            drafts::body_id.eq(input.body_id),
             drafts::state.eq(DraftState::Drafting.as_str()),
             drafts::created_by.eq(created_by),
             drafts::created_at.eq(now),

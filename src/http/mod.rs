@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .service(resource("/api/audit").route(web::get().to(crate::audit::list)))
         .configure(crate::accounts::configure)
         .configure(crate::drafting::configure)
+        .configure(crate::bodies::configure)
         .configure(frontend::configure);
 }
 

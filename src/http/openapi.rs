@@ -91,6 +91,10 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         crate::audit::list,
         crate::drafting::http::list, crate::drafting::http::create, crate::drafting::http::get,
         crate::drafting::http::update, crate::drafting::ws::connect,
+        crate::bodies::http::list, crate::bodies::http::create, crate::bodies::http::get, crate::bodies::http::update,
+        crate::bodies::http::put_member, crate::bodies::http::remove_member, crate::bodies::http::list_terms,
+        crate::bodies::http::add_term, crate::bodies::http::change_term, crate::bodies::http::chair,
+        crate::bodies::http::start_acting, crate::bodies::http::end_acting,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&SessionAuth, &UniqueOperationIds)

@@ -29,6 +29,10 @@ pub enum Template {
     Invitation,
     /// A password-reset link (`link`, `name`, `expires`).
     PasswordReset,
+    /// The chair of a body changes hands (`name`, `body`, `on`, `time_zone`, `outgoing`, `incoming`, `link`).
+    ChairHandover,
+    /// A body's chair will have no successor (`name`, `body`, `on`, `message`, `link`).
+    ChairMissingSuccessor,
 }
 
 impl Template {
@@ -36,6 +40,8 @@ impl Template {
         match self {
             Self::Invitation => "invitation",
             Self::PasswordReset => "password_reset",
+            Self::ChairHandover => "chair_handover",
+            Self::ChairMissingSuccessor => "chair_missing_successor",
         }
     }
 
@@ -50,6 +56,16 @@ impl Template {
                 include_str!("templates/password_reset/subject.txt"),
                 include_str!("templates/password_reset/body.txt"),
                 include_str!("templates/password_reset/body.html"),
+            ),
+            Self::ChairHandover => (
+                include_str!("templates/chair_handover/subject.txt"),
+                include_str!("templates/chair_handover/body.txt"),
+                include_str!("templates/chair_handover/body.html"),
+            ),
+            Self::ChairMissingSuccessor => (
+                include_str!("templates/chair_missing_successor/subject.txt"),
+                include_str!("templates/chair_missing_successor/body.txt"),
+                include_str!("templates/chair_missing_successor/body.html"),
             ),
         }
     }

@@ -1,0 +1,45 @@
+//! The one scheduler for timed work: every `--scheduler-secs` it asks each area's services to do
+//! what has come due at the clock's now (today: chair successions, handover notices and
+//! missing-successor warnings). Each unit of work is claimed in the database — the body's row
+//! lock while a rotation is applied, a unique notice row before a mail is queued — so several
+//! instances running the scheduler do each thing exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::accounts::service::MailContext;
+use crate::bodies;
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::Error;
+use crate::mail::Mailer;
+
+/// Runs the due work once at the clock's now; returns how many mails were queued.
+pub async fn run_once(db: &Db, clock: &SharedClock, mail: &MailContext) -> Result<usize, Error> {
+    let ids = db.read(bodies::service::all_ids).await?;
+    let mut queued = 0;
+    for id in ids {
+        let (now, ctx) = (clock.now(), mail.clone());
+        // One body per transaction: a body that fails does not hold up the others.
+        match db.write(move |c| bodies::service::run_for_body(c, id, now, &ctx)).await {
+            Ok(n) => queued += n,
+            Err(err) => tracing::warn!(body = id, %err, "scheduled chair work failed; retried on the next run"),
+        }
+    }
+    Ok(queued)
+}
+
+/// Runs [`run_once`] every `every` until the task is dropped, waking the mail sender when mail
+/// was queued.
+pub async fn run(db: Db, clock: SharedClock, mail: MailContext, mailer: Arc<Mailer>, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match run_once(&db, &clock, &mail).await {
+            Ok(0) => {}
+            Ok(_) => mailer.wake(),
+            Err(err) => tracing::warn!(%err, "scheduler run failed"),
+        }
+    }
+}
