@@ -54,10 +54,28 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("PATCH", "/api/drafts/{id}", [401, 403, 403, 403, 403, 200]),
     // A plain GET is not a websocket upgrade (400) once authorised: the checks come first.
     ("GET", "/api/drafts/{id}/ws", [401, 403, 400, 400, 400, 400]),
+    // Bodies: in the demo (2026) nobody holds a chair, so only the secretariat manages them; the
+    // chair, vice-chair and acting chair rows are in tests/bodies.rs.
+    ("GET", "/api/bodies", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/bodies", [401, 403, 403, 403, 403, 201]),
+    ("GET", "/api/bodies/{id}", [401, 403, 200, 200, 200, 200]),
+    ("PATCH", "/api/bodies/{id}", [401, 403, 403, 403, 403, 200]),
+    ("PUT", "/api/bodies/{id}/members/{organisation_id}", [401, 403, 403, 403, 403, 200]),
+    ("DELETE", "/api/bodies/{id}/members/{organisation_id}", [401, 403, 403, 403, 403, 204]),
+    ("GET", "/api/bodies/{id}/terms", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/bodies/{id}/terms", [401, 403, 403, 403, 403, 201]),
+    ("PATCH", "/api/terms/{id}", [401, 403, 403, 403, 403, 200]),
+    ("GET", "/api/bodies/{id}/chair", [401, 403, 200, 200, 200, 200]),
+    // Authorised, but the plenary has no vice-chair in office in 2026 (409) and nobody acts (404).
+    ("POST", "/api/bodies/{id}/acting-chair", [401, 403, 403, 403, 403, 409]),
+    ("DELETE", "/api/bodies/{id}/acting-chair", [401, 403, 403, 403, 403, 404]),
 ];
 
 struct Fixture {
     draft: i64,
+    /// The Working Group on Monitoring (Botswana is a member) and the WGDE's term of the WDC.
+    body: i64,
+    term: i64,
     participant_user: i64,
     participant_org: i64,
     guest_email: String,
@@ -92,8 +110,17 @@ async fn fixture(app: &TestApp) -> Fixture {
     assert_eq!(res.status(), 200);
     let participant = app.login(BOTSWANA, PASSWORD).await;
     let draft = admin.json("/api/drafts").await["items"][0]["id"].as_i64().expect("the demo draft");
+    let bodies = admin.json("/api/bodies").await;
+    let body_id = |short: &str| {
+        bodies.as_array().and_then(|b| b.iter().find(|b| b["short_name"] == short)).and_then(|b| b["id"].as_i64())
+    };
+    let body = body_id("WGM").expect("WGM");
+    let wgde = body_id("WGDE").expect("WGDE");
+    let term = admin.json(&format!("/api/bodies/{wgde}/terms")).await[0]["id"].as_i64().expect("the WGDE's term");
     Fixture {
         draft,
+        body,
+        term,
         participant_user: participant.user_id(),
         participant_org: participant.user["organisation"]["id"].as_i64().expect("org"),
         guest_email: "guest@applicant.example".into(),
@@ -139,6 +166,35 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         ("GET", "/api/drafts/{id}" | "/api/drafts/{id}/ws") => (path.replace("{id}", &f.draft.to_string()), None),
         ("PATCH", "/api/drafts/{id}") => (format!("/api/drafts/{}", f.draft), Some(json!({"state": "drafting"}))),
         ("GET", "/api/users/{id}") => (format!("/api/users/{}", f.participant_user), None),
+        ("POST", "/api/bodies") => (
+            path.into(),
+            Some(json!({"name": format!("Ad hoc group {n}"), "short_name": format!("AH{n}"), "kind": "ad_hoc",
+                "parent_id": f.body, "ends_on": "2030-12-31"})),
+        ),
+        (
+            "GET",
+            "/api/bodies/{id}" | "/api/bodies/{id}/terms" | "/api/bodies/{id}/chair" | "/api/bodies/{id}/acting-chair",
+        ) => (path.replace("{id}", &f.body.to_string()), None),
+        ("DELETE", "/api/bodies/{id}/acting-chair") => (path.replace("{id}", &f.body.to_string()), None),
+        ("POST", "/api/bodies/{id}/acting-chair") => {
+            (path.replace("{id}", &f.body.to_string()), Some(json!({"reason": "The chair is away."})))
+        }
+        ("PATCH", "/api/bodies/{id}") => {
+            (format!("/api/bodies/{}", f.body), Some(json!({"mandate": format!("Mandate {n}")})))
+        }
+        ("PUT" | "DELETE", "/api/bodies/{id}/members/{organisation_id}") => (
+            format!("/api/bodies/{}/members/{}", f.body, f.participant_org),
+            (method == "PUT").then(|| json!({"provisional": false})),
+        ),
+        ("POST", "/api/bodies/{id}/terms") => (
+            format!("/api/bodies/{}/terms", f.body),
+            Some(
+                json!({"office": "chair", "organisation_id": f.participant_org, "starts_on": format!("{}-01-01", 2100 + n)}),
+            ),
+        ),
+        ("PATCH", "/api/terms/{id}") => {
+            (format!("/api/terms/{}", f.term), Some(json!({"reason": "Corrected dates", "note": format!("Note {n}")})))
+        }
         ("PATCH", "/api/users/{id}") => {
             (format!("/api/users/{}", f.participant_user), Some(json!({"display_name": "Kabo Molefe"})))
         }

@@ -159,7 +159,7 @@ fn demo_is_idempotent(backend: Backend) {
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let text = String::from_utf8_lossy(&first.stdout);
     assert!(
-        text.contains("(17 new account(s))")
+        text.contains("(23 new account(s))")
             && text.contains("admin@secretariat.kp.example")
             && text.contains("kimberley-2007"),
         "{text}"
