@@ -23,6 +23,23 @@ export type Draft = Schemas['Draft'];
 export type DraftParticipant = Schemas['Connected'];
 export type NewDraft = Schemas['NewDraft'];
 export type FieldError = Schemas['FieldError'];
+export type BodyKind = Schemas['BodyKind'];
+export type BodySummary = Schemas['BodySummary'];
+/** A body (plenary, working group, committee…); `Body` is taken by the request-body helper below. */
+export type PlenumBody = Schemas['Body'];
+export type NewBody = Schemas['NewBody'];
+export type BodyUpdate = Schemas['BodyUpdate'];
+export type RotationRule = Schemas['RotationRule'];
+export type Office = Schemas['Office'];
+export type TermOrigin = Schemas['TermOrigin'];
+export type Term = Schemas['Term'];
+export type NewTerm = Schemas['NewTerm'];
+export type TermUpdate = Schemas['TermUpdate'];
+export type Member = Schemas['Member'];
+export type MemberInput = Schemas['MemberInput'];
+export type InOffice = Schemas['InOffice'];
+export type Handover = Schemas['Handover'];
+export type BodyWarning = Schemas['Warning'];
 /** A problem as the server sends it, or as the client makes one up for a non-JSON failure. */
 export type Problem = Partial<Schemas['Problem']>;
 
@@ -43,6 +60,10 @@ function everyValue<T extends string>() {
 export const ORGANISATION_KINDS = everyValue<OrganisationKind>()('participant', 'observer', 'guest', 'secretariat');
 export const ORGANISATION_STATUSES = everyValue<OrganisationStatus>()('active', 'suspended', 'withdrawn');
 export const DRAFT_STATES = everyValue<DraftState>()('drafting', 'locked');
+export const BODY_KINDS = everyValue<BodyKind>()('plenary', 'working_group', 'committee', 'ad_hoc');
+export const ROTATION_RULES = everyValue<RotationRule>()('vice_chair_succeeds', 'fixed_rotation', 'elected', 'previous_chair_of');
+export const OFFICES = everyValue<Office>()('chair', 'co_chair', 'vice_chair');
+export const TERM_ORIGINS = everyValue<TermOrigin>()('selected', 'succession', 'rotation', 'interim');
 
 export class ApiError extends Error {
   readonly status: number;
@@ -229,6 +250,26 @@ export const api = {
     ),
   updateUser: (id: Id, patch: Schemas['UserUpdate'], signal?: AbortSignal) =>
     request('patch', '/api/users/{id}', { path: { id }, body: patch, signal }),
+
+  // --- bodies and their chairmanship ---
+  bodies: (signal?: AbortSignal) => request('get', '/api/bodies', { signal }),
+  body: (id: Id, signal?: AbortSignal) => request('get', '/api/bodies/{id}', { path: { id }, signal }),
+  createBody: (body: NewBody, signal?: AbortSignal) => request('post', '/api/bodies', { body, signal }),
+  updateBody: (id: Id, patch: BodyUpdate, signal?: AbortSignal) =>
+    request('patch', '/api/bodies/{id}', { path: { id }, body: patch, signal }),
+  putMember: (id: Id, organisationId: Id, member: MemberInput, signal?: AbortSignal) =>
+    request('put', '/api/bodies/{id}/members/{organisation_id}', { path: { id, organisation_id: organisationId }, body: member, signal }),
+  removeMember: (id: Id, organisationId: Id, signal?: AbortSignal) =>
+    request('delete', '/api/bodies/{id}/members/{organisation_id}', { path: { id, organisation_id: organisationId }, signal }),
+  terms: (id: Id, signal?: AbortSignal) => request('get', '/api/bodies/{id}/terms', { path: { id }, signal }),
+  createTerm: (id: Id, term: NewTerm, signal?: AbortSignal) =>
+    request('post', '/api/bodies/{id}/terms', { path: { id }, body: term, signal }),
+  updateTerm: (id: Id, patch: TermUpdate, signal?: AbortSignal) =>
+    request('patch', '/api/terms/{id}', { path: { id }, body: patch, signal }),
+  setActingChair: (id: Id, reason: string, signal?: AbortSignal) =>
+    request('post', '/api/bodies/{id}/acting-chair', { path: { id }, body: { reason }, signal }),
+  clearActingChair: (id: Id, signal?: AbortSignal) =>
+    request('delete', '/api/bodies/{id}/acting-chair', { path: { id }, signal }),
 
   // --- drafts ---
   allDrafts: (signal?: AbortSignal) =>

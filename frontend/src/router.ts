@@ -14,7 +14,9 @@ import { UsersView } from './views/users';
 import { ForbiddenView, NotFoundView } from './views/errors';
 import { DraftsView } from './views/drafts';
 import { DraftRoomView } from './views/draft-room';
-import { BodiesView, DecisionsView, MeetingsView, RecommendationsView } from './views/upcoming';
+import { DecisionsView, MeetingsView, RecommendationsView } from './views/upcoming';
+import { BodiesView } from './views/bodies';
+import { BodyView } from './views/body';
 
 export interface ViewProps {
   params: URLSearchParams;
@@ -46,6 +48,7 @@ const routes: Record<string, Route> = {
 /** Routes with a path parameter, tried after the exact routes. */
 const patternRoutes: { pattern: RegExp; route: Route }[] = [
   { pattern: /^\/drafts\/(?<id>[^/]+)$/, route: { title: 'Drafting room', access: 'user', view: DraftRoomView } },
+  { pattern: /^\/bodies\/(?<id>[^/]+)$/, route: { title: 'Body', access: 'user', view: BodyView } },
 ];
 
 const notFound: Route = { title: 'Page not found', access: 'public', view: NotFoundView };

@@ -299,7 +299,18 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
 
     // Every area of the navigation is a page of its own; those not built yet say so, with no
     // made-up content.
-    for (const area of ['Bodies', 'Meetings', 'Decisions', 'Recommendations']) {
+    // The bodies are a page of their own (tests/browser/bodies.test.mjs); a delegate sees the list
+    // and, being no administrator, no form to set up a body.
+    await nav.getByRole('link', { name: 'Bodies', exact: true }).click();
+    await delegate.waitForURL(`${base}/bodies`);
+    await main.getByRole('heading', { level: 1, name: 'Bodies' }).waitFor();
+    await main.getByRole('heading', { level: 2, name: 'All bodies' }).waitFor();
+    await main.locator('.body-tree, p:text-is("No bodies yet.")').first().waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'Bodies', exact: true }).getAttribute('aria-current'), 'page');
+    assert.equal(await main.getByRole('heading', { name: 'New body' }).count(), 0, 'no form for a delegate');
+    assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
+    await checkA11y(delegate, 'the Bodies page');
+    for (const area of ['Meetings', 'Decisions', 'Recommendations']) {
       await nav.getByRole('link', { name: area, exact: true }).click();
       await delegate.waitForURL(`${base}/${area.toLowerCase()}`);
       await main.getByRole('heading', { level: 1, name: area }).waitFor();

@@ -89,6 +89,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bodies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every body, parents before children, with who holds its offices today. */
+        get: operations["list_bodies"];
+        put?: never;
+        /** Creates a body (the secretariat's administrators, or the chair of the parent body). */
+        post: operations["create_bodies"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bodies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One body: mandate, members, who is in office, the next handover and, for its chair and the
+         *     secretariat, what needs attention.
+         */
+        get: operations["get_bodies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a body (its chair, or the secretariat). */
+        patch: operations["update_bodies"];
+        trace?: never;
+    };
+    "/api/bodies/{id}/acting-chair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Makes the vice-chair acting chair, with the chair's powers (the chair, or the secretariat). */
+        post: operations["start_acting"];
+        /** Ends the vice-chair's acting (the chair, the vice-chair, or the secretariat). */
+        delete: operations["end_acting"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bodies/{id}/chair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who held (or will hold) the body's offices on a date (`?at=YYYY-MM-DD`, default today). */
+        get: operations["chair"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bodies/{id}/members/{organisation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Adds an organisation to a body, or changes its membership (dates, provisional). */
+        put: operations["put_member"];
+        post?: never;
+        /** Removes an organisation from a body. */
+        delete: operations["remove_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bodies/{id}/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every term of a body's offices, past and future, oldest first. */
+        get: operations["list_terms"];
+        put?: never;
+        /** Adds a term of office (the chair, or the secretariat). The rotation creates what follows. */
+        post: operations["add_term"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/drafts": {
         parameters: {
             query?: never;
@@ -122,8 +232,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Renames a draft or locks and unlocks it (secretariat administrators for now; the chair with
-         *     the decisions issue).
+         * Renames a draft or locks and unlocks it (the chair of its body, or the secretariat's
+         *     administrators).
          */
         patch: operations["update_drafts"];
         trace?: never;
@@ -284,6 +394,26 @@ export interface paths {
         patch: operations["update_organisations"];
         trace?: never;
     };
+    "/api/terms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes a term — a postponement, an extension by decision, a withdrawal, a cancellation —
+         *     with a reason, which the audit log keeps.
+         */
+        patch: operations["change_term"];
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -374,6 +504,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The vice-chair acting with the chair's powers, switched on by the chair or the secretariat. */
+        ActingChair: {
+            /** Format: int64 */
+            id: number;
+            reason: string;
+            set_by: components["schemas"]["PersonRef"];
+            /** Format: date-time */
+            since: string;
+            /** @description The vice-chair's term. */
+            term: components["schemas"]["Term"];
+        };
+        /** @description Switches the acting chair on. */
+        ActingChairRequest: {
+            /** @description Why the vice-chair acts ("the chair is absent from the intersessional"). */
+            reason: string;
+        };
         /** @description An entry of the audit log, as the API shows it. */
         AuditRecord: {
             action: string;
@@ -390,6 +536,72 @@ export interface components {
             request_id?: string | null;
             resource_id: string;
             resource_type: string;
+        };
+        /** @description A body with its members, offices and what needs attention. */
+        Body: {
+            /** @description Whether the caller may change the body, its members and its terms. */
+            can_manage: boolean;
+            /** @description Whether the caller may switch the acting chair on or off. */
+            can_set_acting_chair: boolean;
+            /** Format: date */
+            created_on: string;
+            /**
+             * Format: date
+             * @description The end of an ad hoc group's mandate.
+             */
+            ends_on?: string | null;
+            /** Format: int64 */
+            id: number;
+            in_office: components["schemas"]["InOffice"];
+            kind: components["schemas"]["BodyKind"];
+            mandate: string;
+            members: components["schemas"]["Member"][];
+            name: string;
+            next_handover?: null | components["schemas"]["Handover"];
+            /** @description Whether an observer may hold an office (a working group chaired by an observer). */
+            observers_may_chair: boolean;
+            /** @description Whether observers may be members. */
+            observers_may_join: boolean;
+            /** Format: int64 */
+            parent_id?: number | null;
+            rotation: components["schemas"]["Rotation"];
+            /** @description WGM, WGS, WGDE, CPC, CRP … */
+            short_name: string;
+            /** @description The IANA time zone in which terms begin and end at midnight. */
+            time_zone: string;
+            /** @description Shown to the chair's delegates and the secretariat; empty for everyone else. */
+            warnings: components["schemas"]["Warning"][];
+        };
+        /**
+         * @description Where a body sits in the tree.
+         * @enum {string}
+         */
+        BodyKind: "plenary" | "working_group" | "committee" | "ad_hoc";
+        /** @description A body in the list. */
+        BodySummary: {
+            /** Format: date */
+            ends_on?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Who holds its offices today. */
+            in_office: components["schemas"]["InOffice"];
+            kind: components["schemas"]["BodyKind"];
+            name: string;
+            /** Format: int64 */
+            parent_id?: number | null;
+            short_name: string;
+        };
+        /** @description Changes to a body; absent fields stay as they are. */
+        BodyUpdate: {
+            /** Format: date */
+            ends_on?: string | null;
+            mandate?: string | null;
+            name?: string | null;
+            observers_may_chair?: boolean | null;
+            observers_may_join?: boolean | null;
+            rotation?: null | components["schemas"]["RotationInput"];
+            short_name?: string | null;
+            time_zone?: string | null;
         };
         /** @description A person connected to the room, as `GET /api/drafts/{id}` shows it. */
         Connected: {
@@ -416,6 +628,11 @@ export interface components {
         DraftState: "drafting" | "locked";
         /** @description A draft in a list. */
         DraftSummary: {
+            /**
+             * Format: int64
+             * @description The body whose chair runs the draft (renames, locks and unlocks it).
+             */
+            body_id?: number | null;
             /** Format: date-time */
             created_at: string;
             /** Format: int64 */
@@ -442,10 +659,34 @@ export interface components {
             /** @description What is wrong with it, for a person. */
             message: string;
         };
+        /** @description The next change of chair. */
+        Handover: {
+            /**
+             * Format: date-time
+             * @description The instant of the handover: midnight of `on` in the body's time zone.
+             */
+            at: string;
+            incoming: components["schemas"]["Term"][];
+            /**
+             * Format: date
+             * @description The first day of the new chair's term.
+             */
+            on: string;
+            outgoing: components["schemas"]["Term"][];
+        };
         /** @description Body of the health probes. */
         Health: {
             /** @description `ok` when healthy. */
             status: string;
+        };
+        /** @description Who holds a body's offices on a date. */
+        InOffice: {
+            acting_chair?: null | components["schemas"]["ActingChair"];
+            /** @description The chair, or the co-chairs. */
+            chairs: components["schemas"]["Term"][];
+            /** Format: date */
+            date: string;
+            vice_chair?: null | components["schemas"]["Term"];
         };
         /** @description An invitation that was sent. */
         Invitation: {
@@ -467,8 +708,61 @@ export interface components {
             email: string;
             password: string;
         };
+        /** @description A member organisation of a body. */
+        Member: {
+            organisation: components["schemas"]["OrganisationRef"];
+            /** @description A new member of a working group may be provisional for its first year. */
+            provisional: boolean;
+            /** Format: date */
+            since: string;
+            /** Format: date */
+            until?: string | null;
+        };
+        /** @description An organisation's membership of a body, as submitted. */
+        MemberInput: {
+            provisional?: boolean | null;
+            /**
+             * Format: date
+             * @description Default: today (in the body's time zone), or unchanged.
+             */
+            since?: string | null;
+            /** Format: date */
+            until?: string | null;
+        };
+        /** @description A new body. */
+        NewBody: {
+            /**
+             * Format: date
+             * @description Default: today.
+             */
+            created_on?: string | null;
+            /**
+             * Format: date
+             * @description Required for an ad hoc group.
+             */
+            ends_on?: string | null;
+            kind: components["schemas"]["BodyKind"];
+            mandate?: string;
+            name: string;
+            observers_may_chair?: boolean | null;
+            observers_may_join?: boolean | null;
+            /**
+             * Format: int64
+             * @description Required for every body but a plenary.
+             */
+            parent_id?: number | null;
+            rotation?: null | components["schemas"]["RotationInput"];
+            short_name: string;
+            /** @description An IANA time zone (default `UTC`). */
+            time_zone?: string | null;
+        };
         /** @description A new draft, as requested. */
         NewDraft: {
+            /**
+             * Format: int64
+             * @description The body whose chair runs the draft; default: the plenary.
+             */
+            body_id?: number | null;
             /** @description The owning body or meeting. */
             reference?: string;
             title: string;
@@ -484,6 +778,31 @@ export interface components {
             short_code: string;
             status?: null | components["schemas"]["OrganisationStatus"];
         };
+        /** @description A new term of office, as submitted. */
+        NewTerm: {
+            /**
+             * Format: date
+             * @description The last day (inclusive); default: one term (`rotation.term_months`) after `starts_on`.
+             */
+            ends_on?: string | null;
+            note?: string;
+            office: components["schemas"]["Office"];
+            /** Format: int64 */
+            organisation_id: number;
+            origin?: null | components["schemas"]["TermOrigin"];
+            /**
+             * Format: int64
+             * @description The one delegate who holds the office; omit for the whole delegation.
+             */
+            person_user_id?: number | null;
+            /** Format: date */
+            starts_on: string;
+        };
+        /**
+         * @description An office of a body.
+         * @enum {string}
+         */
+        Office: "chair" | "vice_chair" | "co_chair";
         /** @description An organisation as the API shows it. */
         Organisation: {
             /**
@@ -560,6 +879,11 @@ export interface components {
         /** @description One page of a list. */
         Page_DraftSummary: {
             items: {
+                /**
+                 * Format: int64
+                 * @description The body whose chair runs the draft (renames, locks and unlocks it).
+                 */
+                body_id?: number | null;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: int64 */
@@ -639,6 +963,12 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
         };
+        /** @description A person, by name. */
+        PersonRef: {
+            display_name: string;
+            /** Format: int64 */
+            id: number;
+        };
         /** @description The problem+json body (RFC 9457), as documented in the OpenAPI document. */
         Problem: {
             /** @description The same as the last segment of `type`: `not-found`, `validation`, … */
@@ -661,6 +991,49 @@ export interface components {
         ResetRequest: {
             email: string;
         };
+        /** @description How a body's chair passes on. */
+        Rotation: {
+            /**
+             * Format: int32
+             * @description How many days before a handover a missing successor is warned about.
+             */
+            lead_days: number;
+            /** @description `fixed_rotation`: the organisations (ids) in the order they chair. */
+            order: number[];
+            rule: components["schemas"]["RotationRule"];
+            /**
+             * Format: int64
+             * @description `previous_chair_of`: the body whose outgoing chair chairs this one.
+             */
+            source_body_id?: number | null;
+            /**
+             * Format: int32
+             * @description The length of a term, in months (12: a calendar year from 1 January; 6: a presidency).
+             */
+            term_months: number;
+        };
+        /** @description A rotation as submitted; omitted fields take their defaults (or, on a change, stay). */
+        RotationInput: {
+            /**
+             * Format: int32
+             * @description 0–366 days (default 60).
+             */
+            lead_days?: number | null;
+            order?: number[] | null;
+            rule?: null | components["schemas"]["RotationRule"];
+            /** Format: int64 */
+            source_body_id?: number | null;
+            /**
+             * Format: int32
+             * @description 1–60 months (default 12).
+             */
+            term_months?: number | null;
+        };
+        /**
+         * @description How a body's chair passes on.
+         * @enum {string}
+         */
+        RotationRule: "vice_chair_succeeds" | "fixed_rotation" | "elected" | "previous_chair_of";
         /** @description One of my sessions. */
         SessionInfo: {
             client_ip?: string | null;
@@ -681,6 +1054,50 @@ export interface components {
             /** @description The session token: send it as `Authorization: Bearer …` (the browser uses the cookie). */
             token: string;
             user: components["schemas"]["User"];
+        };
+        /** @description A term of office. */
+        Term: {
+            /** Format: int64 */
+            body_id: number;
+            /** @description A cancelled term is kept in the history and confers nothing. */
+            cancelled: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date
+             * @description The last day of the term (inclusive).
+             */
+            ends_on: string;
+            /** Format: int64 */
+            id: number;
+            /** @description Why the term is as it is (an extension by decision, a withdrawal, an interim). */
+            note: string;
+            office: components["schemas"]["Office"];
+            organisation: components["schemas"]["OrganisationRef"];
+            origin: components["schemas"]["TermOrigin"];
+            person?: null | components["schemas"]["PersonRef"];
+            /** Format: date */
+            starts_on: string;
+        };
+        /**
+         * @description How a term came to be.
+         * @enum {string}
+         */
+        TermOrigin: "selected" | "succession" | "rotation" | "interim";
+        /** @description A change to a term: an exception, audited with its reason. */
+        TermUpdate: {
+            cancelled?: boolean | null;
+            /** Format: date */
+            ends_on?: string | null;
+            note?: string | null;
+            /** Format: int64 */
+            organisation_id?: number | null;
+            /** Format: int64 */
+            person_user_id?: number | null;
+            /** @description Why (required): "postponed by written procedure", "withdrew", "extended by decision AD 2020/3". */
+            reason: string;
+            /** Format: date */
+            starts_on?: string | null;
         };
         /** @description A single-use token and the password to set with it. */
         TokenPassword: {
@@ -711,6 +1128,18 @@ export interface components {
             /** @description Grants or removes administrator rights (administrators; secretariat users only). */
             is_admin?: boolean | null;
         };
+        /** @description Something the chair and the secretariat should act on. */
+        Warning: {
+            code: components["schemas"]["WarningCode"];
+            /** Format: date */
+            handover_on?: string | null;
+            message: string;
+        };
+        /**
+         * @description What a warning about a body's offices is about.
+         * @enum {string}
+         */
+        WarningCode: "no_chair" | "missing_successor" | "missing_vice_chair";
     };
     responses: never;
     parameters: never;
@@ -880,6 +1309,502 @@ export interface operations {
             };
             /** @description Used or expired link */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_bodies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BodySummary"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_bodies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Body"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_bodies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Body"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_bodies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BodyUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Body"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    start_acting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActingChairRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActingChair"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    end_acting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    chair: {
+        parameters: {
+            query?: {
+                /** @description A date (`YYYY-MM-DD`); default today in the body's time zone. */
+                at?: string | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InOffice"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    put_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                organisation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                organisation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_terms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Term"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    add_term: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTerm"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Term"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1483,6 +2408,55 @@ export interface operations {
                 content?: never;
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    change_term: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TermUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Term"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

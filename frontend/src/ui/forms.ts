@@ -19,6 +19,10 @@ export class FormValues {
     const v = this.data.get(name);
     return typeof v === 'string' ? v : '';
   }
+  /** Whether a checkbox of this name was ticked. */
+  checked(name: string): boolean {
+    return this.data.has(name);
+  }
 }
 
 /** The state of one form: field errors, the form-level message and whether it is submitting. */
@@ -28,6 +32,8 @@ export class FormState {
   readonly busy = signal(false);
   /** Labels of the fields, for messages that lead with them. */
   readonly labels = new Map<string, string>();
+  /** Other names the API may use for a field (e.g. `rotation.term_months` for `term_months`). */
+  readonly aliases = new Map<string, string>();
   element: HTMLFormElement | null = null;
   /** The `ref` of the form element (one function, so it is not re-attached on every render). */
   readonly bind = (el: HTMLFormElement | null): void => {
@@ -57,9 +63,10 @@ export class FormState {
     if (err instanceof ApiError) {
       const unmatched: string[] = [];
       for (const fe of err.fieldErrors) {
-        const label = this.labels.get(fe.field);
+        const field = this.aliases.get(fe.field) ?? fe.field;
+        const label = this.labels.get(field);
         // The API's messages are fragments ("is required"): lead with the field's label.
-        if (label) this.fieldError(fe.field, /^[a-z]/.test(fe.message) ? `${label} ${fe.message}.`.replace(/\.\.$/, '.') : fe.message);
+        if (label) this.fieldError(field, /^[a-z]/.test(fe.message) ? `${label} ${fe.message}.`.replace(/\.\.$/, '.') : fe.message);
         else unmatched.push(fe.field ? `${fe.field}: ${fe.message}` : fe.message);
       }
       const allShown = err.fieldErrors.length > 0 && unmatched.length === 0;
@@ -150,8 +157,16 @@ export interface FieldProps {
   hint?: string;
   minLength?: number;
   maxLength?: number;
-  /** A select with these options; the first is the default. */
+  /** A select with these options; the first is the default unless `value` names another. */
   options?: { value: string; label: string }[];
+  /** The initial value (what the form resets to). */
+  value?: string;
+  /** A multi-line text area with this many rows. */
+  rows?: number;
+  /** Other names the API may give this field in its errors. */
+  aliases?: string[];
+  /** Told the new value whenever the user changes it. */
+  onValue?: (value: string) => void;
 }
 
 /** A labelled input or select with its hint and error message. */
@@ -159,6 +174,7 @@ export function Field(props: FieldProps) {
   const { form, label, name, hint, required } = props;
   const id = useFieldId(name);
   form.labels.set(name, label);
+  for (const alias of props.aliases ?? []) form.aliases.set(alias, name);
   const error = form.errors.value[name];
   const hintId = hint ? `${id}-hint` : undefined;
   const errorId = `${id}-error`;
@@ -169,21 +185,69 @@ export function Field(props: FieldProps) {
     autocomplete: props.autocomplete,
     'aria-describedby': [hintId, errorId].filter(Boolean).join(' '),
     'aria-invalid': error ? ('true' as const) : undefined,
+    onChange: props.onValue
+      ? (e: Event) => props.onValue?.((e.currentTarget as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement).value)
+      : undefined,
   };
+  // Initial values are the controls' defaults (defaultValue, defaultSelected): the user's typing
+  // is never overwritten by a re-render, and form.reset() goes back to them.
   const control = props.options
-    ? h('select', common, props.options.map((o) => h('option', { key: o.value, value: o.value }, o.label)))
-    : h('input', {
-        ...common,
-        type: props.type ?? 'text',
-        minLength: props.minLength,
-        maxLength: props.maxLength,
-      });
+    ? h(
+        'select',
+        common,
+        props.options.map((o) => h('option', { key: o.value, value: o.value, defaultSelected: o.value === props.value }, o.label)),
+      )
+    : props.rows
+      ? h('textarea', { ...common, rows: props.rows, maxLength: props.maxLength, defaultValue: props.value })
+      : h('input', {
+          ...common,
+          type: props.type ?? 'text',
+          minLength: props.minLength,
+          maxLength: props.maxLength,
+          defaultValue: props.value,
+        });
   return h(
     'div',
     { class: 'field' },
     h('label', { for: id }, label, required ? null : h('span', { class: 'optional' }, ' (optional)')),
     hint ? h('p', { class: 'field-hint', id: hintId }, hint) : null,
     control,
+    h('p', { class: 'field-error', id: errorId, hidden: !error }, error),
+  );
+}
+
+export interface CheckboxProps {
+  form: FormState;
+  label: string;
+  name: string;
+  hint?: string;
+  /** Ticked initially (and after form.reset()). */
+  checked?: boolean;
+  aliases?: string[];
+}
+
+/** A labelled checkbox with its hint and error message; FormValues.checked(name) reads it. */
+export function Checkbox(props: CheckboxProps) {
+  const { form, label, name, hint } = props;
+  const id = useFieldId(name);
+  form.labels.set(name, label);
+  for (const alias of props.aliases ?? []) form.aliases.set(alias, name);
+  const error = form.errors.value[name];
+  const hintId = hint ? `${id}-hint` : undefined;
+  const errorId = `${id}-error`;
+  return h(
+    'div',
+    { class: 'field field-checkbox' },
+    h('input', {
+      id,
+      name,
+      type: 'checkbox',
+      defaultChecked: props.checked ?? false,
+      'aria-describedby': [hintId, errorId].filter(Boolean).join(' '),
+      'aria-invalid': error ? ('true' as const) : undefined,
+    }),
+    h('label', { for: id }, label),
+    hint ? h('p', { class: 'field-hint', id: hintId }, hint) : null,
     h('p', { class: 'field-error', id: errorId, hidden: !error }, error),
   );
 }

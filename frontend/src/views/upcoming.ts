@@ -17,15 +17,6 @@ function Upcoming({ title, children }: { title: string; children?: ComponentChil
   );
 }
 
-export function BodiesView() {
-  return h(
-    Upcoming,
-    { title: 'Bodies' },
-    h('p', null, 'The plenary and its working groups and committees will be listed here, each with its members, its chair and vice-chair, and the terms they serve.'),
-    h('p', null, 'Bodies cannot be set up in Plenum yet, so this list is empty.'),
-  );
-}
-
 export function MeetingsView() {
   return h(
     Upcoming,
