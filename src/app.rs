@@ -22,6 +22,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// The live drafting rooms.
     pub hub: crate::realtime::Hub,
+    /// The meetings' live feeds.
+    pub meetings: crate::realtime::meetings::MeetingFeeds,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Where the time comes from.

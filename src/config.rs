@@ -117,6 +117,9 @@ pub struct ServerConfig {
     /// Largest accepted JSON request body, in bytes.
     #[arg(long = "body-limit", env = "PLENUM_BODY_LIMIT", default_value_t = 256 * 1024)]
     pub body_limit: usize,
+    /// Largest accepted document upload (an agenda item's attachment), in bytes.
+    #[arg(long = "upload-limit", env = "PLENUM_UPLOAD_LIMIT", default_value_t = 20 * 1024 * 1024)]
+    pub upload_limit: usize,
     /// Worker threads for HTTP (0 = one per core).
     #[arg(long, env = "PLENUM_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -354,6 +357,7 @@ impl ServerConfig {
             bind: "127.0.0.1:0".into(),
             public_url: "http://127.0.0.1".into(),
             body_limit: 64 * 1024,
+            upload_limit: 1024 * 1024,
             workers: 2,
             shutdown_timeout: 5,
             trusted_proxies: TrustedProxies::default(),

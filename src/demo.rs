@@ -271,7 +271,8 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
                 }
             }
             let plenary = seed_bodies(c)?;
-            seed_draft(c, plenary)?;
+            let draft = seed_draft(c, plenary)?;
+            seed_meetings(c, plenary, draft)?;
             Ok(out)
         })
         .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
@@ -504,11 +505,136 @@ fn seed_bodies(c: &mut crate::db::DbConnection) -> Result<i64, Error> {
     Ok(plenary)
 }
 
-fn seed_draft(c: &mut crate::db::DbConnection, plenary: i64) -> Result<(), Error> {
-    use crate::db::schema::drafts;
-    let exists: i64 = drafts::table.filter(drafts::title.eq(DEMO_DRAFT_TITLE)).count().get_result(c)?;
+/// One agenda item of the demo: depth (0 or 1), title, purpose, presenter, minutes, closed session.
+type DemoItem = (u8, &'static str, crate::meetings::model::Purpose, &'static str, i32, bool);
+
+const INTERSESSIONAL_2007: &[DemoItem] = {
+    use crate::meetings::model::Purpose::{ForDecision as D, ForDiscussion as S, ForInformation as I};
+    &[
+        (0, "Opening of the meeting and adoption of the agenda", D, "Chair (European Community)", 15, false),
+        (
+            0,
+            "Stocktaking on the implementation of the Gaborone recommendations",
+            S,
+            "Working Group on Monitoring",
+            90,
+            false,
+        ),
+        (1, "Review visits conducted since the Gaborone plenary", I, "Working Group on Monitoring", 30, false),
+        (
+            1,
+            "Follow-up of review-visit recommendations, participant by participant",
+            S,
+            "Working Group on Monitoring",
+            60,
+            false,
+        ),
+        (0, "Côte d'Ivoire and Ghana: joint action plan against the trade in conflict diamonds", S, "Ghana", 90, false),
+        (1, "Report of the expert mission to Ghana", S, "Working Group of Diamond Experts", 45, true),
+        (0, "Improving the peer review mechanism", D, "Working Group on Monitoring", 60, false),
+        (
+            0,
+            "Scientific expertise on the origin of diamonds (footprints of production)",
+            I,
+            "Working Group of Diamond Experts",
+            45,
+            false,
+        ),
+        (0, "Liberia: its first meeting as a full Participant", I, "Liberia", 20, false),
+        (0, "Participation: applications and compliance", S, "Committee on Participation and Chairmanship", 60, true),
+        (0, "Preparation of the Brussels Plenary, November 2007", D, "Chair (European Community)", 30, false),
+        (0, "Any other business and closing", I, "Chair (European Community)", 15, false),
+    ]
+};
+
+const PLENARY_2007: &[DemoItem] = {
+    use crate::meetings::model::Purpose::{ForDecision as D, ForDiscussion as S, ForInformation as I};
+    &[
+        (0, "Opening of the plenary", I, "Chair (European Community)", 20, false),
+        (0, "Adoption of the agenda", D, "Chair (European Community)", 10, false),
+        (0, "Report of the Chair", I, "Chair (European Community)", 30, false),
+        (0, "Reports of the working groups", S, "Working group chairs", 120, false),
+        (1, "Working Group on Monitoring", S, "Working Group on Monitoring", 45, false),
+        (1, "Working Group on Statistics", I, "Working Group on Statistics", 30, false),
+        (1, "Working Group of Diamond Experts", I, "Working Group of Diamond Experts", 30, false),
+        (0, "Administrative decision on peer review visits", D, "Working Group on Monitoring", 90, false),
+        (0, "Côte d'Ivoire: compliance and the UN embargo", S, "Committee on Participation and Chairmanship", 60, true),
+        (0, "Selection of the Vice-Chair for 2008", D, "Committee on Participation and Chairmanship", 30, false),
+        (0, "Final communiqué and closing", D, "Chair (European Community)", 45, false),
+    ]
+};
+
+/// The Brussels intersessional of 12–14 June 2007 (held, closed) and the Brussels plenary of
+/// 5–8 November 2007 (convened), with their agendas; the plenary's peer-review item links the
+/// demo draft.
+fn seed_meetings(c: &mut crate::db::DbConnection, plenary: i64, draft: i64) -> Result<(), Error> {
+    use crate::db::schema::{agenda_item_drafts, meetings};
+    use crate::meetings::model::{AgendaState, ItemState, MeetingKind, MeetingState, check_item, check_meeting};
+    use crate::meetings::service::{insert_item, insert_meeting};
+    let exists: i64 = meetings::table.filter(meetings::body_id.eq(plenary)).count().get_result(c)?;
     if exists > 0 {
         return Ok(());
+    }
+    let admin: i64 =
+        users::table.filter(users::email_normalized.eq("admin@secretariat.kp.example")).select(users::id).first(c)?;
+    let now = crate::db::now().and_utc();
+    let utc = |y, m, d, h| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, y, m, d, h, 0, 0).single().unwrap_or(now);
+    let meetings_to_seed = [
+        (
+            "Brussels Intersessional Meeting 2007",
+            MeetingKind::Intersessional,
+            utc(2007, 6, 12, 7),
+            utc(2007, 6, 14, 16),
+            MeetingState::Closed,
+            INTERSESSIONAL_2007,
+        ),
+        (
+            "Brussels Plenary 2007",
+            MeetingKind::Plenary,
+            utc(2007, 11, 5, 8),
+            utc(2007, 11, 8, 17),
+            MeetingState::Convened,
+            PLENARY_2007,
+        ),
+    ];
+    for (title, kind, starts, ends, state, items) in meetings_to_seed {
+        let valid = check_meeting(title, "Charlemagne building, Brussels", None, "Europe/Brussels", starts, ends)?;
+        let id = insert_meeting(c, admin, plenary, kind, &valid, now)?;
+        let (mut top, mut sub, mut parent) = (0, 0, None);
+        for (depth, title, purpose, presenter, minutes, closed) in items {
+            let item = check_item(title, "", *purpose, presenter, Some(*minutes), *closed)?;
+            let done = if state == MeetingState::Closed { ItemState::Done } else { ItemState::Pending };
+            let item_id = if *depth == 0 {
+                let id = insert_item(c, id, None, top, &item, done, now)?;
+                (top, sub, parent) = (top + 1, 0, Some(id));
+                id
+            } else {
+                sub += 1;
+                insert_item(c, id, parent, sub - 1, &item, done, now)?
+            };
+            if title.starts_with("Administrative decision on peer review") {
+                diesel::insert_into(agenda_item_drafts::table)
+                    .values((agenda_item_drafts::item_id.eq(item_id), agenda_item_drafts::draft_id.eq(draft)))
+                    .execute(c)?;
+            }
+        }
+        let adopted = (state == MeetingState::Closed).then(|| starts.naive_utc());
+        diesel::update(meetings::table.find(id))
+            .set((
+                meetings::state.eq(state.as_str()),
+                meetings::agenda_state
+                    .eq(if adopted.is_some() { AgendaState::Adopted } else { AgendaState::Proposed }.as_str()),
+                meetings::agenda_adopted_at.eq(adopted),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+fn seed_draft(c: &mut crate::db::DbConnection, plenary: i64) -> Result<i64, Error> {
+    use crate::db::schema::drafts;
+    if let Some(id) = drafts::table.filter(drafts::title.eq(DEMO_DRAFT_TITLE)).select(drafts::id).first(c).optional()? {
+        return Ok(id);
     }
     let author: i64 =
         users::table.filter(users::email_normalized.eq("elena.martens@ec.kp.example")).select(users::id).first(c)?;
@@ -518,8 +644,7 @@ fn seed_draft(c: &mut crate::db::DbConnection, plenary: i64) -> Result<(), Error
         reference: "Brussels Plenary 2007".into(),
         body_id: Some(plenary),
     })?;
-    crate::drafting::service::insert(c, author, crate::db::now(), &input, DEMO_DRAFT_TEXT)?;
-    Ok(())
+    crate::drafting::service::insert(c, author, crate::db::now(), &input, DEMO_DRAFT_TEXT)
 }
 
 /// How many demo accounts (addresses under `.example`) exist; the server warns while any do.

@@ -16,6 +16,7 @@ pub mod drafting;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod meetings;
 pub mod metrics;
 pub mod policy;
 pub mod realtime;

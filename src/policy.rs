@@ -65,13 +65,30 @@ pub enum Action {
     ManageBody { standing: Standing },
     /// Switch the vice-chair's acting on (`on`) or off.
     SetActingChair { standing: Standing, on: bool },
+    /// See a meeting: `invited` (the actor's organisation is), `draft` (not yet convened),
+    /// `standing` in its body.
+    ReadMeeting { invited: bool, draft: bool, standing: Standing },
+    /// See closed-session agenda items, their documents and events.
+    SeeClosedSession,
+    /// Create a meeting of a body, convene, open, close or cancel it, run its agenda, invite
+    /// guests: the body's chair, or the secretariat on the chair's behalf.
+    ChairMeeting { standing: Standing },
+    /// Register delegates of `organisation_id` to attend a meeting (`invited`: that
+    /// organisation is invited).
+    RegisterAttendance { organisation_id: i64, invited: bool },
 }
 
 impl Action {
     fn writes(&self) -> bool {
         !matches!(
             self,
-            Self::ViewDirectory | Self::ViewAudit | Self::ManageOwnSessions | Self::ReadDraft | Self::ViewBodies
+            Self::ViewDirectory
+                | Self::ViewAudit
+                | Self::ManageOwnSessions
+                | Self::ReadDraft
+                | Self::ViewBodies
+                | Self::ReadMeeting { .. }
+                | Self::SeeClosedSession
         )
     }
 }
@@ -129,6 +146,32 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
         Action::SetActingChair { standing, on: false } if standing.vice_chair => Ok(()),
         Action::SetActingChair { .. } => {
             deny("only the body's chair and the secretariat's administrators may make the vice-chair acting chair")
+        }
+        Action::ReadMeeting { standing, .. } if admin || standing.chairs() => Ok(()),
+        Action::ReadMeeting { draft: true, .. } => deny("this meeting is being prepared and has not been convened"),
+        Action::ReadMeeting { .. }
+            if matches!(actor.kind, OrganisationKind::Participant | OrganisationKind::Secretariat) =>
+        {
+            Ok(())
+        }
+        Action::ReadMeeting { invited: true, .. } => Ok(()),
+        Action::ReadMeeting { .. } => deny("your organisation is not invited to this meeting"),
+        Action::SeeClosedSession
+            if matches!(actor.kind, OrganisationKind::Participant | OrganisationKind::Secretariat) =>
+        {
+            Ok(())
+        }
+        Action::SeeClosedSession => deny("closed sessions are for participants only"),
+        Action::ChairMeeting { standing } if admin || standing.chairs() => Ok(()),
+        Action::ChairMeeting { .. } => {
+            deny("only the body's chair (or the secretariat on the chair's behalf) may run its meetings")
+        }
+        Action::RegisterAttendance { .. } if admin => Ok(()),
+        Action::RegisterAttendance { organisation_id, invited: true } if *organisation_id == actor.organisation_id => {
+            Ok(())
+        }
+        Action::RegisterAttendance { .. } => {
+            deny("a delegation registers its own delegates, and only to a meeting it is invited to")
         }
         Action::EditDraft { locked: true } => deny("this draft is locked: nobody may change it"),
         Action::EditDraft { .. } if actor.kind == OrganisationKind::Participant => Ok(()),

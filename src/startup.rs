@@ -77,17 +77,24 @@ impl Application {
             metrics.clone(),
             writer_check(clock.clone(), crate::accounts::sessions::idle_limit(&config.accounts)),
         );
+        let meetings = crate::realtime::meetings::MeetingFeeds::new(db.clone());
         let state = AppState {
             db: db.clone(),
             config: config.clone(),
             mailer: mailer.clone(),
             throttle,
             hub: hub.clone(),
+            meetings: meetings.clone(),
             metrics,
             clock,
         };
-        let pg_listener = (db.backend() == crate::db::Backend::Postgres)
-            .then(|| crate::realtime::listener::Listener::start(config.database.url.expose().to_string(), hub.clone()));
+        let pg_listener = (db.backend() == crate::db::Backend::Postgres).then(|| {
+            crate::realtime::listener::Listener::start(
+                config.database.url.expose().to_string(),
+                hub.clone(),
+                meetings.clone(),
+            )
+        });
         let mut background = vec![tokio::spawn(crate::mail::run_outbox(db.clone(), mailer.clone()))];
         if config.scheduler_secs > 0 {
             background.push(tokio::spawn(crate::scheduler::run(
@@ -99,7 +106,7 @@ impl Application {
             )));
         }
         let data = web::Data::new(state.clone());
-        let body_limit = config.body_limit;
+        let (body_limit, upload_limit) = (config.body_limit, config.upload_limit);
         let https = config.is_https();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -108,7 +115,7 @@ impl Application {
                 .wrap(http::middleware::security_headers(https))
                 .wrap(from_fn(http::middleware::no_store_for_private))
                 .wrap(from_fn(http::middleware::log_requests))
-                .configure(|cfg| http::configure(cfg, body_limit))
+                .configure(|cfg| http::configure(cfg, body_limit, upload_limit))
         })
         // Live drafting sends many small frames: don't let Nagle hold them for delayed ACKs.
         .tcp_nodelay(true)

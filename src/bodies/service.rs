@@ -1046,3 +1046,28 @@ pub fn run_for_body(
 pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<i64>, Error> {
     Ok(bodies::table.order(bodies::id.asc()).select(bodies::id).load(conn)?)
 }
+
+/// What needs the actor's attention in the bodies it may manage (its chair's, or every body for
+/// the secretariat): `(body, warning, message)`.
+pub fn attention(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, WarningCode, String)>, Error> {
+    if authorize(actor, &Action::ViewBodies).is_err() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<BodyRow> = bodies::table.order(bodies::id.asc()).select(BodyRow::as_select()).load(conn)?;
+    let mut out = Vec::new();
+    for body in rows {
+        let terms = terms_of(conn, body.id)?;
+        let acting = acting_at(conn, &body, &terms, now)?.is_some();
+        let standing = standing_in(actor, &body, &terms, acting, now);
+        if authorize(actor, &Action::ManageBody { standing }).is_ok() {
+            for w in warnings(&body, &terms, body.today(now)) {
+                out.push((body.id, w.code, w.message));
+            }
+        }
+    }
+    Ok(out)
+}

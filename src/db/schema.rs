@@ -69,6 +69,7 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        attachments -> Text,
     }
 }
 
@@ -197,7 +198,117 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meetings (id) {
+        id -> BigInt,
+        body_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        venue -> Text,
+        online_url -> Nullable<Text>,
+        time_zone -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        state -> Text,
+        agenda_state -> Text,
+        agenda_adopted_at -> Nullable<Timestamp>,
+        event_seq -> BigInt,
+        ical_sequence -> Integer,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_invitations (meeting_id, organisation_id) {
+        meeting_id -> BigInt,
+        organisation_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (meeting_id, user_id) {
+        meeting_id -> BigInt,
+        user_id -> BigInt,
+        registered_by -> BigInt,
+        registered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        position -> Integer,
+        title -> Text,
+        description -> Text,
+        purpose -> Text,
+        presenter -> Text,
+        duration_minutes -> Nullable<Integer>,
+        closed_session -> Bool,
+        state -> Text,
+        current_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_documents (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        data -> Binary,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_item_drafts (item_id, draft_id) {
+        item_id -> BigInt,
+        draft_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    agenda_amendments (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        at -> Timestamp,
+        user_id -> Nullable<BigInt>,
+        action -> Text,
+        item_id -> Nullable<BigInt>,
+        number -> Nullable<Text>,
+        title -> Nullable<Text>,
+        detail -> Text,
+        closed_session -> Bool,
+    }
+}
+
+diesel::table! {
+    meeting_events (id) {
+        id -> BigInt,
+        meeting_id -> BigInt,
+        seq -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        full_data -> Text,
+        public_data -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(meeting_invitations -> organisations (organisation_id));
+diesel::joinable!(meeting_attendance -> users (user_id));
+diesel::joinable!(agenda_item_drafts -> drafts (draft_id));
+diesel::joinable!(agenda_amendments -> users (user_id));
 diesel::joinable!(body_members -> bodies (body_id));
 diesel::joinable!(body_members -> organisations (organisation_id));
 diesel::joinable!(chair_terms -> organisations (organisation_id));
@@ -219,4 +330,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     chair_terms,
     acting_chairs,
     chair_notices,
+    meetings,
+    meeting_invitations,
+    meeting_attendance,
+    agenda_items,
+    agenda_documents,
+    agenda_item_drafts,
+    agenda_amendments,
+    meeting_events,
+    drafts,
 );

@@ -13,7 +13,7 @@ use actix_web::{HttpResponse, Resource, web};
 use error::{ApiError, json_error};
 
 /// Registers every route and the extractor configuration (body limit, error mapping).
-pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
+pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: usize) {
     cfg.app_data(web::JsonConfig::default().limit(body_limit).error_handler(|err, _req| json_error(err).into()))
         .app_data(
             web::PathConfig::default().error_handler(|err, _req| ApiError::invalid("path", err.to_string()).into()),
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .configure(crate::accounts::configure)
         .configure(crate::drafting::configure)
         .configure(crate::bodies::configure)
+        .configure(|cfg| crate::meetings::configure(cfg, upload_limit))
         .configure(frontend::configure);
 }
 

@@ -33,6 +33,10 @@ pub enum Template {
     ChairHandover,
     /// A body's chair will have no successor (`name`, `body`, `on`, `message`, `link`).
     ChairMissingSuccessor,
+    /// A meeting is convened (`name`, `meeting`, `body`, `when`, `venue`, `agenda`, `link`), with its .ics.
+    MeetingConvened,
+    /// A meeting's date or venue changed, or it is cancelled (as above, and `status`), with its .ics.
+    MeetingUpdated,
 }
 
 impl Template {
@@ -42,6 +46,8 @@ impl Template {
             Self::PasswordReset => "password_reset",
             Self::ChairHandover => "chair_handover",
             Self::ChairMissingSuccessor => "chair_missing_successor",
+            Self::MeetingConvened => "meeting_convened",
+            Self::MeetingUpdated => "meeting_updated",
         }
     }
 
@@ -66,6 +72,16 @@ impl Template {
                 include_str!("templates/chair_missing_successor/subject.txt"),
                 include_str!("templates/chair_missing_successor/body.txt"),
                 include_str!("templates/chair_missing_successor/body.html"),
+            ),
+            Self::MeetingConvened => (
+                include_str!("templates/meeting_convened/subject.txt"),
+                include_str!("templates/meeting_convened/body.txt"),
+                include_str!("templates/meeting_convened/body.html"),
+            ),
+            Self::MeetingUpdated => (
+                include_str!("templates/meeting_updated/subject.txt"),
+                include_str!("templates/meeting_updated/body.txt"),
+                include_str!("templates/meeting_updated/body.html"),
             ),
         }
     }
@@ -105,9 +121,30 @@ pub fn render(template: Template, cfg: &MailConfig, public_url: &str, vars: &[(&
     }
 }
 
+/// A file sent with a mail (a meeting's .ics).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    /// The file's text.
+    pub content: String,
+}
+
 /// Puts a mail in the outbox (call inside the transaction of the change that causes it).
 pub fn enqueue(conn: &mut DbConnection, to: &str, template: Template, mail: Rendered) -> Result<(), Error> {
+    enqueue_with(conn, to, template, mail, &[])
+}
+
+/// [`enqueue`] with attachments.
+pub fn enqueue_with(
+    conn: &mut DbConnection,
+    to: &str,
+    template: Template,
+    mail: Rendered,
+    attachments: &[Attachment],
+) -> Result<(), Error> {
     let now = crate::db::now();
+    let attachments = serde_json::to_string(attachments).map_err(Error::internal)?;
     diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::recipient.eq(to),
@@ -118,6 +155,7 @@ pub fn enqueue(conn: &mut DbConnection, to: &str, template: Template, mail: Rend
             mail_outbox::created_at.eq(now),
             mail_outbox::attempts.eq(0),
             mail_outbox::next_attempt_at.eq(now),
+            mail_outbox::attachments.eq(attachments),
         ))
         .execute(conn)?;
     Ok(())
@@ -130,6 +168,7 @@ pub struct SentMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachments: Vec<Attachment>,
 }
 
 enum Backend {
@@ -201,21 +240,34 @@ impl Mailer {
         }
     }
 
-    async fn deliver(&self, to: &str, subject: &str, text: &str, html: &str) -> anyhow::Result<()> {
+    async fn deliver(&self, row: &OutboxRow) -> anyhow::Result<()> {
+        let attachments: Vec<Attachment> = serde_json::from_str(&row.attachments)?;
         if let Backend::Memory(list) = &self.backend {
             list.lock().unwrap_or_else(|p| p.into_inner()).push(SentMail {
-                to: to.into(),
-                subject: subject.into(),
-                text: text.into(),
-                html: html.into(),
+                to: row.recipient.clone(),
+                subject: row.subject.clone(),
+                text: row.text_body.clone(),
+                html: row.html_body.clone(),
+                attachments,
             });
             return Ok(());
         }
+        let body = MultiPart::alternative_plain_html(row.text_body.clone(), row.html_body.clone());
+        let body = if attachments.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for a in attachments {
+                let content_type = lettre::message::header::ContentType::parse(&a.content_type)?;
+                mixed = mixed.singlepart(lettre::message::Attachment::new(a.filename).body(a.content, content_type));
+            }
+            mixed
+        };
         let message = Message::builder()
             .from(self.from.clone())
-            .to(to.parse()?)
-            .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(text.to_string(), html.to_string()))?;
+            .to(row.recipient.parse()?)
+            .subject(&row.subject)
+            .multipart(body)?;
         match &self.backend {
             Backend::Smtp(t) => {
                 t.send(message).await?;
@@ -239,6 +291,7 @@ struct OutboxRow {
     html_body: String,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
+    attachments: String,
 }
 
 /// How long a claimed mail is reserved for the instance sending it.
@@ -285,7 +338,7 @@ pub async fn send_due(db: &Db, mailer: &Mailer) -> Result<usize, Error> {
         .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))??;
     let mut delivered = 0;
     for row in rows {
-        let result = mailer.deliver(&row.recipient, &row.subject, &row.text_body, &row.html_body).await;
+        let result = mailer.deliver(&row).await;
         let (id, attempts) = (row.id, row.attempts + 1);
         match result {
             Ok(()) => {

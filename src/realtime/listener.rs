@@ -31,7 +31,7 @@ pub struct Listener {
 
 impl Listener {
     /// Starts listening on `url` (PostgreSQL) and forwarding to `hub`'s rooms.
-    pub fn start(url: String, hub: Hub) -> Self {
+    pub fn start(url: String, hub: Hub, meetings: super::meetings::MeetingFeeds) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, mut rx) = mpsc::unbounded_channel::<Wake>();
         let flag = stop.clone();
@@ -45,10 +45,12 @@ impl Listener {
                 match wake {
                     Wake::Update { draft, seq, instance } => hub.remote_update(draft, seq, instance).await,
                     Wake::Access(users) => hub.access_changed(&users),
+                    Wake::Meeting(id) => meetings.wake(id).await,
                     // Notifications may have been missed: rooms read what they lack, and every
                     // connection re-checks its session.
                     Wake::Reconnected => {
                         hub.catch_up_all().await;
+                        meetings.wake_all().await;
                         hub.access_changed_all();
                     }
                 }
@@ -76,6 +78,8 @@ enum Wake {
     },
     /// These users' access changed (see `realtime::access`).
     Access(Vec<i64>),
+    /// A meeting has new live events (see `meetings::live`).
+    Meeting(i64),
     /// The listening connection was re-established: notifications may have been missed.
     Reconnected,
 }
@@ -96,6 +100,7 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
         if let Err(err) = diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}"))
             .execute(&mut conn)
             .and_then(|_| diesel::sql_query(format!("LISTEN {}", super::access::CHANNEL)).execute(&mut conn))
+            .and_then(|_| diesel::sql_query(format!("LISTEN {}", crate::meetings::live::CHANNEL)).execute(&mut conn))
         {
             tracing::warn!(error = %err, "LISTEN failed; retrying");
             pause(stop);
@@ -111,6 +116,8 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
                 let Ok(n) = notification else { break 'poll };
                 let wake = if n.channel == super::access::CHANNEL {
                     Some(Wake::Access(super::access::parse(&n.payload)))
+                } else if n.channel == crate::meetings::live::CHANNEL {
+                    n.payload.parse().ok().map(Wake::Meeting)
                 } else {
                     parse(&n.payload)
                 };

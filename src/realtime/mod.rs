@@ -4,6 +4,7 @@
 pub mod access;
 pub mod connection;
 pub mod listener;
+pub mod meetings;
 pub mod room;
 
 use std::collections::HashMap;

@@ -1,0 +1,128 @@
+//! `GET /api/meetings/{id}/live`: the meeting's live feed. Authorised before the upgrade (401,
+//! 404 for a meeting the person may not see). The first frame is a snapshot (or, with
+//! `?since=N`, the events after N, if the database still holds few enough of them); then every
+//! new event, each as the follower may see it. Observers and guests get the public version of
+//! an event or nothing: a closed-session item's data never reaches them.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::Message;
+use futures_util::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::live;
+use super::model::LiveQuery;
+use super::service;
+use crate::accounts::actor::Actor;
+use crate::accounts::sessions;
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+/// A follower further behind than this gets a snapshot rather than a replay.
+const MAX_REPLAY: i64 = 500;
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Upgrades to the meeting's live feed (JSON text frames: `snapshot`, then `event`s).
+#[utoipa::path(get, path = "/api/meetings/{id}/live", tag = "meetings", params(("id" = i64, Path), LiveQuery),
+    responses((status = 101, description = "Switching to the live feed"), (status = 400, description = "Not a websocket request"),
+    (status = 401), (status = 404)))]
+pub async fn live(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    query: web::Query<LiveQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, who) = (path.into_inner(), state.clock.now(), actor.clone());
+    // What the follower has seen is settled before it subscribes: nothing falls between.
+    let seq0 = state.db.read(move |c| service::seen(c, &who, id, now).map(|s| s.meeting.event_seq)).await?;
+    let slot = state.hub.reserve_connection(actor.user_id).ok_or_else(|| ApiError::TooManyRequests {
+        retry_after_secs: 5,
+        detail: "you have too many live connections open; close some tabs".into(),
+    })?;
+    let (response, mut session, mut stream) =
+        actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
+    let mut rx = state.meetings.subscribe(id, seq0);
+    let since = query.since;
+    actix_web::rt::spawn(async move {
+        let _slot = slot;
+        let who = actor.clone();
+        let first = state
+            .db
+            .read_consistent(move |c| {
+                let (seq, snapshot, restricted) = service::snapshot(c, &who, id, now)?;
+                let replay = match since {
+                    Some(n) if n <= seq && seq - n <= MAX_REPLAY => Some(live::since(c, id, n, MAX_REPLAY)?),
+                    _ => None,
+                };
+                Ok((seq, snapshot, restricted, replay))
+            })
+            .await;
+        let Ok((mut last, snapshot, restricted, replay)) = first else {
+            let _ = session.close(None).await;
+            return;
+        };
+        let opening = match replay {
+            Some(rows) => rows.iter().filter(|r| r.seq <= last).filter_map(|r| r.frame(restricted)).collect(),
+            None => vec![snapshot.to_string()],
+        };
+        for frame in opening {
+            if session.text(frame).await.is_err() {
+                return;
+            }
+        }
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Ok(frames) if frames.seq > last => {
+                        last = frames.seq;
+                        let frame = if restricted { frames.public.clone() } else { frames.full.clone() };
+                        if let Some(frame) = frame
+                            && session.text(frame.to_string()).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    // Too slow: start again from a snapshot rather than buffer without bound.
+                    Err(RecvError::Lagged(_)) => {
+                        let who = actor.clone();
+                        let now = state.clock.now();
+                        match state.db.read(move |c| service::snapshot(c, &who, id, now)).await {
+                            Ok((seq, snapshot, _)) => {
+                                last = seq;
+                                if session.text(snapshot.to_string()).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+                message = stream.next() => match message {
+                    Some(Ok(Message::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+                _ = heartbeat.tick() => {
+                    // A session that ended (signed out, revoked, suspended) stops following.
+                    let still = sessions::revalidate(&state, actor.session_id, false).await;
+                    if matches!(still, Err(ApiError::Unauthorized(_))) || session.ping(b"").await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = session.close(None).await;
+    });
+    Ok(response)
+}
