@@ -51,8 +51,9 @@ pub enum Action {
     ManageOwnSessions,
     /// Open a new decision draft.
     CreateDraft,
-    /// Read a draft and follow its live editing.
-    ReadDraft,
+    /// Read a draft and follow its live editing; `linked_for_guest`: the draft is linked to an
+    /// open item of a meeting the actor's (guest) organisation is invited to.
+    ReadDraft { linked_for_guest: bool },
     /// Change the text of a draft.
     EditDraft { locked: bool },
     /// Rename, lock or unlock a draft; `standing` in the body the draft belongs to.
@@ -85,7 +86,7 @@ impl Action {
             Self::ViewDirectory
                 | Self::ViewAudit
                 | Self::ManageOwnSessions
-                | Self::ReadDraft
+                | Self::ReadDraft { .. }
                 | Self::ViewBodies
                 | Self::ReadMeeting { .. }
                 | Self::SeeClosedSession
@@ -118,10 +119,10 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
         Action::UpdateUser { .. } => deny("you may change only your own profile"),
         Action::CreateDraft if actor.kind == OrganisationKind::Participant || admin => Ok(()),
         Action::CreateDraft => deny("only participants and the secretariat may open a draft"),
-        Action::ReadDraft if actor.kind == OrganisationKind::Guest => {
-            deny("guests see only the meeting they were invited to")
+        Action::ReadDraft { linked_for_guest: false } if actor.kind == OrganisationKind::Guest => {
+            deny("guests see only the drafts linked to the meeting they were invited to")
         }
-        Action::ReadDraft => Ok(()),
+        Action::ReadDraft { .. } => Ok(()),
         Action::ManageDraft { .. } if admin => Ok(()),
         Action::ManageDraft { standing } if standing.chairs() => Ok(()),
         Action::ManageDraft { .. } => deny(
@@ -212,7 +213,7 @@ mod tests {
     fn suspended_organisations_read_only() {
         let mut a = actor(OrganisationKind::Participant, false);
         a.organisation_status = OrganisationStatus::Suspended;
-        assert!(authorize(&a, &Action::ReadDraft).is_ok());
+        assert!(authorize(&a, &Action::ReadDraft { linked_for_guest: false }).is_ok());
         assert!(authorize(&a, &Action::ManageOwnSessions).is_ok());
         assert!(authorize(&a, &Action::EditDraft { locked: false }).is_err());
     }

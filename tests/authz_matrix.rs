@@ -69,6 +69,40 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     // Authorised, but the plenary has no vice-chair in office in 2026 (409) and nobody acts (404).
     ("POST", "/api/bodies/{id}/acting-chair", [401, 403, 403, 403, 403, 409]),
     ("DELETE", "/api/bodies/{id}/acting-chair", [401, 403, 403, 403, 403, 404]),
+    // Meetings: the demo's Brussels Plenary 2007 (convened; the guest is not invited to it, so
+    // for the guest it does not exist). Rows run in this order: the admin's call of one row sets
+    // up the next (it opens the meeting before the current item is set, closes it last).
+    ("GET", "/api/home", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/meetings", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/meetings", [401, 403, 403, 403, 403, 201]),
+    ("GET", "/api/meetings/{id}", [401, 404, 200, 200, 200, 200]),
+    ("PATCH", "/api/meetings/{id}", [401, 404, 403, 403, 403, 200]),
+    ("POST", "/api/meetings/{id}/convene", [401, 404, 403, 403, 403, 409]),
+    // The admin invites the guest; then the guest sees the meeting (403, not 404, on removal).
+    ("PUT", "/api/meetings/{id}/guests/{organisation_id}", [401, 404, 403, 403, 403, 204]),
+    ("DELETE", "/api/meetings/{id}/guests/{organisation_id}", [401, 403, 403, 403, 403, 204]),
+    // Botswana registers its own delegate; then the admin's removal finds nobody registered.
+    ("PUT", "/api/meetings/{id}/attendance/{user_id}", [401, 404, 403, 403, 204, 204]),
+    ("DELETE", "/api/meetings/{id}/attendance/{user_id}", [401, 404, 403, 403, 204, 404]),
+    ("GET", "/api/meetings/{id}/agenda", [401, 404, 200, 200, 200, 200]),
+    ("POST", "/api/meetings/{id}/agenda", [401, 404, 403, 403, 403, 201]),
+    ("POST", "/api/meetings/{id}/agenda/adopt", [401, 404, 403, 403, 403, 200]),
+    ("POST", "/api/meetings/{id}/agenda/order", [401, 404, 403, 403, 403, 200]),
+    ("POST", "/api/meetings/{id}/open", [401, 404, 403, 403, 403, 200]),
+    ("POST", "/api/meetings/{id}/current-item", [401, 404, 403, 403, 403, 200]),
+    ("PATCH", "/api/agenda-items/{id}", [401, 404, 403, 403, 403, 200]),
+    ("DELETE", "/api/agenda-items/{id}", [401, 404, 403, 403, 403, 204]),
+    ("POST", "/api/agenda-items/{id}/documents", [401, 404, 403, 403, 403, 201]),
+    ("GET", "/api/documents/{id}", [401, 404, 200, 200, 200, 200]),
+    ("DELETE", "/api/documents/{id}", [401, 404, 403, 403, 403, 204]),
+    ("PUT", "/api/agenda-items/{id}/drafts/{draft_id}", [401, 404, 403, 403, 403, 204]),
+    ("DELETE", "/api/agenda-items/{id}/drafts/{draft_id}", [401, 404, 403, 403, 403, 204]),
+    ("GET", "/api/meetings/{id}/calendar.ics", [401, 404, 200, 200, 200, 200]),
+    ("GET", "/api/bodies/{id}/calendar.ics", [401, 403, 200, 200, 200, 200]),
+    // A plain GET is not a websocket upgrade (400) once authorised.
+    ("GET", "/api/meetings/{id}/live", [401, 404, 400, 400, 400, 400]),
+    ("POST", "/api/meetings/{id}/close", [401, 404, 403, 403, 403, 200]),
+    ("POST", "/api/meetings/{id}/cancel", [401, 404, 403, 403, 403, 409]),
 ];
 
 struct Fixture {
@@ -76,6 +110,12 @@ struct Fixture {
     /// The Working Group on Monitoring (Botswana is a member) and the WGDE's term of the WDC.
     body: i64,
     term: i64,
+    /// The demo's Brussels Plenary 2007, its first item, an item to delete, a document, a guest.
+    meeting: i64,
+    item: i64,
+    spare_item: i64,
+    document: i64,
+    guest_org: i64,
     participant_user: i64,
     participant_org: i64,
     guest_email: String,
@@ -117,10 +157,32 @@ async fn fixture(app: &TestApp) -> Fixture {
     let body = body_id("WGM").expect("WGM");
     let wgde = body_id("WGDE").expect("WGDE");
     let term = admin.json(&format!("/api/bodies/{wgde}/terms")).await[0]["id"].as_i64().expect("the WGDE's term");
+    let meetings = admin.json("/api/meetings").await;
+    let meeting = meetings
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["title"] == "Brussels Plenary 2007"))
+        .and_then(|m| m["id"].as_i64())
+        .expect("the demo plenary");
+    let item = admin.json(&format!("/api/meetings/{meeting}/agenda")).await["items"][0]["id"].as_i64().expect("item");
+    let res = admin.post(&format!("/api/meetings/{meeting}/agenda"), &json!({"title": "To be deleted"})).await;
+    let spare_item = res.json::<Value>().await.expect("json")["id"].as_i64().expect("spare item");
+    let res = admin
+        .request(Method::POST, &format!("/api/agenda-items/{item}/documents?filename=notes.txt"))
+        .header("content-type", "text/plain")
+        .body("Notes")
+        .send()
+        .await
+        .expect("sent");
+    let document = res.json::<Value>().await.expect("json")["id"].as_i64().expect("document");
     Fixture {
         draft,
         body,
         term,
+        meeting,
+        item,
+        spare_item,
+        document,
+        guest_org,
         participant_user: participant.user_id(),
         participant_org: participant.user["organisation"]["id"].as_i64().expect("org"),
         guest_email: "guest@applicant.example".into(),
@@ -198,6 +260,46 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         ("PATCH", "/api/users/{id}") => {
             (format!("/api/users/{}", f.participant_user), Some(json!({"display_name": "Kabo Molefe"})))
         }
+        ("POST", "/api/meetings") => (
+            path.into(),
+            Some(
+                json!({"body_id": f.body, "kind": "working_group", "title": format!("Meeting {n}"), "time_zone": "UTC",
+                "starts_at": "2027-03-01T09:00:00Z", "ends_at": "2027-03-01T17:00:00Z"}),
+            ),
+        ),
+        ("PATCH", "/api/meetings/{id}") => {
+            (format!("/api/meetings/{}", f.meeting), Some(json!({"title": "Brussels Plenary 2007"})))
+        }
+        ("PUT" | "DELETE", "/api/meetings/{id}/guests/{organisation_id}") => {
+            (format!("/api/meetings/{}/guests/{}", f.meeting, f.guest_org), None)
+        }
+        ("PUT" | "DELETE", "/api/meetings/{id}/attendance/{user_id}") => {
+            (format!("/api/meetings/{}/attendance/{}", f.meeting, f.participant_user), None)
+        }
+        ("POST", "/api/meetings/{id}/agenda") => {
+            (format!("/api/meetings/{}/agenda", f.meeting), Some(json!({"title": format!("Item {n}")})))
+        }
+        ("POST", "/api/meetings/{id}/agenda/order") => (
+            format!("/api/meetings/{}/agenda/order", f.meeting),
+            Some(json!({"item_id": f.item, "parent_id": null, "position": 0})),
+        ),
+        ("POST", "/api/meetings/{id}/current-item") => {
+            (format!("/api/meetings/{}/current-item", f.meeting), Some(json!({"item_id": f.item})))
+        }
+        ("POST", p) if p.starts_with("/api/meetings/{id}/") => {
+            (p.replace("{id}", &f.meeting.to_string()), Some(json!({})))
+        }
+        ("GET", p) if p.starts_with("/api/meetings/{id}") => (p.replace("{id}", &f.meeting.to_string()), None),
+        ("PATCH", "/api/agenda-items/{id}") => {
+            (format!("/api/agenda-items/{}", f.item), Some(json!({"description": format!("Note {n}")})))
+        }
+        ("DELETE", "/api/agenda-items/{id}") => (format!("/api/agenda-items/{}", f.spare_item), None),
+        ("PUT" | "DELETE", "/api/agenda-items/{id}/drafts/{draft_id}") => {
+            (format!("/api/agenda-items/{}/drafts/{}", f.item, f.draft), None)
+        }
+        ("POST", "/api/agenda-items/{id}/documents") => (format!("/api/agenda-items/{}/documents", f.item), None),
+        ("GET" | "DELETE", "/api/documents/{id}") => (format!("/api/documents/{}", f.document), None),
+        ("GET", "/api/bodies/{id}/calendar.ics") => (format!("/api/bodies/{}/calendar.ics", f.body), None),
         (_, p) if p.contains('{') => panic!("no request for {method} {path}: add it to request_for"),
         _ => (path.into(), None),
     }
@@ -244,7 +346,15 @@ async fn every_operation_by_every_actor(app: TestApp) {
                 Some(s) => s.request(m, &url),
                 None => reqwest::Client::new().request(m, app.url(&url)),
             };
-            if let Some(body) = body {
+            if path == &"/api/agenda-items/{id}/documents" {
+                let url = format!("/api/agenda-items/{}/documents?filename=minutes-{n}.pdf", f.item);
+                req = match &session {
+                    Some(s) => {
+                        s.request(Method::POST, &url).header("content-type", "application/pdf").body("%PDF-1.7 minutes")
+                    }
+                    None => reqwest::Client::new().request(Method::POST, app.url(&url)),
+                };
+            } else if let Some(body) = body {
                 req = req.json(&body);
             }
             let status = req.send().await.expect("sent").status().as_u16();

@@ -16,7 +16,7 @@ use crate::policy::{Action, authorize};
 
 /// Drafts, newest first: up to `limit + 1` rows with ids below `before` (the caller pages).
 pub fn list(conn: &mut DbConnection, actor: &Actor, limit: i64, before: Option<i64>) -> Result<Vec<DraftRow>, Error> {
-    authorize(actor, &Action::ReadDraft)?;
+    authorize(actor, &Action::ReadDraft { linked_for_guest: false })?;
     let mut q = drafts::table.select(DraftRow::as_select()).order(drafts::id.desc()).limit(limit + 1).into_boxed();
     if let Some(before) = before {
         q = q.filter(drafts::id.lt(before));
@@ -26,7 +26,9 @@ pub fn list(conn: &mut DbConnection, actor: &Actor, limit: i64, before: Option<i
 
 /// One draft the actor may read; 404 if there is none.
 pub fn find(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<DraftRow, Error> {
-    authorize(actor, &Action::ReadDraft)?;
+    let linked_for_guest = actor.kind == crate::accounts::model::OrganisationKind::Guest
+        && crate::meetings::service::guest_may_read_draft(conn, actor.organisation_id, id)?;
+    authorize(actor, &Action::ReadDraft { linked_for_guest })?;
     load(conn, id)
 }
 

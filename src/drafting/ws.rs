@@ -24,9 +24,9 @@ pub async fn connect(
     path: web::Path<i64>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&actor, &Action::ReadDraft)?;
     let id = path.into_inner();
     let who = actor.clone();
+    // Reading is authorized by `find` (a guest reads only drafts linked to its meeting).
     state.db.read(move |c| service::find(c, &who, id)).await?;
     let who = Participant {
         user_id: actor.user_id,
@@ -46,11 +46,12 @@ pub async fn connect(
     let (response, session, stream) =
         actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
     let (may_write, session_id, hub) = (who.may_write, actor.session_id, state.hub.clone());
+    let (actor_kind, actor_status) = (actor.kind, actor.organisation_status);
     let recheck = move |active: bool| {
         let state = state.clone();
         async move {
             match sessions::revalidate(&state, session_id, active).await {
-                Ok(now) if authorize(&now, &Action::ReadDraft).is_err() => Access::Changed,
+                Ok(now) if now.kind != actor_kind || now.organisation_status != actor_status => Access::Changed,
                 Ok(now) if authorize(&now, &Action::EditDraft { locked: false }).is_ok() != may_write => {
                     Access::Changed
                 }

@@ -812,7 +812,7 @@ pub fn update_item(
     id: i64,
     input: ItemUpdate,
 ) -> Result<AgendaItem, Error> {
-    let before = load_item(conn, id)?;
+    let (before, _) = seen_item(conn, actor, id, now)?;
     let valid = check_item(
         input.title.as_deref().unwrap_or(&before.title),
         input.description.as_deref().unwrap_or(&before.description),
@@ -857,7 +857,7 @@ pub fn update_item(
 
 /// Removes an item without sub-items (its documents and draft links go with it).
 pub fn delete_item(conn: &mut DbConnection, actor: &Actor, now: DateTime<Utc>, id: i64) -> Result<(), Error> {
-    let item = load_item(conn, id)?;
+    let (item, _) = seen_item(conn, actor, id, now)?;
     let meeting = chaired(conn, actor, item.meeting_id, now)?;
     editable(&meeting)?;
     let children: i64 = agenda_items::table.filter(agenda_items::parent_id.eq(id)).count().get_result(conn)?;
@@ -1020,10 +1020,13 @@ pub fn link_draft(
     draft_id: i64,
     link: bool,
 ) -> Result<(), Error> {
-    let item = load_item(conn, item_id)?;
+    let (item, _) = seen_item(conn, actor, item_id, now)?;
     let meeting = chaired(conn, actor, item.meeting_id, now)?;
     editable(&meeting)?;
-    crate::drafting::service::load(conn, draft_id)?;
+    let found: i64 = drafts::table.find(draft_id).count().get_result(conn)?;
+    if found == 0 {
+        return Err(Error::NotFound(format!("no draft {draft_id}")));
+    }
     let exists: i64 = agenda_item_drafts::table.find((item_id, draft_id)).count().get_result(conn)?;
     match (link, exists > 0) {
         (true, false) => {
@@ -1075,7 +1078,7 @@ pub fn add_document(
     item_id: i64,
     file: super::documents::CheckedFile,
 ) -> Result<Document, Error> {
-    let item = load_item(conn, item_id)?;
+    let (item, _) = seen_item(conn, actor, item_id, now)?;
     let meeting = chaired(conn, actor, item.meeting_id, now)?;
     editable(&meeting)?;
     let id: i64 = diesel::insert_into(agenda_documents::table)
@@ -1229,7 +1232,7 @@ pub fn home(conn: &mut DbConnection, actor: &Actor, now: DateTime<Utc>) -> Resul
     for (body_id, code, message) in crate::bodies::service::attention(conn, actor, now)? {
         needs.push(Need { kind: code.as_str().into(), message, meeting_id: None, body_id: Some(body_id) });
     }
-    let drafts = if authorize(actor, &Action::ReadDraft).is_ok() {
+    let drafts = if authorize(actor, &Action::ReadDraft { linked_for_guest: false }).is_ok() {
         drafts::table
             .filter(drafts::state.eq("drafting"))
             .order(drafts::updated_at.desc())
