@@ -198,7 +198,7 @@ pub struct MeetingSummary {
 
 /// An organisation invited to a meeting.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
-pub struct Invitation {
+pub struct MeetingInvitation {
     pub organisation: OrganisationRef,
     pub role: InvitationRole,
 }
@@ -218,7 +218,7 @@ pub struct Meeting {
     pub summary: MeetingSummary,
     pub agenda_state: AgendaState,
     pub agenda_adopted_at: Option<DateTime<Utc>>,
-    pub invitations: Vec<Invitation>,
+    pub invitations: Vec<MeetingInvitation>,
     pub attendance: Vec<Attendee>,
     /// Whether the caller may convene, open and close it, run its agenda and invite guests.
     pub can_chair: bool,

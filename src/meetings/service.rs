@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::agenda;
 use super::live::{self, EventKind};
 use super::model::{
-    Agenda, AgendaItem, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft, Invitation,
+    Agenda, AgendaItem, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft, MeetingInvitation,
     InvitationRole, ItemMove, ItemRow, ItemState, ItemUpdate, LinkedDraft, Meeting, MeetingKind, MeetingRow,
     MeetingState, MeetingSummary, MeetingUpdate, Need, NewItem, NewMeeting, Purpose, ValidMeeting, check_item,
     check_meeting,
@@ -168,9 +168,9 @@ fn meeting_view(conn: &mut DbConnection, actor: &Actor, seen: &Seen) -> Result<M
         .order(organisations::name.asc())
         .select((meeting_invitations::role, OrganisationRow::as_select()))
         .load(conn)?;
-    let invitations: Vec<Invitation> = invitations
+    let invitations: Vec<MeetingInvitation> = invitations
         .into_iter()
-        .filter_map(|(role, org)| Some(Invitation { role: role.parse().ok()?, organisation: org_ref(org) }))
+        .filter_map(|(role, org)| Some(MeetingInvitation { role: role.parse().ok()?, organisation: org_ref(org) }))
         .collect();
     let invited = invitations.iter().any(|i| i.organisation.id == actor.organisation_id);
     let can_register =
