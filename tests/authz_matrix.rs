@@ -73,6 +73,8 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     // for the guest it does not exist). Rows run in this order: the admin's call of one row sets
     // up the next (it opens the meeting before the current item is set, closes it last).
     ("GET", "/api/home", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/me/calendar-feed", [401, 201, 201, 201, 201, 201]),
+    ("DELETE", "/api/me/calendar-feed", [401, 204, 204, 204, 204, 204]),
     ("GET", "/api/meetings", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/meetings", [401, 403, 403, 403, 403, 201]),
     ("GET", "/api/meetings/{id}", [401, 404, 200, 200, 200, 200]),

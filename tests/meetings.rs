@@ -361,6 +361,33 @@ async fn closed_sessions_never_reach_observers(app: TestApp) {
     let body = plenary_id(&observer).await;
     let feed = observer.get(&format!("/api/bodies/{body}/calendar.ics")).await.text().await.expect("ics");
     assert!(feed.contains("Closed-session test") && !feed.contains(CLOSED_TITLE), "{feed}");
+    // A calendar application subscribes with the observer's feed link: the same filtered feed,
+    // and the link opens nothing but calendars.
+    let res = observer.post("/api/me/calendar-feed", &json!({})).await;
+    assert_eq!(res.status(), 201);
+    let feed_token = res.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_string();
+    let anonymous = reqwest::Client::new();
+    let subscribed = anonymous
+        .get(app.url(&format!("/api/bodies/{body}/calendar.ics?feed={feed_token}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(subscribed.status(), 200);
+    let subscribed = subscribed.text().await.expect("ics");
+    assert!(subscribed.contains("Closed-session test") && !subscribed.contains(CLOSED_TITLE), "{subscribed}");
+    let elsewhere = anonymous
+        .get(app.url(&format!("/api/meetings/{meeting}/agenda?feed={feed_token}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(elsewhere.status(), 401, "a feed link opens calendars only");
+    assert_eq!(observer.delete("/api/me/calendar-feed").await.status(), 204);
+    let revoked = anonymous
+        .get(app.url(&format!("/api/bodies/{body}/calendar.ics?feed={feed_token}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(revoked.status(), 401);
     assert_eq!(observer.get(&format!("/api/documents/{secret_doc}")).await.status(), 404);
     assert_eq!(participant.get(&format!("/api/documents/{secret_doc}")).await.status(), 200);
     assert_eq!(

@@ -1,7 +1,8 @@
 //! The one authentication extractor: [`Actor`], the signed-in delegate making a request.
 //!
 //! The session token comes from `Authorization: Bearer …`, else the session cookie, else — only on
-//! a websocket upgrade, for stock Yjs clients — a `?token=` query parameter. Cookie-authenticated
+//! a websocket upgrade, for stock Yjs clients — a `?token=` query parameter; on `GET
+//! …/calendar.ics` only, a calendar-feed token as `?feed=` (calendar applications send no header). Cookie-authenticated
 //! unsafe requests must carry an `Origin` (or `Referer`) equal to the public URL's origin: that is the
 //! CSRF check.
 
@@ -43,6 +44,8 @@ enum Source {
     Bearer,
     Cookie,
     Query,
+    /// A calendar-feed token (`?feed=`), accepted on `GET …/calendar.ics` only.
+    Feed,
 }
 
 fn credential(req: &HttpRequest) -> Option<(String, Source)> {
@@ -53,6 +56,12 @@ fn credential(req: &HttpRequest) -> Option<(String, Source)> {
     }
     if let Some(cookie) = req.cookie(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
         return Some((cookie.value().to_string(), Source::Cookie));
+    }
+    if req.method() == Method::GET && req.path().ends_with("/calendar.ics") {
+        let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok()?;
+        if let Some(token) = query.get("feed").filter(|t| !t.is_empty()) {
+            return Some((token.clone(), Source::Feed));
+        }
     }
     if is_upgrade(req) {
         let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()).ok()?;
@@ -109,13 +118,16 @@ impl FromRequest for Actor {
         };
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
-            let (token, _) = found.ok_or_else(|| ApiError::Unauthorized("sign in first".into()))?;
+            let (token, source) = found.ok_or_else(|| ApiError::Unauthorized("sign in first".into()))?;
             if !csrf_ok {
                 return Err(ApiError::Forbidden(
                     "cross-site request refused: the Origin header does not match this server".into(),
                 ));
             }
-            let mut actor = sessions::authenticate(&state, token).await?;
+            let mut actor = match source {
+                Source::Feed => sessions::authenticate_feed(&state, token).await?,
+                _ => sessions::authenticate(&state, token).await?,
+            };
             actor.request_id = request_id;
             Ok(actor)
         })

@@ -310,3 +310,27 @@ pub async fn update_user(
     state.hub.access_changed(&[id]);
     Ok(HttpResponse::Ok().json(user))
 }
+
+/// A calendar-feed token, shown once.
+#[derive(serde::Serialize, serde::Deserialize, Debug, utoipa::ToSchema)]
+pub struct CalendarFeed {
+    /// Add `?feed=<token>` to a `…/calendar.ics` URL to subscribe from a calendar application.
+    pub token: String,
+}
+
+/// Makes (or replaces) the caller's calendar link: a token that lets a calendar application
+/// read the `.ics` feeds as the caller, and nothing else.
+#[utoipa::path(post, path = "/api/me/calendar-feed", tag = "auth",
+    responses((status = 201, body = CalendarFeed), (status = 401)))]
+pub async fn create_calendar_feed(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.naive();
+    let token = state.db.write(move |c| service::issue_calendar_feed(c, &actor, now)).await?;
+    Ok(HttpResponse::Created().json(CalendarFeed { token }))
+}
+
+/// Ends the caller's calendar link.
+#[utoipa::path(delete, path = "/api/me/calendar-feed", tag = "auth", responses((status = 204), (status = 401), (status = 404)))]
+pub async fn revoke_calendar_feed(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    state.db.write(move |c| service::revoke_calendar_feed(c, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

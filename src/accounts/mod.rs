@@ -40,6 +40,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/api/me/sessions/{id}").route(web::delete().to(http::revoke)))
         .service(
+            resource("/api/me/calendar-feed")
+                .route(web::post().to(http::create_calendar_feed))
+                .route(web::delete().to(http::revoke_calendar_feed)),
+        )
+        .service(
             resource("/api/organisations")
                 .route(web::get().to(http::list_organisations))
                 .route(web::post().to(http::create_organisation)),

@@ -534,3 +534,33 @@ pub fn sign_out(conn: &mut DbConnection, actor: &Actor, now: NaiveDateTime) -> R
     access::announce(conn, &[actor.user_id])?;
     audit::record(conn, AuditEntry::by(actor, "session.logout", "session", actor.session_id))
 }
+
+// ---- calendar feeds --------------------------------------------------------------------
+
+/// Makes (or replaces) the actor's calendar-feed token: it lets a calendar application read the
+/// `.ics` feeds as this person, and nothing else. Returns the token, shown once.
+pub fn issue_calendar_feed(conn: &mut DbConnection, actor: &Actor, now: NaiveDateTime) -> Result<String, Error> {
+    use crate::db::schema::calendar_feeds;
+    let token = tokens::generate();
+    diesel::delete(calendar_feeds::table.find(actor.user_id)).execute(conn)?;
+    diesel::insert_into(calendar_feeds::table)
+        .values((
+            calendar_feeds::user_id.eq(actor.user_id),
+            calendar_feeds::token_hash.eq(tokens::digest(&token)),
+            calendar_feeds::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::record(conn, AuditEntry::by(actor, "calendar_feed.issue", "user", actor.user_id))?;
+    Ok(token)
+}
+
+/// Ends the actor's calendar-feed token; 404 if there is none.
+pub fn revoke_calendar_feed(conn: &mut DbConnection, actor: &Actor) -> Result<(), Error> {
+    use crate::db::schema::calendar_feeds;
+    let n = diesel::delete(calendar_feeds::table.find(actor.user_id)).execute(conn)?;
+    if n == 0 {
+        return Err(Error::NotFound("you have no calendar link".into()));
+    }
+    audit::record(conn, AuditEntry::by(actor, "calendar_feed.revoke", "user", actor.user_id))?;
+    Ok(())
+}

@@ -112,6 +112,28 @@ async fn find(state: &AppState, key: SessionKey, touch: bool) -> Result<Actor, A
     Ok(actor_of(session_id, user, org))
 }
 
+/// The person behind a calendar-feed token (see `service::issue_calendar_feed`), for the `.ics`
+/// routes only: such an actor has no session (`session_id` 0).
+pub async fn authenticate_feed(state: &AppState, token: String) -> Result<Actor, ApiError> {
+    use crate::db::schema::calendar_feeds;
+    let digest = tokens::digest(&token);
+    let found = state
+        .db
+        .read(move |c| {
+            Ok(calendar_feeds::table
+                .inner_join(users::table.inner_join(organisations::table))
+                .filter(calendar_feeds::token_hash.eq(digest))
+                .filter(users::disabled.eq(false))
+                .select((UserRow::as_select(), OrganisationRow::as_select()))
+                .first::<(UserRow, OrganisationRow)>(c)
+                .optional()?)
+        })
+        .await?;
+    let (user, org) = found
+        .ok_or_else(|| ApiError::Unauthorized("this calendar link is not valid (any more); make a new one".into()))?;
+    Ok(actor_of(0, user, org))
+}
+
 fn actor_of(session_id: i64, user: UserRow, org: OrganisationRow) -> Actor {
     Actor {
         user_id: user.id,

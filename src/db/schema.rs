@@ -304,7 +304,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(meeting_invitations -> organisations (organisation_id));
 diesel::joinable!(meeting_attendance -> users (user_id));
 diesel::joinable!(agenda_item_drafts -> drafts (draft_id));
@@ -339,4 +348,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     agenda_amendments,
     meeting_events,
     drafts,
+    calendar_feeds,
 );

@@ -88,6 +88,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         accounts::http::list_organisations, accounts::http::create_organisation, accounts::http::get_organisation,
         accounts::http::update_organisation,
         accounts::http::list_users, accounts::http::get_user, accounts::http::update_user,
+        accounts::http::create_calendar_feed, accounts::http::revoke_calendar_feed,
         crate::audit::list,
         crate::drafting::http::list, crate::drafting::http::create, crate::drafting::http::get,
         crate::drafting::http::update, crate::drafting::ws::connect,

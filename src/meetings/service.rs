@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::agenda;
 use super::live::{self, EventKind};
 use super::model::{
-    Agenda, AgendaItem, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft, MeetingInvitation,
-    InvitationRole, ItemMove, ItemRow, ItemState, ItemUpdate, LinkedDraft, Meeting, MeetingKind, MeetingRow,
+    Agenda, AgendaItem, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft, InvitationRole,
+    ItemMove, ItemRow, ItemState, ItemUpdate, LinkedDraft, Meeting, MeetingInvitation, MeetingKind, MeetingRow,
     MeetingState, MeetingSummary, MeetingUpdate, Need, NewItem, NewMeeting, Purpose, ValidMeeting, check_item,
     check_meeting,
 };

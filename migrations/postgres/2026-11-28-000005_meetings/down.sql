@@ -1,4 +1,5 @@
 ALTER TABLE mail_outbox DROP COLUMN attachments;
+DROP TABLE calendar_feeds;
 DROP TABLE meeting_events;
 DROP TABLE agenda_amendments;
 DROP TABLE agenda_item_drafts;

@@ -101,4 +101,12 @@ CREATE TABLE meeting_events (
     UNIQUE (meeting_id, seq)
 );
 
+-- A person's calendar-feed token (stored hashed): calendar applications that cannot send a
+-- cookie or a header subscribe to the .ics URLs with `?feed=`; it reads calendars, nothing else.
+CREATE TABLE calendar_feeds (
+    user_id BIGINT PRIMARY KEY REFERENCES users (id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMP NOT NULL
+);
+
 ALTER TABLE mail_outbox ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
