@@ -40,6 +40,29 @@ export type MemberInput = Schemas['MemberInput'];
 export type InOffice = Schemas['InOffice'];
 export type Handover = Schemas['Handover'];
 export type BodyWarning = Schemas['Warning'];
+export type MeetingKind = Schemas['MeetingKind'];
+export type MeetingState = Schemas['MeetingState'];
+export type AgendaState = Schemas['AgendaState'];
+export type Purpose = Schemas['Purpose'];
+export type ItemState = Schemas['ItemState'];
+export type InvitationRole = Schemas['InvitationRole'];
+export type MeetingSummary = Schemas['MeetingSummary'];
+export type Meeting = Schemas['Meeting'];
+export type CurrentItem = Schemas['CurrentItem'];
+export type AgendaItem = Schemas['AgendaItem'];
+export type Agenda = Schemas['Agenda'];
+export type Home = Schemas['Home'];
+export type NewMeeting = Schemas['NewMeeting'];
+export type MeetingUpdate = Schemas['MeetingUpdate'];
+export type NewAgendaItem = Schemas['NewItem'];
+export type AgendaItemUpdate = Schemas['ItemUpdate'];
+export type MeetingDocument = Schemas['Document'];
+export type Attendance = Meeting['attendance'][number];
+export type Invitation = Meeting['invitations'][number];
+export type Amendment = Agenda['amendments'][number];
+export type HomeNeed = Schemas['Need'];
+/** When a meeting takes place, as `GET /api/meetings?when=` groups them. */
+export type MeetingWhen = 'upcoming' | 'in_session' | 'past';
 /** A problem as the server sends it, or as the client makes one up for a non-JSON failure. */
 export type Problem = Partial<Schemas['Problem']>;
 
@@ -62,6 +85,8 @@ export const ORGANISATION_STATUSES = everyValue<OrganisationStatus>()('active', 
 export const DRAFT_STATES = everyValue<DraftState>()('drafting', 'locked');
 export const BODY_KINDS = everyValue<BodyKind>()('plenary', 'working_group', 'committee', 'ad_hoc');
 export const ROTATION_RULES = everyValue<RotationRule>()('vice_chair_succeeds', 'fixed_rotation', 'elected', 'previous_chair_of');
+export const MEETING_KINDS = everyValue<MeetingKind>()('plenary', 'intersessional', 'working_group', 'extraordinary', 'special_session');
+export const PURPOSES = everyValue<Purpose>()('for_decision', 'for_discussion', 'for_information');
 export const OFFICES = everyValue<Office>()('chair', 'co_chair', 'vice_chair');
 export const TERM_ORIGINS = everyValue<TermOrigin>()('selected', 'succession', 'rotation', 'interim');
 
@@ -278,7 +303,93 @@ export const api = {
   createDraft: (draft: NewDraft, signal?: AbortSignal) => request('post', '/api/drafts', { body: draft, signal }),
   updateDraft: (id: Id, patch: Schemas['DraftUpdate'], signal?: AbortSignal) =>
     request('patch', '/api/drafts/{id}', { path: { id }, body: patch, signal }),
+
+  // --- home ---
+  home: (signal?: AbortSignal) => request('get', '/api/home', { signal }),
+
+  // --- meetings ---
+  meetings: (when: MeetingWhen, bodyId?: Id, signal?: AbortSignal) =>
+    request('get', '/api/meetings', { query: { when, body_id: bodyId }, signal }),
+  meeting: (id: Id, signal?: AbortSignal) => request('get', '/api/meetings/{id}', { path: { id }, signal }),
+  createMeeting: (meeting: NewMeeting, signal?: AbortSignal) => request('post', '/api/meetings', { body: meeting, signal }),
+  updateMeeting: (id: Id, patch: MeetingUpdate, signal?: AbortSignal) =>
+    request('patch', '/api/meetings/{id}', { path: { id }, body: patch, signal }),
+  convene: (id: Id, signal?: AbortSignal) => request('post', '/api/meetings/{id}/convene', { path: { id }, signal }),
+  open: (id: Id, signal?: AbortSignal) => request('post', '/api/meetings/{id}/open', { path: { id }, signal }),
+  close: (id: Id, signal?: AbortSignal) => request('post', '/api/meetings/{id}/close', { path: { id }, signal }),
+  cancel: (id: Id, signal?: AbortSignal) => request('post', '/api/meetings/{id}/cancel', { path: { id }, signal }),
+  inviteGuest: (id: Id, organisationId: Id, signal?: AbortSignal) =>
+    request('put', '/api/meetings/{id}/guests/{organisation_id}', { path: { id, organisation_id: organisationId }, signal }),
+  uninviteGuest: (id: Id, organisationId: Id, signal?: AbortSignal) =>
+    request('delete', '/api/meetings/{id}/guests/{organisation_id}', { path: { id, organisation_id: organisationId }, signal }),
+  register: (id: Id, userId: Id, signal?: AbortSignal) =>
+    request('put', '/api/meetings/{id}/attendance/{user_id}', { path: { id, user_id: userId }, signal }),
+  unregister: (id: Id, userId: Id, signal?: AbortSignal) =>
+    request('delete', '/api/meetings/{id}/attendance/{user_id}', { path: { id, user_id: userId }, signal }),
+
+  // --- agendas ---
+  agenda: (id: Id, signal?: AbortSignal) => request('get', '/api/meetings/{id}/agenda', { path: { id }, signal }),
+  addItem: (id: Id, item: NewAgendaItem, signal?: AbortSignal) =>
+    request('post', '/api/meetings/{id}/agenda', { path: { id }, body: item, signal }),
+  adoptAgenda: (id: Id, signal?: AbortSignal) => request('post', '/api/meetings/{id}/agenda/adopt', { path: { id }, signal }),
+  moveItem: (id: Id, itemId: Id, parentId: Id | null, position: number, signal?: AbortSignal) =>
+    request('post', '/api/meetings/{id}/agenda/order', { path: { id }, body: { item_id: itemId, parent_id: parentId, position }, signal }),
+  setCurrentItem: (id: Id, itemId: Id | null, signal?: AbortSignal) =>
+    request('post', '/api/meetings/{id}/current-item', { path: { id }, body: { item_id: itemId }, signal }),
+  updateItem: (itemId: Id, patch: AgendaItemUpdate, signal?: AbortSignal) =>
+    request('patch', '/api/agenda-items/{id}', { path: { id: itemId }, body: patch, signal }),
+  deleteItem: (itemId: Id, signal?: AbortSignal) => request('delete', '/api/agenda-items/{id}', { path: { id: itemId }, signal }),
+  deleteDocument: (documentId: Id, signal?: AbortSignal) =>
+    request('delete', '/api/documents/{id}', { path: { id: documentId }, signal }),
+  linkDraft: (itemId: Id, draftId: Id, signal?: AbortSignal) =>
+    request('put', '/api/agenda-items/{id}/drafts/{draft_id}', { path: { id: itemId, draft_id: draftId }, signal }),
+  unlinkDraft: (itemId: Id, draftId: Id, signal?: AbortSignal) =>
+    request('delete', '/api/agenda-items/{id}/drafts/{draft_id}', { path: { id: itemId, draft_id: draftId }, signal }),
 };
+
+/** Uploads a file to an agenda item: the raw bytes, the file's own type, its name in the query. */
+export async function uploadDocument(itemId: Id, file: File, signal?: AbortSignal): Promise<MeetingDocument> {
+  const url = buildUrl('/api/agenda-items/{id}/documents', { id: itemId }, { filename: file.name });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { Accept: 'application/json, application/problem+json', 'Content-Type': file.type || 'application/octet-stream' },
+      body: file,
+      credentials: 'same-origin',
+      signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, { title: 'Network error', detail: 'The file could not be sent. Check your connection and try again.', code: 'network_error' });
+  }
+  const text = await response.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!response.ok) {
+    const problem: Problem =
+      data && typeof data === 'object' ? (data as Problem) : { title: response.statusText || 'Error', status: response.status };
+    if (response.status === 401) for (const l of unauthorisedListeners) l();
+    throw new ApiError(response.status, problem);
+  }
+  return data as MeetingDocument;
+}
+
+/** Where a document is downloaded from. */
+export function documentHref(id: Id): string {
+  return `/api/documents/${encodeURIComponent(String(id))}`;
+}
+
+/** The websocket of a meeting's live feed (same origin, the session cookie authenticates it). */
+export function meetingSocketUrl(id: Id, since: number | null): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  const query = since !== null ? `?since=${encodeURIComponent(String(since))}` : '';
+  return `${scheme}://${window.location.host}/api/meetings/${encodeURIComponent(String(id))}/live${query}`;
+}
 
 /** The y-websocket server URL of a draft's room; the provider appends `/<room>` (we use room `ws`). */
 export function draftSocketBase(id: Id | string): string {

@@ -14,7 +14,10 @@ import { UsersView } from './views/users';
 import { ForbiddenView, NotFoundView } from './views/errors';
 import { DraftsView } from './views/drafts';
 import { DraftRoomView } from './views/draft-room';
-import { DecisionsView, MeetingsView, RecommendationsView } from './views/upcoming';
+import { DecisionsView, RecommendationsView } from './views/upcoming';
+import { HomeView } from './views/home';
+import { MeetingsView } from './views/meetings';
+import { MeetingView } from './views/meeting';
 import { BodiesView } from './views/bodies';
 import { BodyView } from './views/body';
 
@@ -32,6 +35,7 @@ interface Route {
 }
 
 const routes: Record<string, Route> = {
+  '/': { title: 'Today', access: 'user', view: HomeView },
   '/login': { title: 'Sign in', access: 'guest', view: LoginView },
   '/invitation': { title: 'Accept your invitation', access: 'public', view: InvitationView },
   '/reset-password': { title: 'Reset your password', access: 'public', view: ResetPasswordView },
@@ -49,6 +53,7 @@ const routes: Record<string, Route> = {
 const patternRoutes: { pattern: RegExp; route: Route }[] = [
   { pattern: /^\/drafts\/(?<id>[^/]+)$/, route: { title: 'Drafting room', access: 'user', view: DraftRoomView } },
   { pattern: /^\/bodies\/(?<id>[^/]+)$/, route: { title: 'Body', access: 'user', view: BodyView } },
+  { pattern: /^\/meetings\/(?<id>[^/]+)$/, route: { title: 'Meeting', access: 'user', view: MeetingView } },
 ];
 
 const notFound: Route = { title: 'Page not found', access: 'public', view: NotFoundView };
@@ -78,7 +83,8 @@ type Decision = { kind: 'redirect'; to: string } | { kind: 'show'; route: Route;
 
 /** What the current location shows to this user, or where it sends them. */
 function decide(loc: Location, user: User | null): Decision {
-  if (loc.path === '/') return { kind: 'redirect', to: user ? homeFor(user) : '/login' };
+  // Home is "Today"; signed out, straight to sign-in (no ?next= for the front door).
+  if (loc.path === '/' && !user) return { kind: 'redirect', to: '/login' };
   const { route, groups } = matchRoute(loc.path);
   if ((route.access === 'user' || route.access === 'admin') && !user) {
     return { kind: 'redirect', to: `/login?next=${encodeURIComponent(loc.path + loc.search)}` };

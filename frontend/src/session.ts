@@ -26,8 +26,8 @@ export async function refreshUser(signal?: AbortSignal): Promise<User | null> {
 }
 
 /** Where a user lands after signing in or on `/`. */
-export function homeFor(user: User): string {
-  return user.is_admin ? '/admin/organisations' : '/account';
+export function homeFor(_user: User): string {
+  return '/';
 }
 
 /** Sign out here (whatever the server says, the UI forgets the user) and go to sign-in. */

@@ -12,6 +12,7 @@ interface NavItem {
 
 /** The areas of the body's work, in the order a delegate meets them. */
 const AREAS: NavItem[] = [
+  { href: '/', label: 'Today' },
   { href: '/bodies', label: 'Bodies' },
   { href: '/meetings', label: 'Meetings' },
   { href: '/drafts', label: 'Drafts' },
@@ -27,7 +28,7 @@ const ADMIN: NavItem[] = [
 ];
 
 function NavLink({ item, path, first }: { item: NavItem; path: string; first?: boolean }) {
-  const current = path === item.href || path.startsWith(`${item.href}/`);
+  const current = path === item.href || (item.href !== '/' && path.startsWith(`${item.href}/`));
   return h(
     'li',
     { class: first ? 'nav-group-start' : undefined },
@@ -40,7 +41,7 @@ function Header() {
   const path = location.value.path;
   const brand = h(
     'a',
-    { href: user ? '/account' : '/login', class: 'brand' },
+    { href: user ? '/' : '/login', class: 'brand' },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'P'),
     'Plenum',
   );

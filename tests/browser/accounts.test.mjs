@@ -202,6 +202,12 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await admin.getByLabel('Email', { exact: true }).fill(ADMIN.email);
     await admin.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await admin.getByRole('button', { name: 'Sign in' }).click();
+    // Signing in lands on "Today"; the organisations are one click away.
+    await admin.waitForURL(`${base}/`);
+    await admin.getByRole('main').getByRole('heading', { level: 1, name: 'Today' }).waitFor();
+    await admin.getByRole('main').getByRole('heading', { level: 2, name: 'In session now' }).waitFor();
+    await checkA11y(admin, 'Today');
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organisations' }).click();
     await admin.waitForURL(`${base}/admin/organisations`);
     await admin.getByRole('heading', { level: 1, name: 'Organisations' }).waitFor();
     await admin.getByRole('button', { name: 'Create organisation' }).waitFor();
@@ -310,7 +316,18 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     assert.equal(await main.getByRole('heading', { name: 'New body' }).count(), 0, 'no form for a delegate');
     assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
     await checkA11y(delegate, 'the Bodies page');
-    for (const area of ['Meetings', 'Decisions', 'Recommendations']) {
+    // The meetings (tests/browser/meetings.test.mjs): the lists, and no form for a delegate whose
+    // organisation chairs no body.
+    await nav.getByRole('link', { name: 'Meetings', exact: true }).click();
+    await delegate.waitForURL(`${base}/meetings`);
+    await main.getByRole('heading', { level: 1, name: 'Meetings' }).waitFor();
+    for (const group of ['In session', 'Upcoming', 'Past']) await main.getByRole('heading', { level: 2, name: group }).waitFor();
+    await main.locator('p.muted:text-is("Loading meetings…")').first().waitFor({ state: 'detached' });
+    assert.equal(await nav.getByRole('link', { name: 'Meetings', exact: true }).getAttribute('aria-current'), 'page');
+    assert.equal(await main.getByRole('heading', { name: 'New meeting' }).count(), 0, 'no form for a delegate');
+    assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
+    await checkA11y(delegate, 'the Meetings page');
+    for (const area of ['Decisions', 'Recommendations']) {
       await nav.getByRole('link', { name: area, exact: true }).click();
       await delegate.waitForURL(`${base}/${area.toLowerCase()}`);
       await main.getByRole('heading', { level: 1, name: area }).waitFor();

@@ -4,6 +4,59 @@
  */
 
 export interface paths {
+    "/api/agenda-items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes an agenda item that has no sub-items. */
+        delete: operations["delete_item"];
+        options?: never;
+        head?: never;
+        /** Changes an agenda item. */
+        patch: operations["update_item"];
+        trace?: never;
+    };
+    "/api/agenda-items/{id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attaches a document to an item: the raw file as the body, its name as `?filename=`. */
+        post: operations["upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agenda-items/{id}/drafts/{draft_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Links a draft to an agenda item (its guests may then read it). */
+        put: operations["link_draft"];
+        post?: never;
+        /** Unlinks a draft from an agenda item. */
+        delete: operations["unlink_draft"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -146,6 +199,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bodies/{id}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every meeting of a body the caller may see, as a subscribable iCalendar feed. */
+        get: operations["body_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/bodies/{id}/chair": {
         parameters: {
             query?: never;
@@ -194,6 +264,24 @@ export interface paths {
         /** Adds a term of office (the chair, or the secretariat). The rotation creates what follows. */
         post: operations["add_term"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Downloads a document (as an attachment, with the type decided at upload). */
+        get: operations["download"];
+        put?: never;
+        post?: never;
+        /** Removes a document. */
+        delete: operations["delete_document"];
         options?: never;
         head?: never;
         patch?: never;
@@ -255,6 +343,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's "today": meetings in session and upcoming, open drafts, what needs them. */
+        get: operations["home"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations": {
         parameters: {
             query?: never;
@@ -306,6 +411,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/calendar-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes (or replaces) the caller's calendar link: a token that lets a calendar application
+         *     read the `.ics` feeds as the caller, and nothing else.
+         */
+        post: operations["create_calendar_feed"];
+        /** Ends the caller's calendar link. */
+        delete: operations["revoke_calendar_feed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/sessions": {
         parameters: {
             query?: never;
@@ -336,6 +462,249 @@ export interface paths {
         post?: never;
         /** Ends one of my sessions. */
         delete: operations["revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Meetings the caller may see, soonest first. */
+        get: operations["list_meetings"];
+        put?: never;
+        /** Creates a meeting of a body (its chair, or the secretariat), not yet convened. */
+        post: operations["create_meetings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One meeting. */
+        get: operations["get_meetings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a meeting's title, venue, link, time zone or dates. */
+        patch: operations["update_meetings"];
+        trace?: never;
+    };
+    "/api/meetings/{id}/agenda": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agenda, as the caller may see it. */
+        get: operations["agenda"];
+        put?: never;
+        /** Adds an item at the end of its parent's list. */
+        post: operations["add_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/agenda/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adopts the agenda; later changes are recorded as amendments. */
+        post: operations["adopt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/agenda/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Moves one item under a parent, at a position; the agenda renumbers. */
+        post: operations["order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/attendance/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Registers a delegate of one's own delegation to attend. */
+        put: operations["register"];
+        post?: never;
+        /** Withdraws a delegate's registration. */
+        delete: operations["unregister"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The meeting as an iCalendar event. */
+        get: operations["meeting_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a meeting that has not opened. */
+        post: operations["cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes the meeting. */
+        post: operations["close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/convene": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Convenes the meeting: every invited delegation is mailed the agenda and the calendar event. */
+        post: operations["convene"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/current-item": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts an item on the floor (`item_id: null`: none); the previous one is done. */
+        post: operations["current_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/guests/{organisation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Invites a guest organisation to this meeting only. */
+        put: operations["invite_guest"];
+        post?: never;
+        /** Withdraws a guest organisation's invitation. */
+        delete: operations["remove_guest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upgrades to the meeting's live feed (JSON text frames: `snapshot`, then `event`s). */
+        get: operations["live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meetings/{id}/open": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Opens the meeting: it is in session. */
+        post: operations["open"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -520,6 +889,66 @@ export interface components {
             /** @description Why the vice-chair acts ("the chair is absent from the intersessional"). */
             reason: string;
         };
+        /** @description A meeting's agenda as the caller may see it. */
+        Agenda: {
+            /** Format: date-time */
+            adopted_at?: string | null;
+            agenda_state: components["schemas"]["AgendaState"];
+            amendments: components["schemas"]["Amendment"][];
+            /** @description Depth-first, in number order. */
+            items: components["schemas"]["AgendaItem"][];
+            /** Format: int64 */
+            meeting_id: number;
+        };
+        /** @description An agenda item with its number. */
+        AgendaItem: {
+            /** @description Invisible to observers and guests everywhere. */
+            closed_session: boolean;
+            /** Format: date-time */
+            current_since?: string | null;
+            /** @description Markdown. */
+            description: string;
+            documents: components["schemas"]["Document"][];
+            drafts: components["schemas"]["LinkedDraft"][];
+            /** Format: int32 */
+            duration_minutes?: number | null;
+            /** Format: int64 */
+            id: number;
+            /** @description `1`, `2`, `2.1` …: renumbered whenever the agenda changes. */
+            number: string;
+            /** Format: int64 */
+            parent_id?: number | null;
+            /** Format: int32 */
+            position: number;
+            /** @description Who presents it: an organisation or a body, as text. */
+            presenter: string;
+            purpose: components["schemas"]["Purpose"];
+            state: components["schemas"]["ItemState"];
+            title: string;
+        };
+        /**
+         * @description Whether the meeting adopted its agenda.
+         * @enum {string}
+         */
+        AgendaState: "proposed" | "adopted";
+        /** @description A change to the agenda after its adoption ("agenda as amended"). */
+        Amendment: {
+            action: string;
+            /** Format: date-time */
+            at: string;
+            /** @description Who made it. */
+            by: string;
+            detail: string;
+            number?: string | null;
+            title?: string | null;
+        };
+        /** @description A delegate registered to attend. */
+        Attendee: {
+            organisation: components["schemas"]["OrganisationRef"];
+            /** Format: date-time */
+            registered_at: string;
+            user: components["schemas"]["PersonRef"];
+        };
         /** @description An entry of the audit log, as the API shows it. */
         AuditRecord: {
             action: string;
@@ -603,6 +1032,40 @@ export interface components {
             short_name?: string | null;
             time_zone?: string | null;
         };
+        /** @description One bracketed passage. */
+        Bracket: {
+            /** @description Brackets offered as alternatives (`[A] / [B]`) share a group number. */
+            alternatives?: number | null;
+            /** @description 0 for a bracket in running text, 1 inside another bracket, and so on. */
+            depth: number;
+            end: number;
+            /** @description The paragraph it starts in (1-based; paragraphs are separated by blank lines). */
+            paragraph: number;
+            /** @description Where it starts and ends in the text, in characters (`[` included, `]` excluded + 1). */
+            start: number;
+            /** @description The passage, brackets included. */
+            text: string;
+        };
+        /** @description A bracket that does not pair up. */
+        BracketProblem: {
+            message: string;
+            /** @description Where, in characters. */
+            offset: number;
+            paragraph: number;
+        };
+        /** @description What a text's brackets are. */
+        Brackets: {
+            /** @description No brackets and no problems: the text may go to final reading, objections or writing. */
+            clean: boolean;
+            /** @description In order of their opening bracket. */
+            open: components["schemas"]["Bracket"][];
+            problems: components["schemas"]["BracketProblem"][];
+        };
+        /** @description A calendar-feed token, shown once. */
+        CalendarFeed: {
+            /** @description Add `?feed=<token>` to a `…/calendar.ics` URL to subscribe from a calendar application. */
+            token: string;
+        };
         /** @description A person connected to the room, as `GET /api/drafts/{id}` shows it. */
         Connected: {
             /** @description How many connections (tabs, devices) this person has open. */
@@ -612,8 +1075,42 @@ export interface components {
             /** Format: int64 */
             user_id: number;
         };
+        /** @description The item on the floor. */
+        CurrentItem: {
+            closed_session: boolean;
+            /**
+             * Format: int64
+             * @description `null` for a closed-session item shown to an observer or a guest.
+             */
+            item_id?: number | null;
+            number?: string | null;
+            /**
+             * Format: date-time
+             * @description When the item was taken up.
+             */
+            since: string;
+            title?: string | null;
+        };
+        /** @description Sets the item on the floor (`null`: none). */
+        CurrentItemRequest: {
+            /** Format: int64 */
+            item_id?: number | null;
+        };
+        /** @description A document attached to an agenda item. */
+        Document: {
+            content_type: string;
+            filename: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            size: number;
+            /** Format: date-time */
+            uploaded_at: string;
+        };
         /** @description A draft with its current text and who is in the room. */
         Draft: components["schemas"]["DraftSummary"] & {
+            /** @description The text's open brackets (with paragraph numbers) and bracket problems. */
+            brackets: components["schemas"]["Brackets"];
             /** @description Whether the caller may change the text right now. */
             can_edit: boolean;
             /** @description People connected to the drafting room (on this server instance). */
@@ -679,6 +1176,20 @@ export interface components {
             /** @description `ok` when healthy. */
             status: string;
         };
+        /** @description What a person sees after signing in. */
+        Home: {
+            drafts: components["schemas"]["HomeDraft"][];
+            in_session: components["schemas"]["MeetingSummary"][];
+            needs: components["schemas"]["Need"][];
+            upcoming: components["schemas"]["MeetingSummary"][];
+        };
+        /** @description A draft on a person's "today". */
+        HomeDraft: {
+            /** Format: int64 */
+            id: number;
+            state: string;
+            title: string;
+        };
         /** @description Who holds a body's offices on a date. */
         InOffice: {
             acting_chair?: null | components["schemas"]["ActingChair"];
@@ -703,10 +1214,112 @@ export interface components {
             /** Format: int64 */
             organisation_id: number;
         };
+        /**
+         * @description Why an organisation is invited to a meeting.
+         * @enum {string}
+         */
+        InvitationRole: "member" | "observer" | "guest";
+        /** @description Moves one item: under `parent_id` (null: top level), at `position` among its new siblings. */
+        ItemMove: {
+            /** Format: int64 */
+            item_id: number;
+            /** Format: int64 */
+            parent_id?: number | null;
+            /**
+             * Format: int32
+             * @description 0-based; past the end means last.
+             */
+            position: number;
+        };
+        /**
+         * @description Where an agenda item is.
+         * @enum {string}
+         */
+        ItemState: "pending" | "current" | "done" | "deferred";
+        /** @description Changes to an agenda item. */
+        ItemUpdate: {
+            closed_session?: boolean | null;
+            description?: string | null;
+            /** Format: int32 */
+            duration_minutes?: number | null;
+            presenter?: string | null;
+            purpose?: null | components["schemas"]["Purpose"];
+            state?: null | components["schemas"]["ItemState"];
+            title?: string | null;
+        };
+        /** @description A draft linked to an agenda item. */
+        LinkedDraft: {
+            /** Format: int64 */
+            id: number;
+            title: string;
+        };
         /** @description Sign-in credentials. */
         LoginRequest: {
             email: string;
             password: string;
+        };
+        /** @description A meeting with who is invited and who attends, as the caller sees it. */
+        Meeting: components["schemas"]["MeetingSummary"] & {
+            /** Format: date-time */
+            agenda_adopted_at?: string | null;
+            agenda_state: components["schemas"]["AgendaState"];
+            attendance: components["schemas"]["Attendee"][];
+            /** @description Whether the caller may convene, open and close it, run its agenda and invite guests. */
+            can_chair: boolean;
+            /** @description Whether the caller may register delegates of its own delegation. */
+            can_register: boolean;
+            /**
+             * Format: int64
+             * @description The number of the meeting's last live event.
+             */
+            event_seq: number;
+            invitations: components["schemas"]["MeetingInvitation"][];
+        };
+        /** @description An organisation invited to a meeting. */
+        MeetingInvitation: {
+            organisation: components["schemas"]["OrganisationRef"];
+            role: components["schemas"]["InvitationRole"];
+        };
+        /**
+         * @description What kind of meeting.
+         * @enum {string}
+         */
+        MeetingKind: "plenary" | "intersessional" | "working_group" | "extraordinary" | "special_session";
+        /**
+         * @description Where a meeting is in its life: `draft → convened → in_session → closed`, or `cancelled`.
+         * @enum {string}
+         */
+        MeetingState: "draft" | "convened" | "in_session" | "closed" | "cancelled";
+        /** @description A meeting in a list. */
+        MeetingSummary: {
+            /** Format: int64 */
+            body_id: number;
+            body_short_name: string;
+            current_item?: null | components["schemas"]["CurrentItem"];
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["MeetingKind"];
+            online_url?: string | null;
+            /** Format: date-time */
+            starts_at: string;
+            state: components["schemas"]["MeetingState"];
+            /** @description The IANA time zone the meeting is held in. */
+            time_zone: string;
+            title: string;
+            venue: string;
+        };
+        /** @description Changes to a meeting. */
+        MeetingUpdate: {
+            /** Format: date-time */
+            ends_at?: string | null;
+            online_url?: string | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            time_zone?: string | null;
+            title?: string | null;
+            venue?: string | null;
         };
         /** @description A member organisation of a body. */
         Member: {
@@ -728,6 +1341,16 @@ export interface components {
             since?: string | null;
             /** Format: date */
             until?: string | null;
+        };
+        /** @description Something on a person's "today". */
+        Need: {
+            /** Format: int64 */
+            body_id?: number | null;
+            /** @description `convene`, `no_chair`, `missing_successor`, `missing_vice_chair`. */
+            kind: string;
+            /** Format: int64 */
+            meeting_id?: number | null;
+            message: string;
         };
         /** @description A new body. */
         NewBody: {
@@ -766,6 +1389,33 @@ export interface components {
             /** @description The owning body or meeting. */
             reference?: string;
             title: string;
+        };
+        /** @description A new agenda item, as submitted. */
+        NewItem: {
+            closed_session?: boolean;
+            description?: string;
+            /** Format: int32 */
+            duration_minutes?: number | null;
+            /** Format: int64 */
+            parent_id?: number | null;
+            presenter?: string;
+            purpose?: null | components["schemas"]["Purpose"];
+            title: string;
+        };
+        /** @description A new meeting, as submitted. */
+        NewMeeting: {
+            /** Format: int64 */
+            body_id: number;
+            /** Format: date-time */
+            ends_at: string;
+            kind: components["schemas"]["MeetingKind"];
+            online_url?: string | null;
+            /** Format: date-time */
+            starts_at: string;
+            /** @description An IANA time zone (`Europe/Brussels`). */
+            time_zone: string;
+            title: string;
+            venue?: string;
         };
         /** @description A new organisation. */
         NewOrganisation: {
@@ -987,6 +1637,11 @@ export interface components {
             /** @description A URI reference naming the kind of problem; stable, machine-readable. */
             type: string;
         };
+        /**
+         * @description Why an item is on the agenda.
+         * @enum {string}
+         */
+        Purpose: "for_decision" | "for_discussion" | "for_information";
         /** @description Asks for a password-reset link. */
         ResetRequest: {
             email: string;
@@ -1149,6 +1804,261 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    delete_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgendaItem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    upload: {
+        parameters: {
+            query: {
+                filename: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    link_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                draft_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    unlink_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                draft_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_audit: {
         parameters: {
             query?: {
@@ -1586,6 +2496,46 @@ export interface operations {
             };
         };
     };
+    body_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/calendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     chair: {
         parameters: {
             query?: {
@@ -1818,6 +2768,83 @@ export interface operations {
             };
         };
     };
+    download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    delete_document: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_drafts: {
         parameters: {
             query?: {
@@ -2031,6 +3058,31 @@ export interface operations {
             };
         };
     };
+    home: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Home"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     invite: {
         parameters: {
             query?: never;
@@ -2147,6 +3199,60 @@ export interface operations {
             };
         };
     };
+    create_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeed"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    revoke_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_me_sessions: {
         parameters: {
             query?: never;
@@ -2219,6 +3325,857 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_meetings: {
+        parameters: {
+            query?: {
+                body_id?: number | null;
+                /** @description `upcoming`, `in_session` or `past`. */
+                when?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingSummary"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_meetings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMeeting"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_meetings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_meetings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    agenda: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agenda"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    add_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewItem"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgendaItem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    adopt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agenda"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemMove"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agenda"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    unregister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    meeting_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/calendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    convene: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    current_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CurrentItemRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agenda"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    invite_guest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                organisation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    remove_guest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                organisation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    live: {
+        parameters: {
+            query?: {
+                /** @description The last event number the client saw. */
+                since?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the live feed */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a websocket request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    open: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

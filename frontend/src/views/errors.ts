@@ -9,7 +9,7 @@ export function NotFoundView() {
     { class: 'panel narrow' },
     h(PageHeading, null, 'Page not found'),
     h('p', null, 'There is no page at this address. It may have moved, or the link may be mistyped.'),
-    h('p', null, h('a', { href: user ? '/account' : '/login' }, user ? 'Go to your account' : 'Go to sign in')),
+    h('p', null, h('a', { href: user ? '/' : '/login' }, user ? 'Go to Today' : 'Go to sign in')),
   );
 }
 

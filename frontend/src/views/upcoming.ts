@@ -17,15 +17,6 @@ function Upcoming({ title, children }: { title: string; children?: ComponentChil
   );
 }
 
-export function MeetingsView() {
-  return h(
-    Upcoming,
-    { title: 'Meetings' },
-    h('p', null, 'The meetings of each body will be listed here — upcoming and past — with their agendas, who attends, and the records of what was decided.'),
-    h('p', null, 'Meetings cannot be scheduled in Plenum yet, so this list is empty.'),
-  );
-}
-
 export function DecisionsView() {
   return h(
     Upcoming,
