@@ -31,6 +31,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the decision steps need from the configuration.
+    pub fn decision_context(&self) -> crate::decisions::service::DecisionContext {
+        crate::decisions::service::DecisionContext {
+            mail: self.mail_context(),
+            number_format: self.config.decision_number_format.clone(),
+            reminder: chrono::Duration::hours(self.config.reminder_hours.max(0)),
+        }
+    }
+
     /// What the services that send mail need from the configuration: how mail looks, where
     /// links point, how long links live.
     pub fn mail_context(&self) -> crate::accounts::service::MailContext {

@@ -138,6 +138,21 @@ pub struct ServerConfig {
     /// main address serve `/metrics`.
     #[arg(long = "metrics-token", env = "PLENUM_METRICS_TOKEN", value_parser = parse_secret, hide_env_values = true)]
     pub metrics_token: Option<Secret>,
+    /// How adopted decisions are numbered, per body and year: `{year}`, `{seq}`, `{seq:02}`,
+    /// `{body}` (the body's short name) are replaced.
+    #[arg(
+        long = "decision-number-format",
+        env = "PLENUM_DECISION_NUMBER_FORMAT",
+        default_value = "AD {year}/{seq:02}"
+    )]
+    pub decision_number_format: String,
+    /// Hours before a written procedure's deadline when the reminder is mailed.
+    #[arg(
+        long = "written-procedure-reminder-hours",
+        env = "PLENUM_WRITTEN_PROCEDURE_REMINDER_HOURS",
+        default_value_t = 48
+    )]
+    pub reminder_hours: i64,
     /// Seconds between runs of the scheduled work (chair successions, handover notices,
     /// missing-successor warnings); 0 turns the scheduler off on this instance.
     #[arg(long = "scheduler-secs", env = "PLENUM_SCHEDULER_SECS", default_value_t = 60)]
@@ -365,6 +380,8 @@ impl ServerConfig {
             metrics_token: None,
             // Tests run the scheduler themselves (`scheduler::run_once`) at the instants they set.
             scheduler_secs: 0,
+            decision_number_format: "AD {year}/{seq:02}".into(),
+            reminder_hours: 48,
             database: DatabaseConfig::for_url(database_url),
             accounts: AccountsConfig::default(),
             mail: MailConfig::memory(),

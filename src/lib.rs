@@ -11,6 +11,7 @@ pub mod bodies;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod decisions;
 pub mod demo;
 pub mod drafting;
 pub mod error;

@@ -74,6 +74,14 @@ pub enum Action {
     /// Create a meeting of a body, convene, open, close or cancel it, run its agenda, invite
     /// guests: the body's chair, or the secretariat on the chair's behalf.
     ChairMeeting { standing: Standing },
+    /// Move a draft towards a decision (final reading, call for objections, declare adoption,
+    /// written procedure, withdraw): the chair of its body at that instant, and nobody else —
+    /// the secretariat decides nothing.
+    ConductDecision { standing: Standing },
+    /// Object to (or abstain on) a draft under a call for objections or a written procedure.
+    Object,
+    /// Save a named version of a draft.
+    SaveVersion,
     /// Register delegates of `organisation_id` to attend a meeting (`invited`: that
     /// organisation is invited).
     RegisterAttendance { organisation_id: i64, invited: bool },
@@ -167,6 +175,14 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
         Action::ChairMeeting { .. } => {
             deny("only the body's chair (or the secretariat on the chair's behalf) may run its meetings")
         }
+        Action::ConductDecision { standing } if standing.chairs() => Ok(()),
+        Action::ConductDecision { .. } => deny("only the chair of the draft's body takes it towards a decision"),
+        Action::Object if actor.kind == OrganisationKind::Participant => Ok(()),
+        Action::Object => {
+            deny("only participants' delegates may object or abstain: observers and the secretariat do not decide")
+        }
+        Action::SaveVersion if actor.kind == OrganisationKind::Participant || admin => Ok(()),
+        Action::SaveVersion => deny("only participants' delegates and the secretariat save versions"),
         Action::RegisterAttendance { .. } if admin => Ok(()),
         Action::RegisterAttendance { organisation_id, invited: true } if *organisation_id == actor.organisation_id => {
             Ok(())

@@ -1,21 +1,27 @@
 //! The one scheduler for timed work: every `--scheduler-secs` it asks each area's services to do
-//! what has come due at the clock's now (today: chair successions, handover notices and
-//! missing-successor warnings). Each unit of work is claimed in the database — the body's row
+//! what has come due at the clock's now: written procedures and timed calls for objections
+//! ending in silence, their reminders, chair successions, handover notices and missing-successor
+//! warnings. Each unit of work is claimed in the database — the body's row
 //! lock while a rotation is applied, a unique notice row before a mail is queued — so several
 //! instances running the scheduler do each thing exactly once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::accounts::service::MailContext;
 use crate::bodies;
 use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::decisions::service::DecisionContext;
 use crate::error::Error;
 use crate::mail::Mailer;
 
-/// Runs the due work once at the clock's now; returns how many mails were queued.
-pub async fn run_once(db: &Db, clock: &SharedClock, mail: &MailContext) -> Result<usize, Error> {
+/// Runs the due work once at the clock's now: written procedures and timed calls for
+/// objections that ended in silence are adopted; then the chairs' work. Returns how many mails
+/// were queued (or decisions adopted).
+pub async fn run_once(db: &Db, clock: &SharedClock, ctx: &DecisionContext) -> Result<usize, Error> {
+    let (now, decisions_ctx) = (clock.now(), ctx.clone());
+    let adopted = db.write(move |c| crate::decisions::service::run_due(c, now, &decisions_ctx)).await?;
+    let mail = &ctx.mail;
     let ids = db.read(bodies::service::all_ids).await?;
     let mut queued = 0;
     for id in ids {
@@ -26,17 +32,17 @@ pub async fn run_once(db: &Db, clock: &SharedClock, mail: &MailContext) -> Resul
             Err(err) => tracing::warn!(body = id, %err, "scheduled chair work failed; retried on the next run"),
         }
     }
-    Ok(queued)
+    Ok(queued + adopted)
 }
 
 /// Runs [`run_once`] every `every` until the task is dropped, waking the mail sender when mail
 /// was queued.
-pub async fn run(db: Db, clock: SharedClock, mail: MailContext, mailer: Arc<Mailer>, every: Duration) {
+pub async fn run(db: Db, clock: SharedClock, ctx: DecisionContext, mailer: Arc<Mailer>, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match run_once(&db, &clock, &mail).await {
+        match run_once(&db, &clock, &ctx).await {
             Ok(0) => {}
             Ok(_) => mailer.wake(),
             Err(err) => tracing::warn!(%err, "scheduler run failed"),

@@ -100,7 +100,7 @@ impl Application {
             background.push(tokio::spawn(crate::scheduler::run(
                 db,
                 state.clock.clone(),
-                state.mail_context(),
+                state.decision_context(),
                 mailer,
                 Duration::from_secs(config.scheduler_secs),
             )));
@@ -202,11 +202,14 @@ impl Application {
 /// and may each still write drafts? Answered by the accounts area and the policy, at `clock`'s now.
 fn writer_check(clock: SharedClock, idle: chrono::Duration) -> crate::realtime::WriterCheck {
     use crate::policy::{Action, authorize};
-    Arc::new(move |conn, sessions| {
+    Arc::new(move |conn, draft_id, sessions| {
+        // Read in the storing transaction: an update that arrives after the draft left drafting
+        // (final reading, a call for objections, adoption) or was locked is refused, not stored.
+        let locked = !crate::drafting::service::load(conn, draft_id)?.writable();
         let actors = crate::accounts::sessions::live_actors(conn, sessions, clock.naive(), idle)?;
         Ok(actors
             .into_iter()
-            .map(|actor| (actor.session_id, authorize(&actor, &Action::EditDraft { locked: false }).is_ok()))
+            .map(|actor| (actor.session_id, authorize(&actor, &Action::EditDraft { locked }).is_ok()))
             .collect())
     })
 }

@@ -105,6 +105,25 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/meetings/{id}/live", [401, 404, 400, 400, 400, 400]),
     ("POST", "/api/meetings/{id}/close", [401, 404, 403, 403, 403, 200]),
     ("POST", "/api/meetings/{id}/cancel", [401, 404, 403, 403, 403, 409]),
+    // Decisions: the demo draft belongs to the plenary, which nobody chairs in 2026, and the
+    // secretariat decides nothing: every step is refused. Objecting is a participant's, and
+    // there is nothing to object to yet (409).
+    ("POST", "/api/drafts/{id}/final-reading", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/reopen", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/call-for-objections", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/objections", [401, 403, 403, 409, 409, 403]),
+    ("GET", "/api/drafts/{id}/objections", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/drafts/{id}/adopt", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/written-procedure", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/withdraw", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/versions", [401, 403, 403, 201, 201, 201]),
+    ("GET", "/api/drafts/{id}/versions", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/drafts/{id}/versions/{n}", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/drafts/{id}/diff", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/decisions", [401, 403, 200, 200, 200, 200]),
+    // No decision is adopted in the demo yet.
+    ("GET", "/api/decisions/{id}", [401, 403, 404, 404, 404, 404]),
+    ("GET", "/api/decisions/{id}.md", [401, 403, 404, 404, 404, 404]),
 ];
 
 struct Fixture {
@@ -301,6 +320,23 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         }
         ("POST", "/api/agenda-items/{id}/documents") => (format!("/api/agenda-items/{}/documents", f.item), None),
         ("GET" | "DELETE", "/api/documents/{id}") => (format!("/api/documents/{}", f.document), None),
+        ("POST", "/api/drafts/{id}/call-for-objections") => {
+            (format!("/api/drafts/{}/call-for-objections", f.draft), Some(json!({"minutes": 10})))
+        }
+        ("POST", "/api/drafts/{id}/objections") => {
+            (format!("/api/drafts/{}/objections", f.draft), Some(json!({"reason": "Not yet."})))
+        }
+        ("POST", "/api/drafts/{id}/written-procedure") => {
+            (format!("/api/drafts/{}/written-procedure", f.draft), Some(json!({"deadline": "2099-01-01T00:00:00Z"})))
+        }
+        ("POST", "/api/drafts/{id}/versions") => {
+            (format!("/api/drafts/{}/versions", f.draft), Some(json!({"label": format!("Version {n}")})))
+        }
+        ("POST", p) if p.starts_with("/api/drafts/{id}/") => (p.replace("{id}", &f.draft.to_string()), Some(json!({}))),
+        ("GET", "/api/drafts/{id}/versions/{n}") => (format!("/api/drafts/{}/versions/1", f.draft), None),
+        ("GET", "/api/drafts/{id}/diff") => (format!("/api/drafts/{}/diff?from=1", f.draft), None),
+        ("GET", p) if p.starts_with("/api/drafts/{id}/") => (p.replace("{id}", &f.draft.to_string()), None),
+        ("GET", p) if p.starts_with("/api/decisions/{id}") => (p.replace("{id}", "999999"), None),
         ("GET", "/api/bodies/{id}/calendar.ics") => (format!("/api/bodies/{}/calendar.ics", f.body), None),
         (_, p) if p.contains('{') => panic!("no request for {method} {path}: add it to request_for"),
         _ => (path.into(), None),

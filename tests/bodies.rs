@@ -367,7 +367,7 @@ async fn the_scheduler_warns_and_announces_once(app: TestApp) {
     // chair's delegate and the secretariat's administrators.
     let second = app.spawn_second().await;
     second.clock.set(at(2025, 11, 15, 9, 0, 0));
-    let (ctx, ctx2) = (app.state.mail_context(), second.state.mail_context());
+    let (ctx, ctx2) = (app.state.decision_context(), second.state.decision_context());
     let both = || async {
         let (a, b) = tokio::join!(
             plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx),
@@ -438,7 +438,7 @@ async fn rotations_and_exceptions(app: TestApp) {
     app.clock.set(at(2025, 12, 10, 9, 0, 0));
     // Six months on, the old session has long expired.
     let admin = app.login(ADMIN, PASSWORD).await;
-    let ctx = app.state.mail_context();
+    let ctx = app.state.decision_context();
     plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run");
     let chair = admin.json(&format!("/api/bodies/{group}/chair?at=2026-02-01")).await;
     assert_eq!(chair["chairs"][0]["organisation"]["short_code"], "NA");

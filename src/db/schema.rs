@@ -98,6 +98,56 @@ diesel::table! {
         updated_at -> Timestamp,
         last_seq -> BigInt,
         body_id -> Nullable<BigInt>,
+        stage -> Text,
+        round -> Integer,
+        objections_until -> Nullable<Timestamp>,
+        deadline -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    draft_versions (id) {
+        id -> BigInt,
+        draft_id -> BigInt,
+        n -> Integer,
+        label -> Text,
+        stage -> Text,
+        text -> Text,
+        data -> Binary,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    draft_objections (id) {
+        id -> BigInt,
+        draft_id -> BigInt,
+        round -> Integer,
+        procedure -> Text,
+        kind -> Text,
+        user_id -> BigInt,
+        organisation_id -> BigInt,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> BigInt,
+        draft_id -> BigInt,
+        body_id -> Nullable<BigInt>,
+        year -> Integer,
+        seq -> Integer,
+        number -> Text,
+        title -> Text,
+        text -> Text,
+        procedure -> Text,
+        adopted_at -> Timestamp,
+        adopted_by -> Nullable<BigInt>,
+        version_n -> Integer,
     }
 }
 
@@ -314,6 +364,7 @@ diesel::table! {
 
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
+diesel::joinable!(draft_objections -> users (user_id));
 diesel::joinable!(meeting_invitations -> organisations (organisation_id));
 diesel::joinable!(meeting_attendance -> users (user_id));
 diesel::joinable!(agenda_item_drafts -> drafts (draft_id));
@@ -349,4 +400,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_events,
     drafts,
     calendar_feeds,
+    draft_versions,
+    draft_objections,
+    decisions,
 );

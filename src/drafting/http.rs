@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::model::{Draft, DraftRow, DraftState, DraftSummary, DraftUpdate, NewDraft, ValidDraftUpdate, ValidNewDraft};
+use super::model::{Draft, DraftRow, DraftSummary, DraftUpdate, NewDraft, ValidDraftUpdate, ValidNewDraft};
 use super::service;
 use crate::accounts::actor::Actor;
 use crate::app::AppState;
@@ -12,13 +12,14 @@ use crate::policy::{Action, authorize};
 
 /// The draft as the caller sees it: the live text if the room is loaded here, else the stored one.
 async fn view(state: &AppState, actor: &Actor, row: DraftRow) -> Result<Draft, ApiError> {
-    let can_edit = authorize(actor, &Action::EditDraft { locked: row.state == DraftState::Locked }).is_ok();
+    let can_edit = authorize(actor, &Action::EditDraft { locked: !row.writable() }).is_ok();
     let id = row.id;
     let (text, connected) = match state.hub.view(id).await {
         Some(live) => (live.text, live.connected),
         None => (state.db.read_consistent(move |c| service::stored_text(c, id)).await?, Vec::new()),
     };
-    Ok(Draft { summary: row.into(), text, connected, can_edit })
+    let brackets = super::brackets::parse(&text);
+    Ok(Draft { summary: row.into(), text, connected, can_edit, brackets })
 }
 
 /// Lists drafts, newest first.
@@ -71,6 +72,6 @@ pub async fn update(
     let (id, input) = (path.into_inner(), ValidDraftUpdate::try_from(body.into_inner())?);
     let (who, now) = (actor.clone(), state.clock.naive());
     let row = state.db.write(move |c| service::update(c, &who, now, id, input)).await?;
-    state.hub.set_locked(id, row.state == DraftState::Locked).await;
+    state.hub.set_locked(id, !row.writable()).await;
     Ok(HttpResponse::Ok().json(view(&state, &actor, row).await?))
 }

@@ -21,6 +21,26 @@ crate::text_enum!(
     }
 );
 
+crate::text_enum!(
+    /// Where a draft is on its way to a decision.
+    pub DraftStage {
+        /// Delegates edit the text live.
+        Drafting => "drafting",
+        /// The chair reads the clean text out; nobody edits it.
+        FinalReading => "final_reading",
+        /// The chair asked for objections: one participant's objection sends it back to drafting.
+        CallForObjections => "call_for_objections",
+        /// Circulated in writing with a deadline: adopted when it passes in silence.
+        WrittenProcedure => "written_procedure",
+        /// A participant objected in writing before the deadline.
+        SilenceBroken => "silence_broken",
+        /// Adopted: a numbered decision, frozen for good.
+        Adopted => "adopted",
+        /// Withdrawn by the chair.
+        Withdrawn => "withdrawn",
+    }
+);
+
 /// A row of `drafts`.
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = drafts)]
@@ -34,12 +54,24 @@ pub struct DraftRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub body_id: Option<i64>,
+    #[diesel(deserialize_as = String)]
+    pub stage: DraftStage,
+    pub round: i32,
+    pub objections_until: Option<NaiveDateTime>,
+    pub deadline: Option<NaiveDateTime>,
+    pub reminded_at: Option<NaiveDateTime>,
 }
 
 impl DraftRow {
+    /// Whether the text may change at all (its stage and the chair's lock allow it).
+    pub fn writable(&self) -> bool {
+        self.state == DraftState::Drafting && self.stage == DraftStage::Drafting
+    }
+
     /// What the audit log keeps of a draft.
     pub fn audit_json(&self) -> serde_json::Value {
-        serde_json::json!({"title": self.title, "reference": self.reference, "state": self.state})
+        serde_json::json!({"title": self.title, "reference": self.reference, "state": self.state, "stage": self.stage,
+            "round": self.round, "objections_until": self.objections_until, "deadline": self.deadline})
     }
 }
 
@@ -56,6 +88,12 @@ pub struct DraftSummary {
     pub updated_at: DateTime<Utc>,
     /// The body whose chair runs the draft (renames, locks and unlocks it).
     pub body_id: Option<i64>,
+    /// Where the draft is on its way to a decision.
+    pub stage: DraftStage,
+    /// The end of the current call for objections, if it has one.
+    pub objections_until: Option<DateTime<Utc>>,
+    /// The deadline of the current written procedure.
+    pub deadline: Option<DateTime<Utc>>,
 }
 
 impl From<DraftRow> for DraftSummary {
@@ -69,6 +107,9 @@ impl From<DraftRow> for DraftSummary {
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
             body_id: r.body_id,
+            stage: r.stage,
+            objections_until: r.objections_until.map(|t| t.and_utc()),
+            deadline: r.deadline.map(|t| t.and_utc()),
         }
     }
 }
@@ -84,6 +125,8 @@ pub struct Draft {
     pub connected: Vec<Connected>,
     /// Whether the caller may change the text right now.
     pub can_edit: bool,
+    /// The text's open brackets (with paragraph numbers) and bracket problems.
+    pub brackets: crate::drafting::brackets::Brackets,
 }
 
 /// A new draft, as requested.

@@ -80,6 +80,9 @@ pub fn update(
         None => crate::policy::Standing::default(),
     };
     authorize(actor, &Action::ManageDraft { standing })?;
+    if before.stage == super::model::DraftStage::Adopted {
+        return Err(Error::Conflict("this draft is an adopted decision: it is frozen".into()));
+    }
     diesel::update(drafts::table.find(id))
         .set((
             drafts::title.eq(input.title.as_ref().map_or(before.title.as_str(), |t| t.as_str())),

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(crate::accounts::configure)
         .configure(crate::drafting::configure)
         .configure(crate::bodies::configure)
+        .configure(crate::decisions::configure)
         .configure(|cfg| crate::meetings::configure(cfg, upload_limit))
         .configure(frontend::configure);
 }

@@ -106,6 +106,12 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         crate::meetings::http::download, crate::meetings::http::delete_document, crate::meetings::http::link_draft,
         crate::meetings::http::unlink_draft, crate::meetings::http::meeting_calendar,
         crate::meetings::http::body_calendar, crate::meetings::ws::live,
+        crate::decisions::http::final_reading, crate::decisions::http::reopen,
+        crate::decisions::http::call_for_objections, crate::decisions::http::object, crate::decisions::http::objections,
+        crate::decisions::http::adopt, crate::decisions::http::written_procedure, crate::decisions::http::withdraw,
+        crate::decisions::http::versions, crate::decisions::http::new_version, crate::decisions::http::version,
+        crate::decisions::http::diff, crate::decisions::http::list, crate::decisions::http::get,
+        crate::decisions::http::markdown,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&SessionAuth, &UniqueOperationIds)

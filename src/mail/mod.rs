@@ -37,6 +37,12 @@ pub enum Template {
     MeetingConvened,
     /// A meeting's date or venue changed, or it is cancelled (as above, and `status`), with its .ics.
     MeetingUpdated,
+    /// A text circulated for adoption in writing (`name`, `title`, `deadline`, `link`, `text`).
+    WrittenProcedure,
+    /// The deadline of a written procedure is near (`name`, `title`, `deadline`, `link`).
+    WrittenProcedureReminder,
+    /// A participant objected in writing (`name`, `title`, `objector`, `reason`, `link`).
+    SilenceBroken,
 }
 
 impl Template {
@@ -48,6 +54,9 @@ impl Template {
             Self::ChairMissingSuccessor => "chair_missing_successor",
             Self::MeetingConvened => "meeting_convened",
             Self::MeetingUpdated => "meeting_updated",
+            Self::WrittenProcedure => "written_procedure",
+            Self::WrittenProcedureReminder => "written_procedure_reminder",
+            Self::SilenceBroken => "silence_broken",
         }
     }
 
@@ -82,6 +91,21 @@ impl Template {
                 include_str!("templates/meeting_updated/subject.txt"),
                 include_str!("templates/meeting_updated/body.txt"),
                 include_str!("templates/meeting_updated/body.html"),
+            ),
+            Self::WrittenProcedure => (
+                include_str!("templates/written_procedure/subject.txt"),
+                include_str!("templates/written_procedure/body.txt"),
+                include_str!("templates/written_procedure/body.html"),
+            ),
+            Self::WrittenProcedureReminder => (
+                include_str!("templates/written_procedure_reminder/subject.txt"),
+                include_str!("templates/written_procedure_reminder/body.txt"),
+                include_str!("templates/written_procedure_reminder/body.html"),
+            ),
+            Self::SilenceBroken => (
+                include_str!("templates/silence_broken/subject.txt"),
+                include_str!("templates/silence_broken/body.txt"),
+                include_str!("templates/silence_broken/body.html"),
             ),
         }
     }

@@ -1167,7 +1167,11 @@ pub fn snapshot(
     let meeting = meeting_view(conn, actor, &seen)?;
     let agenda = agenda_view(conn, &seen.meeting, seen.restricted)?;
     let seq = seen.meeting.event_seq;
-    Ok((seq, json!({"type": "snapshot", "seq": seq, "meeting": meeting, "agenda": agenda}), seen.restricted))
+    Ok((
+        seq,
+        json!({"type": "snapshot", "seq": seq, "server_now": now, "meeting": meeting, "agenda": agenda}),
+        seen.restricted,
+    ))
 }
 
 /// The meeting (and, for a body, every meeting) as iCalendar, as the actor may see them.

@@ -15,7 +15,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::DraftingConfig;
 use crate::db::Db;
-use crate::drafting::model::DraftState;
 use crate::drafting::store;
 use crate::error::Error;
 use crate::metrics::Metrics;
@@ -49,7 +48,7 @@ struct Inner {
 /// it before storing, so nothing sent after a revocation committed is kept. Built by `startup`
 /// from the accounts area, so that realtime knows nothing of sessions.
 pub type WriterCheck =
-    Arc<dyn Fn(&mut crate::db::DbConnection, &[i64]) -> Result<HashMap<i64, bool>, Error> + Send + Sync>;
+    Arc<dyn Fn(&mut crate::db::DbConnection, i64, &[i64]) -> Result<HashMap<i64, bool>, Error> + Send + Sync>;
 
 /// One of a user's allowed connections; handing it back (drop) frees it.
 #[derive(Debug)]
@@ -165,7 +164,7 @@ impl Hub {
                 let draft = crate::drafting::service::load(c, draft_id)?;
                 let stored = store::load(c, draft_id)?;
                 let doc = stored.to_doc()?;
-                Ok((doc, stored.last_seq(), stored.updates.len(), draft.state == DraftState::Locked))
+                Ok((doc, stored.last_seq(), stored.updates.len(), !draft.writable()))
             })
             .await?;
         let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());

@@ -269,6 +269,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The register of adopted decisions, newest first (`?body_id=&year=&q=`). */
+        get: operations["list_decisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/decisions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One adopted decision. */
+        get: operations["get_decisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/decisions/{id}.md": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One adopted decision as Markdown. */
+        get: operations["markdown"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents/{id}": {
         parameters: {
             query?: never;
@@ -324,6 +375,178 @@ export interface paths {
          *     administrators).
          */
         patch: operations["update_drafts"];
+        trace?: never;
+    };
+    "/api/drafts/{id}/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Declares adoption after a call for objections that met none: the numbered, frozen decision. */
+        post: operations["adopt_drafts_adopt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/call-for-objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Calls for objections on the clean text, for `minutes` if given. */
+        post: operations["call_for_objections"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The word-level diff from one version to another (or to the current text). */
+        get: operations["diff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/final-reading": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Final reading: the clean text is read out and no longer edited (409 with the open brackets). */
+        post: operations["final_reading"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The objections and abstentions recorded on a draft. */
+        get: operations["objections"];
+        put?: never;
+        /** Objects (which returns the draft to drafting, or breaks silence) or abstains. */
+        post: operations["object"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Back to drafting (from final reading, a call for objections, or broken silence). */
+        post: operations["reopen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The saved versions of a draft. */
+        get: operations["versions"];
+        put?: never;
+        /** Saves the current text as a named version. */
+        post: operations["new_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/versions/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version with its text. */
+        get: operations["version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraws a draft that is not adopted. */
+        post: operations["withdraw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/drafts/{id}/written-procedure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Circulates the clean text in writing until a deadline (mailed to every participant). */
+        post: operations["written_procedure"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/drafts/{id}/ws": {
@@ -531,7 +754,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Adopts the agenda; later changes are recorded as amendments. */
-        post: operations["adopt"];
+        post: operations["adopt_meetings_agenda_adopt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1066,6 +1289,14 @@ export interface components {
             /** @description Add `?feed=<token>` to a `…/calendar.ics` URL to subscribe from a calendar application. */
             token: string;
         };
+        /** @description Calls for objections, optionally for a limited time (the room shows a countdown). */
+        CallForObjections: {
+            /**
+             * Format: int64
+             * @description Minutes to object (1–10080); omitted: until the chair declares adoption.
+             */
+            minutes?: number | null;
+        };
         /** @description A person connected to the room, as `GET /api/drafts/{id}` shows it. */
         Connected: {
             /** @description How many connections (tabs, devices) this person has open. */
@@ -1096,6 +1327,47 @@ export interface components {
             /** Format: int64 */
             item_id?: number | null;
         };
+        /** @description An adopted decision: numbered, frozen, published. */
+        Decision: {
+            /**
+             * Format: date-time
+             * @description For a written procedure, the deadline at which silence was established.
+             */
+            adopted_at: string;
+            /** Format: int64 */
+            body_id?: number | null;
+            /** Format: int64 */
+            draft_id: number;
+            /** Format: int64 */
+            id: number;
+            /** @description `AD 2007/03`. */
+            number: string;
+            procedure: components["schemas"]["Procedure"];
+            text: string;
+            title: string;
+            /**
+             * Format: int32
+             * @description The version of the draft that was adopted.
+             */
+            version: number;
+        };
+        /** @description A word-level diff between two versions (or a version and the current text). */
+        Diff: {
+            /** Format: int32 */
+            from: number;
+            parts: components["schemas"]["DiffPart"][];
+            /**
+             * Format: int32
+             * @description `null`: the current text.
+             */
+            to?: number | null;
+        };
+        /** @description One piece of a word-level diff. */
+        DiffPart: {
+            /** @description `equal`, `insert` or `delete`. */
+            op: string;
+            text: string;
+        };
         /** @description A document attached to an agenda item. */
         Document: {
             content_type: string;
@@ -1119,6 +1391,11 @@ export interface components {
             text: string;
         };
         /**
+         * @description Where a draft is on its way to a decision.
+         * @enum {string}
+         */
+        DraftStage: "drafting" | "final_reading" | "call_for_objections" | "written_procedure" | "silence_broken" | "adopted" | "withdrawn";
+        /**
          * @description Where a draft is in its life. (Adoption, written procedure and withdrawal come with decisions.)
          * @enum {string}
          */
@@ -1134,10 +1411,22 @@ export interface components {
             created_at: string;
             /** Format: int64 */
             created_by: number;
+            /**
+             * Format: date-time
+             * @description The deadline of the current written procedure.
+             */
+            deadline?: string | null;
             /** Format: int64 */
             id: number;
+            /**
+             * Format: date-time
+             * @description The end of the current call for objections, if it has one.
+             */
+            objections_until?: string | null;
             /** @description The owning body or meeting, as free text for now (e.g. "Brussels Plenary 2007"). */
             reference: string;
+            /** @description Where the draft is on its way to a decision. */
+            stage: components["schemas"]["DraftStage"];
             state: components["schemas"]["DraftState"];
             title: string;
             /** Format: date-time */
@@ -1417,6 +1706,11 @@ export interface components {
             title: string;
             venue?: string;
         };
+        /** @description An objection or an abstention. */
+        NewObjection: {
+            kind?: null | components["schemas"]["Stance"];
+            reason: string;
+        };
         /** @description A new organisation. */
         NewOrganisation: {
             /** Format: date */
@@ -1447,6 +1741,25 @@ export interface components {
             person_user_id?: number | null;
             /** Format: date */
             starts_on: string;
+        };
+        /** @description A named version, saved on demand. */
+        NewVersion: {
+            /** @description "as circulated 12 June". */
+            label: string;
+        };
+        /** @description A recorded objection or abstention. */
+        Objection: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["Stance"];
+            organisation: string;
+            procedure: components["schemas"]["Procedure"];
+            reason: string;
+            /** Format: int32 */
+            round: number;
+            user: string;
         };
         /**
          * @description An office of a body.
@@ -1538,10 +1851,22 @@ export interface components {
                 created_at: string;
                 /** Format: int64 */
                 created_by: number;
+                /**
+                 * Format: date-time
+                 * @description The deadline of the current written procedure.
+                 */
+                deadline?: string | null;
                 /** Format: int64 */
                 id: number;
+                /**
+                 * Format: date-time
+                 * @description The end of the current call for objections, if it has one.
+                 */
+                objections_until?: string | null;
                 /** @description The owning body or meeting, as free text for now (e.g. "Brussels Plenary 2007"). */
                 reference: string;
+                /** @description Where the draft is on its way to a decision. */
+                stage: components["schemas"]["DraftStage"];
                 state: components["schemas"]["DraftState"];
                 title: string;
                 /** Format: date-time */
@@ -1638,6 +1963,11 @@ export interface components {
             type: string;
         };
         /**
+         * @description How a text was (or is being) adopted.
+         * @enum {string}
+         */
+        Procedure: "consensus" | "written";
+        /**
          * @description Why an item is on the agenda.
          * @enum {string}
          */
@@ -1710,6 +2040,11 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        /**
+         * @description What a participant records on a draft.
+         * @enum {string}
+         */
+        Stance: "objection" | "abstention";
         /** @description A term of office. */
         Term: {
             /** Format: int64 */
@@ -1783,6 +2118,21 @@ export interface components {
             /** @description Grants or removes administrator rights (administrators; secretariat users only). */
             is_admin?: boolean | null;
         };
+        /** @description A saved version with its text. */
+        Version: components["schemas"]["VersionSummary"] & {
+            text: string;
+        };
+        /** @description A saved version of a draft (without its text). */
+        VersionSummary: {
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            label: string;
+            /** Format: int32 */
+            n: number;
+            /** @description The draft's stage when it was saved. */
+            stage: string;
+        };
         /** @description Something the chair and the secretariat should act on. */
         Warning: {
             code: components["schemas"]["WarningCode"];
@@ -1795,6 +2145,14 @@ export interface components {
          * @enum {string}
          */
         WarningCode: "no_chair" | "missing_successor" | "missing_vice_chair";
+        /** @description Circulates a clean text in writing. */
+        WrittenProcedureRequest: {
+            /**
+             * Format: date-time
+             * @description When silence is established if nobody objects (in the future).
+             */
+            deadline: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2768,6 +3126,121 @@ export interface operations {
             };
         };
     };
+    list_decisions: {
+        parameters: {
+            query?: {
+                body_id?: number | null;
+                year?: number | null;
+                /** @description Words to find in the number, title or text. */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_decisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    markdown: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/markdown */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     download: {
         parameters: {
             query?: never;
@@ -2997,6 +3470,567 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    adopt_drafts_adopt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    call_for_objections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallForObjections"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    diff: {
+        parameters: {
+            query: {
+                from: number;
+                /** @description Omitted: the current text. */
+                to?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diff"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    final_reading: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    objections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Objection"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    object: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewObjection"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    reopen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionSummary"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    new_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewVersion"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Version"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    withdraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    written_procedure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WrittenProcedureRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3584,7 +4618,7 @@ export interface operations {
             };
         };
     };
-    adopt: {
+    adopt_meetings_agenda_adopt: {
         parameters: {
             query?: never;
             header?: never;

@@ -36,7 +36,7 @@ impl Room {
                 .db
                 .write(move |c| {
                     if !sessions.is_empty() {
-                        let verdict = check(c, &sessions)?;
+                        let verdict = check(c, draft_id, &sessions)?;
                         if sessions.iter().any(|s| verdict.get(s) != Some(&true)) {
                             return Ok(Appended::Refused(verdict));
                         }

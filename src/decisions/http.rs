@@ -1,0 +1,216 @@
+//! The decision steps on `/api/drafts/{id}/…` and the register at `/api/decisions`: thin
+//! handlers over [`super::service`]. After a step, the live room of the draft is told whether
+//! its text may still change (other instances refuse writes at storage anyway).
+
+use actix_web::{HttpResponse, web};
+
+use super::model::{
+    CallForObjections, Decision, DecisionQuery, Diff, DiffQuery, NewObjection, NewVersion, Objection, Version,
+    VersionSummary, WrittenProcedureRequest,
+};
+use super::service;
+use crate::accounts::actor::Actor;
+use crate::app::AppState;
+use crate::drafting::model::{DraftRow, DraftSummary};
+use crate::http::error::ApiError;
+
+async fn stepped(state: &AppState, row: DraftRow) -> HttpResponse {
+    state.hub.set_locked(row.id, !row.writable()).await;
+    state.mailer.wake();
+    HttpResponse::Ok().json(DraftSummary::from(row))
+}
+
+/// Final reading: the clean text is read out and no longer edited (409 with the open brackets).
+#[utoipa::path(post, path = "/api/drafts/{id}/final-reading", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn final_reading(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let row = state.db.write(move |c| service::final_reading(c, &actor, now, id)).await?;
+    Ok(stepped(&state, row).await)
+}
+
+/// Back to drafting (from final reading, a call for objections, or broken silence).
+#[utoipa::path(post, path = "/api/drafts/{id}/reopen", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn reopen(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let row = state.db.write(move |c| service::reopen(c, &actor, now, id)).await?;
+    Ok(stepped(&state, row).await)
+}
+
+/// Calls for objections on the clean text, for `minutes` if given.
+#[utoipa::path(post, path = "/api/drafts/{id}/call-for-objections", tag = "decisions", params(("id" = i64, Path)),
+    request_body = CallForObjections,
+    responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn call_for_objections(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    body: web::Json<CallForObjections>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, minutes) = (path.into_inner(), state.clock.now(), body.into_inner().minutes);
+    let row = state.db.write(move |c| service::call_for_objections(c, &actor, now, id, minutes)).await?;
+    Ok(stepped(&state, row).await)
+}
+
+/// Objects (which returns the draft to drafting, or breaks silence) or abstains.
+#[utoipa::path(post, path = "/api/drafts/{id}/objections", tag = "decisions", params(("id" = i64, Path)),
+    request_body = NewObjection,
+    responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn object(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    body: web::Json<NewObjection>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, input, ctx) = (path.into_inner(), state.clock.now(), body.into_inner(), state.decision_context());
+    let row = state.db.write(move |c| service::object(c, &actor, now, id, input, &ctx)).await?;
+    Ok(stepped(&state, row).await)
+}
+
+/// The objections and abstentions recorded on a draft.
+#[utoipa::path(get, path = "/api/drafts/{id}/objections", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Objection>), (status = 401), (status = 403), (status = 404)))]
+pub async fn objections(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let out = state.db.read(move |c| service::objections(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Declares adoption after a call for objections that met none: the numbered, frozen decision.
+#[utoipa::path(post, path = "/api/drafts/{id}/adopt", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 201, body = Decision), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn adopt(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let (id, now, ctx) = (path.into_inner(), state.clock.now(), state.decision_context());
+    let decision = state.db.write(move |c| service::adopt(c, &actor, now, id, &ctx)).await?;
+    state.hub.set_locked(id, true).await;
+    Ok(HttpResponse::Created().json(decision))
+}
+
+/// Circulates the clean text in writing until a deadline (mailed to every participant).
+#[utoipa::path(post, path = "/api/drafts/{id}/written-procedure", tag = "decisions", params(("id" = i64, Path)),
+    request_body = WrittenProcedureRequest,
+    responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn written_procedure(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    body: web::Json<WrittenProcedureRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, deadline, ctx) =
+        (path.into_inner(), state.clock.now(), body.into_inner().deadline, state.decision_context());
+    let row = state.db.write(move |c| service::written_procedure(c, &actor, now, id, deadline, &ctx)).await?;
+    Ok(stepped(&state, row).await)
+}
+
+/// Withdraws a draft that is not adopted.
+#[utoipa::path(post, path = "/api/drafts/{id}/withdraw", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let row = state.db.write(move |c| service::withdraw(c, &actor, now, id)).await?;
+    Ok(stepped(&state, row).await)
+}
+
+/// The saved versions of a draft.
+#[utoipa::path(get, path = "/api/drafts/{id}/versions", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<VersionSummary>), (status = 401), (status = 403), (status = 404)))]
+pub async fn versions(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let out = state.db.read(move |c| service::versions(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Saves the current text as a named version.
+#[utoipa::path(post, path = "/api/drafts/{id}/versions", tag = "decisions", params(("id" = i64, Path)), request_body = NewVersion,
+    responses((status = 201, body = VersionSummary), (status = 401), (status = 403), (status = 404), (status = 422)))]
+pub async fn new_version(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    body: web::Json<NewVersion>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, label) = (path.into_inner(), state.clock.now(), body.into_inner().label);
+    let out = state.db.write(move |c| service::new_version(c, &actor, now, id, &label)).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// One version with its text.
+#[utoipa::path(get, path = "/api/drafts/{id}/versions/{n}", tag = "decisions", params(("id" = i64, Path), ("n" = i32, Path)),
+    responses((status = 200, body = Version), (status = 401), (status = 403), (status = 404)))]
+pub async fn version(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(i64, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, n) = path.into_inner();
+    let out = state.db.read(move |c| service::version(c, &actor, id, n)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The word-level diff from one version to another (or to the current text).
+#[utoipa::path(get, path = "/api/drafts/{id}/diff", tag = "decisions", params(("id" = i64, Path), DiffQuery),
+    responses((status = 200, body = Diff), (status = 401), (status = 403), (status = 404), (status = 422)))]
+pub async fn diff(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    query: web::Query<DiffQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, q) = (path.into_inner(), query.into_inner());
+    let out = state.db.read_consistent(move |c| service::diff_of(c, &actor, id, q.from, q.to)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The register of adopted decisions, newest first (`?body_id=&year=&q=`).
+#[utoipa::path(get, path = "/api/decisions", tag = "decisions", params(DecisionQuery),
+    responses((status = 200, body = Vec<Decision>), (status = 401), (status = 403)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<DecisionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let out = state.db.read(move |c| service::list(c, &actor, q.body_id, q.year, q.q.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// One adopted decision.
+#[utoipa::path(get, path = "/api/decisions/{id}", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, body = Decision), (status = 401), (status = 403), (status = 404)))]
+pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let out = state.db.read(move |c| service::find(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// One adopted decision as Markdown.
+#[utoipa::path(get, path = "/api/decisions/{id}.md", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, description = "text/markdown", content_type = "text/markdown"), (status = 401), (status = 403), (status = 404)))]
+pub async fn markdown(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let d = state.db.read(move |c| service::find(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/markdown; charset=utf-8"))
+        .body(service::markdown(&d)))
+}

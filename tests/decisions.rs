@@ -1,0 +1,312 @@
+//! From a shared text to a decision, end to end on both backends: brackets that block, a call
+//! for objections that one objection sends back, abstentions that do not, declared adoption with
+//! a number, frozen text, versions and diffs, the race between an objection and an adoption, and
+//! the written procedure adopted by the scheduler exactly once — even when the deadline passed
+//! while the server was stopped.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::*;
+use serde_json::{Value, json};
+
+const NAMIBIA: &str = "ndapewa.shikongo@na.kp.example";
+const BRACKETED: &str = "The Working Group,\n\nDecides:\n\n1. A visit [at least once every three years] / [within five years].\n\n2. Reports go to the WGM.";
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().expect("instant")
+}
+
+/// A working group chaired by Botswana in 2025, and a draft of it with `text`.
+async fn setup(app: &TestApp, text: &str) -> (i64, i64) {
+    app.seed_demo().await;
+    app.clock.set(at(2025, 6, 2));
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let list = admin.json("/api/bodies").await;
+    let plenary = list
+        .as_array()
+        .and_then(|l| l.iter().find(|b| b["short_name"] == "KP"))
+        .and_then(|b| b["id"].as_i64())
+        .expect("KP");
+    let res = admin
+        .post("/api/bodies", &json!({"name": "Working group D", "short_name": "WGD", "kind": "working_group", "parent_id": plenary, "created_on": "2020-01-01"}))
+        .await;
+    let group = res.json::<Value>().await.expect("json")["id"].as_i64().expect("group");
+    let bw = app.organisation_id(&admin, "BW").await;
+    let res = admin
+        .post(
+            &format!("/api/bodies/{group}/terms"),
+            &json!({"office": "chair", "organisation_id": bw, "starts_on": "2025-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let author = app.login(BOTSWANA, PASSWORD).await.user_id();
+    let text = text.to_string();
+    let draft = app
+        .state
+        .db
+        .write(move |c| {
+            let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
+                title: "Decision on review visits".into(),
+                reference: String::new(),
+                body_id: Some(group),
+            })?;
+            plenum::drafting::service::insert(c, author, chrono::Utc::now().naive_utc(), &input, &text)
+        })
+        .await
+        .expect("draft");
+    (group, draft)
+}
+
+/// Replaces the draft's text, as a delegate's edit stored through the log.
+async fn edit(app: &TestApp, draft: i64, user: i64, new_text: &str) {
+    let new_text = new_text.to_string();
+    app.state
+        .db
+        .write(move |c| {
+            use plenum::drafting::store;
+            use yrs::{GetString, ReadTxn, Text, Transact};
+            let stored = store::load(c, draft)?;
+            let last = store::last_seq(c, draft)?;
+            let doc = stored.to_doc()?;
+            let content = doc.get_or_insert_text(store::TEXT_NAME);
+            let before = doc.transact().state_vector();
+            {
+                let mut txn = doc.transact_mut();
+                let len = content.get_string(&txn).chars().count() as u32;
+                content.remove_range(&mut txn, 0, len);
+                content.insert(&mut txn, 0, &new_text);
+            }
+            let update = doc.transact().encode_diff_v1(&before);
+            store::append(c, draft, last, &[store::NewUpdate { user_id: user, data: update }], 0)?;
+            Ok(())
+        })
+        .await
+        .expect("edit stored");
+}
+
+async fn consensus_objections_and_adoption(app: TestApp) {
+    let (group, draft) = setup(&app, BRACKETED).await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    let india = app.login(INDIA, PASSWORD).await;
+    let observer = app.login(OBSERVER, PASSWORD).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let view = chair.json(&format!("/api/drafts/{draft}")).await;
+    assert_eq!(view["brackets"]["clean"], false);
+    assert_eq!(view["brackets"]["open"][0]["paragraph"], 3);
+    assert_eq!(view["brackets"]["open"][0]["alternatives"], view["brackets"]["open"][1]["alternatives"]);
+    // Brackets block every step towards adoption, with the reason.
+    for step in ["final-reading", "call-for-objections"] {
+        let p = problem(chair.post(&format!("/api/drafts/{draft}/{step}"), &json!({})).await, 409).await;
+        assert!(p["detail"].as_str().unwrap_or("").contains("at least once every three years"), "{p}");
+    }
+    // Only the chair moves the draft, not the secretariat.
+    assert_eq!(admin.post(&format!("/api/drafts/{draft}/final-reading"), &json!({})).await.status(), 403);
+    let clean =
+        "The Working Group,\n\nDecides:\n\n1. A visit at least once every three years.\n\n2. Reports go to the WGM.";
+    edit(&app, draft, india.user_id(), clean).await;
+    assert_eq!(chair.json(&format!("/api/drafts/{draft}")).await["brackets"]["clean"], true);
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/final-reading"), &json!({})).await.status(), 200);
+    assert_eq!(india.json(&format!("/api/drafts/{draft}")).await["can_edit"], false, "nobody edits in final reading");
+    let res = chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({"minutes": 30})).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.json::<Value>().await.expect("json")["objections_until"].is_string(), "the room's countdown");
+    // Observers and the secretariat do not object.
+    let objection = json!({"reason": "The three-year cycle is too short for small producers."});
+    assert_eq!(observer.post(&format!("/api/drafts/{draft}/objections"), &objection).await.status(), 403);
+    assert_eq!(admin.post(&format!("/api/drafts/{draft}/objections"), &objection).await.status(), 403);
+    assert_eq!(
+        problem(india.post(&format!("/api/drafts/{draft}/objections"), &json!({"reason": " "})).await, 422).await["errors"]
+            [0]["field"],
+        "reason"
+    );
+    let res = india.post(&format!("/api/drafts/{draft}/objections"), &objection).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.expect("json")["stage"], "drafting", "one objection sends it back");
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/adopt"), &json!({})).await.status(), 409);
+    let recorded = chair.json(&format!("/api/drafts/{draft}/objections")).await;
+    assert_eq!(recorded[0]["organisation"], "India");
+    assert_eq!(recorded[0]["kind"], "objection");
+    // The objection is met by editing; the chair calls again; an abstention does not block.
+    edit(&app, draft, india.user_id(), &clean.replace("three", "five")).await;
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({})).await.status(), 200);
+    let namibia = app.login(NAMIBIA, PASSWORD).await;
+    let res = namibia
+        .post(&format!("/api/drafts/{draft}/objections"), &json!({"kind": "abstention", "reason": "No instructions."}))
+        .await;
+    assert_eq!(res.json::<Value>().await.expect("json")["stage"], "call_for_objections");
+    let res = chair.post(&format!("/api/drafts/{draft}/adopt"), &json!({})).await;
+    assert_eq!(res.status(), 201);
+    let decision = res.json::<Value>().await.expect("json");
+    assert_eq!(decision["number"], "AD 2025/01");
+    assert!(decision["text"].as_str().unwrap_or("").contains("every five years"));
+    // Frozen: nothing moves it, nobody may write, and the register has it.
+    assert_eq!(
+        india.post(&format!("/api/drafts/{draft}/objections"), &objection).await.status(),
+        409,
+        "too late to object"
+    );
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/reopen"), &json!({})).await.status(), 409);
+    assert_eq!(admin.patch(&format!("/api/drafts/{draft}"), &json!({"title": "Other"})).await.status(), 409);
+    for s in [&chair, &india] {
+        assert_eq!(s.json(&format!("/api/drafts/{draft}")).await["can_edit"], false);
+    }
+    let register = observer.json(&format!("/api/decisions?body_id={group}&q=five+years")).await;
+    assert_eq!(register[0]["number"], "AD 2025/01");
+    let id = register[0]["id"].as_i64().expect("id");
+    let md = observer.get(&format!("/api/decisions/{id}.md")).await.text().await.expect("md");
+    assert!(md.starts_with("# AD 2025/01 — Decision on review visits") && md.contains("every five years"), "{md}");
+    // Versions at every step, and a word-level diff from the first to the adopted text.
+    let versions = chair.json(&format!("/api/drafts/{draft}/versions")).await;
+    let labels: Vec<&str> = versions.as_array().expect("versions").iter().filter_map(|v| v["label"].as_str()).collect();
+    assert_eq!(labels, vec!["final reading", "as called for objections", "as called for objections", "as adopted"]);
+    let diff = chair.json(&format!("/api/drafts/{draft}/diff?from=1&to=4")).await;
+    let parts = diff["parts"].as_array().expect("parts");
+    assert!(parts.iter().any(|p| p["op"] == "delete" && p["text"].as_str().unwrap_or("").contains("three")), "{diff}");
+    assert!(parts.iter().any(|p| p["op"] == "insert" && p["text"].as_str().unwrap_or("").contains("five")), "{diff}");
+    assert_eq!(chair.get(&format!("/api/drafts/{draft}/versions/99")).await.status(), 404);
+}
+
+async fn the_first_committed_of_objection_and_adoption_wins(app: TestApp) {
+    let (_, draft) = setup(&app, "1. A clean text.").await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    let india = app.login(INDIA, PASSWORD).await;
+    let mut adopted = 0;
+    for round in 0..6 {
+        assert_eq!(
+            chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({})).await.status(),
+            200,
+            "round {round}"
+        );
+        let (adopt_path, object_path) =
+            (format!("/api/drafts/{draft}/adopt"), format!("/api/drafts/{draft}/objections"));
+        let (empty, reason) = (json!({}), json!({"reason": format!("round {round}")}));
+        let (a, o) = tokio::join!(chair.post(&adopt_path, &empty), india.post(&object_path, &reason));
+        let (a, o) = (a.status().as_u16(), o.status().as_u16());
+        assert!(matches!((a, o), (201, 409) | (409, 200)), "round {round}: adopt {a}, object {o}");
+        let stage = chair.json(&format!("/api/drafts/{draft}")).await["stage"].clone();
+        let objections = chair.json(&format!("/api/drafts/{draft}/objections")).await;
+        let this_round =
+            objections.as_array().expect("list").iter().filter(|x| x["reason"] == format!("round {round}")).count();
+        if a == 201 {
+            assert_eq!((stage.as_str(), this_round), (Some("adopted"), 0), "an objection that lost is not recorded");
+            adopted += 1;
+            break;
+        }
+        assert_eq!((stage.as_str(), this_round), (Some("drafting"), 1));
+    }
+    let decisions = chair.json("/api/decisions").await;
+    assert_eq!(decisions.as_array().map(Vec::len), Some(adopted), "never two decisions");
+}
+
+async fn written_procedure_breaks_or_passes_in_silence(app: TestApp) {
+    let (_, draft) = setup(&app, "1. A text with [brackets].").await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    let india = app.login(INDIA, PASSWORD).await;
+    let deadline = json!({"deadline": "2025-06-20T12:00:00Z"});
+    assert_eq!(
+        problem(
+            chair
+                .post(&format!("/api/drafts/{draft}/written-procedure"), &json!({"deadline": "2025-06-01T00:00:00Z"}))
+                .await,
+            422
+        )
+        .await["errors"][0]["field"],
+        "deadline"
+    );
+    problem(chair.post(&format!("/api/drafts/{draft}/written-procedure"), &deadline).await, 409).await;
+    edit(&app, draft, chair.user_id(), "1. A text without them.").await;
+    let res = chair.post(&format!("/api/drafts/{draft}/written-procedure"), &deadline).await;
+    assert_eq!(res.status(), 200);
+    let circulated = eventually("the circulation mails", Duration::from_secs(10), || async {
+        let m: Vec<_> =
+            app.state.mailer.sent().into_iter().filter(|m| m.subject.contains("written procedure")).collect();
+        if m.iter().any(|m| m.to == INDIA) { Ok(m) } else { Err(m.len()) }
+    })
+    .await;
+    assert!(circulated.iter().all(|m| m.text.contains("A text without them.") && m.text.contains("20 June 2025")));
+    assert!(!circulated.iter().any(|m| m.to == OBSERVER), "participants decide");
+    // India objects before the deadline: silence is broken, everyone is told.
+    assert_eq!(
+        india
+            .post(&format!("/api/drafts/{draft}/objections"), &json!({"reason": "Not in writing."}))
+            .await
+            .json::<Value>()
+            .await
+            .expect("json")["stage"],
+        "silence_broken"
+    );
+    eventually("the silence-broken mails", Duration::from_secs(10), || async {
+        let n =
+            app.state.mailer.sent().iter().filter(|m| m.subject.contains("silence broken") && m.to == BOTSWANA).count();
+        if n == 1 { Ok(()) } else { Err(n) }
+    })
+    .await;
+    // Circulated again; the reminder goes out once, 48 hours before the deadline.
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/written-procedure"), &deadline).await.status(), 200);
+    let ctx = app.state.decision_context();
+    app.clock.set(Utc.with_ymd_and_hms(2025, 6, 19, 0, 0, 0).single().expect("instant"));
+    for _ in 0..2 {
+        plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run");
+    }
+    let reminders = eventually("the reminders", Duration::from_secs(10), || async {
+        let n = app.state.mailer.sent().iter().filter(|m| m.subject.contains("reminder") && m.to == INDIA).count();
+        if n >= 1 { Ok(n) } else { Err(n) }
+    })
+    .await;
+    assert_eq!(reminders, 1);
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    assert_eq!(
+        chair.json(&format!("/api/drafts/{draft}")).await["stage"],
+        "written_procedure",
+        "not before the deadline"
+    );
+}
+
+async fn silence_adopts_once_even_if_the_server_was_down(app: TestApp) {
+    let (_, draft) = setup(&app, "1. Cameroon is admitted as a Participant.").await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    let res = chair
+        .post(&format!("/api/drafts/{draft}/written-procedure"), &json!({"deadline": "2025-06-10T17:00:00Z"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    // Nothing runs the scheduler until the deadline has passed (the test servers run it only
+    // when told). Then a second instance starts with its scheduler on — it runs at start-up —
+    // while the first runs it too.
+    let second = app.spawn_second_with(|c| c.scheduler_secs = 1).await;
+    let ctx = app.state.decision_context();
+    app.clock.set(Utc.with_ymd_and_hms(2025, 6, 12, 8, 0, 0).single().expect("instant"));
+    plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run");
+    let db = second.state.db.clone();
+    // Days later, the chair signs in again.
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    eventually("the adoption", Duration::from_secs(10), || async {
+        let n = chair.json("/api/decisions").await.as_array().map(Vec::len).unwrap_or(0);
+        if n >= 1 { Ok(()) } else { Err(n) }
+    })
+    .await;
+    plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run again");
+    let decisions = db
+        .read(move |c| {
+            use diesel::prelude::*;
+            use plenum::db::schema::decisions;
+            Ok(decisions::table
+                .filter(decisions::draft_id.eq(draft))
+                .select((decisions::number, decisions::adopted_at, decisions::procedure))
+                .load::<(String, chrono::NaiveDateTime, String)>(c)?)
+        })
+        .await
+        .expect("decisions");
+    assert_eq!(decisions.len(), 1, "adopted exactly once");
+    assert_eq!(decisions[0].1.and_utc().to_rfc3339(), "2025-06-10T17:00:00+00:00", "at the deadline, not when noticed");
+    assert_eq!(decisions[0].2, "written");
+}
+
+on_both_backends!(
+    consensus_objections_and_adoption,
+    the_first_committed_of_objection_and_adoption_wins,
+    written_procedure_breaks_or_passes_in_silence,
+    silence_adopts_once_even_if_the_server_was_down,
+);
