@@ -108,7 +108,29 @@ async fn consensus_objections_and_adoption(app: TestApp) {
         "The Working Group,\n\nDecides:\n\n1. A visit at least once every three years.\n\n2. Reports go to the WGM.";
     edit(&app, draft, india.user_id(), clean).await;
     assert_eq!(chair.json(&format!("/api/drafts/{draft}")).await["brackets"]["clean"], true);
+    // The draft is on the agenda of the group's meeting: its steps reach the meeting's feed.
+    let res = chair
+        .post(
+            "/api/meetings",
+            &json!({"body_id": group, "kind": "working_group", "title": "WGD meeting", "time_zone": "UTC",
+                "starts_at": "2025-06-02T08:00:00Z", "ends_at": "2025-06-02T17:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let meeting = res.json::<Value>().await.expect("json")["id"].as_i64().expect("meeting");
+    let res = chair.post(&format!("/api/meetings/{meeting}/agenda"), &json!({"title": "Review visits"})).await;
+    let item = res.json::<Value>().await.expect("json")["id"].as_i64().expect("item");
+    let link = chair
+        .request(reqwest::Method::PUT, &format!("/api/agenda-items/{item}/drafts/{draft}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(link.status(), 204);
+    let seq_before = chair.json(&format!("/api/meetings/{meeting}")).await["event_seq"].as_i64().expect("seq");
     assert_eq!(chair.post(&format!("/api/drafts/{draft}/final-reading"), &json!({})).await.status(), 200);
+    let agenda = chair.json(&format!("/api/meetings/{meeting}/agenda")).await;
+    assert_eq!(agenda["items"][0]["drafts"][0]["stage"], "final_reading");
+    assert!(chair.json(&format!("/api/meetings/{meeting}")).await["event_seq"].as_i64() > Some(seq_before));
     assert_eq!(india.json(&format!("/api/drafts/{draft}")).await["can_edit"], false, "nobody edits in final reading");
     let res = chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({"minutes": 30})).await;
     assert_eq!(res.status(), 200);

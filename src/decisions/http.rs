@@ -14,9 +14,19 @@ use crate::app::AppState;
 use crate::drafting::model::{DraftRow, DraftSummary};
 use crate::http::error::ApiError;
 
-async fn stepped(state: &AppState, row: DraftRow) -> HttpResponse {
-    state.hub.set_locked(row.id, !row.writable()).await;
+/// After a step: the live room learns whether its text may change, the mail goes out, and
+/// the live feeds of meetings whose agenda links the draft show its new stage.
+async fn after_step(state: &AppState, id: i64, writable: bool) {
+    state.hub.set_locked(id, !writable).await;
     state.mailer.wake();
+    let meetings = state.db.read(move |c| crate::meetings::service::meetings_linking(c, id)).await.unwrap_or_default();
+    for meeting in meetings {
+        state.meetings.wake(meeting).await;
+    }
+}
+
+async fn stepped(state: &AppState, row: DraftRow) -> HttpResponse {
+    after_step(state, row.id, row.writable()).await;
     HttpResponse::Ok().json(DraftSummary::from(row))
 }
 
@@ -91,7 +101,7 @@ pub async fn objections(
 pub async fn adopt(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, now, ctx) = (path.into_inner(), state.clock.now(), state.decision_context());
     let decision = state.db.write(move |c| service::adopt(c, &actor, now, id, &ctx)).await?;
-    state.hub.set_locked(id, true).await;
+    after_step(&state, id, false).await;
     Ok(HttpResponse::Created().json(decision))
 }
 

@@ -116,6 +116,8 @@ fn advance(
         )));
     }
     extra(conn)?;
+    // Meetings whose agenda links the draft show its new stage live.
+    crate::meetings::service::draft_changed(conn, draft.id, now)?;
     drafting::load(conn, draft.id)
 }
 

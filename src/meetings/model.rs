@@ -243,6 +243,8 @@ pub struct Document {
 pub struct LinkedDraft {
     pub id: i64,
     pub title: String,
+    /// Where the draft is on its way to a decision (`drafting`, `call_for_objections`, `adopted` …).
+    pub stage: String,
 }
 
 /// An agenda item with its number.

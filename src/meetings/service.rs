@@ -204,11 +204,11 @@ pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bo
             agenda_documents::uploaded_at,
         ))
         .load(conn)?;
-    let links: Vec<(i64, i64, String)> = agenda_item_drafts::table
+    let links: Vec<(i64, i64, String, String)> = agenda_item_drafts::table
         .inner_join(drafts::table)
         .filter(agenda_item_drafts::item_id.eq_any(&ids))
         .order(drafts::id.asc())
-        .select((agenda_item_drafts::item_id, drafts::id, drafts::title))
+        .select((agenda_item_drafts::item_id, drafts::id, drafts::title, drafts::stage))
         .load(conn)?;
     // An item below a closed-session item is closed too.
     let closed: std::collections::HashSet<i64> = rows
@@ -243,7 +243,11 @@ pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bo
                     uploaded_at: d.5.and_utc(),
                 })
                 .collect(),
-            drafts: links.iter().filter(|l| l.0 == i.id).map(|l| LinkedDraft { id: l.1, title: l.2.clone() }).collect(),
+            drafts: links
+                .iter()
+                .filter(|l| l.0 == i.id)
+                .map(|l| LinkedDraft { id: l.1, title: l.2.clone(), stage: l.3.clone() })
+                .collect(),
         })
         .collect();
     let mut q = agenda_amendments::table
@@ -1043,6 +1047,29 @@ pub fn link_draft(
     let action = if link { "agenda_item.link_draft" } else { "agenda_item.unlink_draft" };
     audit::record(conn, AuditEntry::by(actor, action, "agenda_item", item_id).created(&json!({"draft_id": draft_id})))?;
     publish_agenda(conn, item.meeting_id, now)
+}
+
+/// The meetings whose agenda links the draft.
+pub fn meetings_linking(conn: &mut DbConnection, draft_id: i64) -> Result<Vec<i64>, Error> {
+    let mut meetings: Vec<i64> = agenda_item_drafts::table
+        .inner_join(agenda_items::table.on(agenda_items::id.eq(agenda_item_drafts::item_id)))
+        .filter(agenda_item_drafts::draft_id.eq(draft_id))
+        .select(agenda_items::meeting_id)
+        .load(conn)?;
+    meetings.sort_unstable();
+    meetings.dedup();
+    Ok(meetings)
+}
+
+/// A linked draft moved a step (final reading, objections, adoption …): every meeting whose
+/// agenda links it gets an agenda event, in the caller's transaction. Returns those meetings,
+/// whose live feeds the caller wakes after the commit.
+pub fn draft_changed(conn: &mut DbConnection, draft_id: i64, now: DateTime<Utc>) -> Result<Vec<i64>, Error> {
+    let meetings = meetings_linking(conn, draft_id)?;
+    for meeting in &meetings {
+        publish_agenda(conn, *meeting, now)?;
+    }
+    Ok(meetings)
 }
 
 /// Whether a guest's organisation is invited to a meeting (not closed, not cancelled) where

@@ -1540,6 +1540,8 @@ export interface components {
         LinkedDraft: {
             /** Format: int64 */
             id: number;
+            /** @description Where the draft is on its way to a decision (`drafting`, `call_for_objections`, `adopted` …). */
+            stage: string;
             title: string;
         };
         /** @description Sign-in credentials. */
