@@ -120,6 +120,7 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/drafts/{id}/versions", [401, 403, 200, 200, 200, 200]),
     ("GET", "/api/drafts/{id}/versions/{n}", [401, 403, 200, 200, 200, 200]),
     ("GET", "/api/drafts/{id}/diff", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/drafts/{id}/authorship", [401, 403, 200, 200, 200, 200]),
     ("GET", "/api/decisions", [401, 403, 200, 200, 200, 200]),
     // No decision is adopted in the demo yet.
     ("GET", "/api/decisions/{id}", [401, 403, 404, 404, 404, 404]),

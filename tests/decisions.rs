@@ -189,6 +189,22 @@ async fn consensus_objections_and_adoption(app: TestApp) {
     assert!(parts.iter().any(|p| p["op"] == "delete" && p["text"].as_str().unwrap_or("").contains("three")), "{diff}");
     assert!(parts.iter().any(|p| p["op"] == "insert" && p["text"].as_str().unwrap_or("").contains("five")), "{diff}");
     assert_eq!(chair.get(&format!("/api/drafts/{draft}/versions/99")).await.status(), 404);
+    // Who wrote what: Botswana's first text, India's edits, kept after compaction too.
+    let who = chair.json(&format!("/api/drafts/{draft}/authorship")).await;
+    let orgs: Vec<&str> = who["legend"]
+        .as_array()
+        .expect("legend")
+        .iter()
+        .filter_map(|l| l["organisation"]["short_code"].as_str())
+        .collect();
+    assert_eq!(orgs, vec!["IN"], "India rewrote the whole text: {who}");
+    let first = chair.json(&format!("/api/drafts/{draft}/authorship?version=1")).await;
+    assert!(
+        first["passages"].as_array().expect("passages").iter().all(|p| p["organisation"]["short_code"] == "IN"),
+        "{first}"
+    );
+    let written: String = who["passages"].as_array().expect("p").iter().filter_map(|p| p["text"].as_str()).collect();
+    assert!(written.contains("every five years"));
 }
 
 async fn the_first_committed_of_objection_and_adoption_wins(app: TestApp) {
@@ -326,7 +342,77 @@ async fn silence_adopts_once_even_if_the_server_was_down(app: TestApp) {
     assert_eq!(decisions[0].2, "written");
 }
 
+/// Appends `more` at the end of the draft's text, as `user`'s edit.
+async fn append_text(app: &TestApp, draft: i64, user: i64, more: &str) {
+    let more = more.to_string();
+    app.state
+        .db
+        .write(move |c| {
+            use plenum::drafting::store;
+            use yrs::{GetString, ReadTxn, Text, Transact};
+            let doc = store::load(c, draft)?.to_doc()?;
+            let last = store::last_seq(c, draft)?;
+            let content = doc.get_or_insert_text(store::TEXT_NAME);
+            let before = doc.transact().state_vector();
+            {
+                let mut txn = doc.transact_mut();
+                let len = content.get_string(&txn).chars().count() as u32;
+                content.insert(&mut txn, len, &more);
+            }
+            let update = doc.transact().encode_diff_v1(&before);
+            store::append(c, draft, last, &[store::NewUpdate { user_id: user, data: update }], 0)?;
+            Ok(())
+        })
+        .await
+        .expect("edit stored");
+}
+
+async fn authorship_survives_compaction(app: TestApp) {
+    let (_, draft) = setup(&app, "Decides that ").await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    let india = app.login(INDIA, PASSWORD).await;
+    append_text(&app, draft, india.user_id(), "review visits are annual.").await;
+    let expect = |who: &Value| {
+        let p: Vec<(String, String)> = who["passages"]
+            .as_array()
+            .expect("passages")
+            .iter()
+            .map(|p| {
+                (
+                    p["text"].as_str().unwrap_or("").into(),
+                    p["organisation"]["short_code"].as_str().unwrap_or("?").into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            p,
+            vec![
+                ("Decides that ".to_string(), "BW".to_string()),
+                ("review visits are annual.".to_string(), "IN".to_string())
+            ],
+            "{who}"
+        );
+    };
+    expect(&chair.json(&format!("/api/drafts/{draft}/authorship")).await);
+    // Compaction folds the log into a snapshot: the authors stay known.
+    app.state
+        .db
+        .write(move |c| {
+            use plenum::drafting::store;
+            let doc = store::load(c, draft)?.to_doc()?;
+            let seq = store::last_seq(c, draft)?;
+            store::compact(c, draft, seq, &doc)?;
+            Ok(())
+        })
+        .await
+        .expect("compacted");
+    let who = chair.json(&format!("/api/drafts/{draft}/authorship")).await;
+    expect(&who);
+    assert_eq!(who["legend"][0]["organisation"]["short_code"], "IN", "most characters first");
+}
+
 on_both_backends!(
+    authorship_survives_compaction,
     consensus_objections_and_adoption,
     the_first_committed_of_objection_and_adoption_wins,
     written_procedure_breaks_or_passes_in_silence,

@@ -135,6 +135,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    draft_authors (id) {
+        id -> BigInt,
+        draft_id -> BigInt,
+        client_id -> BigInt,
+        clock_start -> BigInt,
+        clock_end -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
     decisions (id) {
         id -> BigInt,
         draft_id -> BigInt,
@@ -365,6 +376,7 @@ diesel::table! {
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(draft_objections -> users (user_id));
+diesel::joinable!(draft_authors -> users (user_id));
 diesel::joinable!(meeting_invitations -> organisations (organisation_id));
 diesel::joinable!(meeting_attendance -> users (user_id));
 diesel::joinable!(agenda_item_drafts -> drafts (draft_id));
@@ -403,4 +415,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     draft_versions,
     draft_objections,
     decisions,
+    draft_authors,
 );

@@ -224,3 +224,17 @@ pub async fn markdown(
         .insert_header((actix_web::http::header::CONTENT_TYPE, "text/markdown; charset=utf-8"))
         .body(service::markdown(&d)))
 }
+
+/// The current text (or a version) as passages by author, with the legend of organisations.
+#[utoipa::path(get, path = "/api/drafts/{id}/authorship", tag = "decisions", params(("id" = i64, Path), super::model::AuthorshipQuery),
+    responses((status = 200, body = super::model::Authorship), (status = 401), (status = 403), (status = 404)))]
+pub async fn authorship(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    query: web::Query<super::model::AuthorshipQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, version) = (path.into_inner(), query.version);
+    let out = state.db.read_consistent(move |c| service::authorship(c, &actor, id, version)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/api/drafts/{id}/versions/{n}").route(web::get().to(http::version)))
         .service(resource("/api/drafts/{id}/diff").route(web::get().to(http::diff)))
+        .service(resource("/api/drafts/{id}/authorship").route(web::get().to(http::authorship)))
         .service(resource("/api/decisions").route(web::get().to(http::list)))
         .service(resource("/api/decisions/{id:\\d+}.md").route(web::get().to(http::markdown)))
         .service(resource("/api/decisions/{id:\\d+}").route(web::get().to(http::get)));

@@ -191,3 +191,36 @@ mod tests {
         assert_eq!(joined, "a visit at least once every three years");
     }
 }
+
+/// A passage of a text and who wrote it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct Passage {
+    pub text: String,
+    /// `null` when the index does not know (text older than the index).
+    pub user: Option<crate::bodies::model::PersonRef>,
+    pub organisation: Option<crate::accounts::model::OrganisationRef>,
+}
+
+/// How much of a text an organisation wrote.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct AuthorShare {
+    pub organisation: crate::accounts::model::OrganisationRef,
+    pub characters: usize,
+}
+
+/// The text of a draft (or of one of its versions) as passages by author.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct Authorship {
+    /// `null`: the current text.
+    pub version: Option<i32>,
+    pub passages: Vec<Passage>,
+    /// Every organisation that wrote some of it, most first: the colours' legend.
+    pub legend: Vec<AuthorShare>,
+}
+
+/// `?version=` of the authorship view.
+#[derive(Deserialize, Debug, IntoParams)]
+pub struct AuthorshipQuery {
+    /// A saved version's number; omitted: the current text.
+    pub version: Option<i32>,
+}

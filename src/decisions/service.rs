@@ -665,3 +665,87 @@ pub fn markdown(d: &Decision) -> String {
         d.text.trim_end()
     )
 }
+
+/// The current text (or version `version`) as passages by author, with the organisations'
+/// shares: the authorship colours and their legend.
+pub fn authorship(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    version: Option<i32>,
+) -> Result<super::model::Authorship, Error> {
+    use super::model::{AuthorShare, Authorship, Passage};
+    use crate::accounts::model::{Organisation, OrganisationRef, OrganisationRow};
+    use crate::bodies::model::PersonRef;
+    use crate::db::schema::draft_authors;
+    use crate::drafting::authorship::{AuthorRange, passages};
+    use yrs::updates::decoder::Decode;
+    drafting::find(conn, actor, id)?;
+    let doc = match version {
+        None => store::load(conn, id)?.to_doc()?,
+        Some(n) => {
+            let data: Vec<u8> = draft_versions::table
+                .filter(draft_versions::draft_id.eq(id))
+                .filter(draft_versions::n.eq(n))
+                .select(draft_versions::data)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| Error::NotFound(format!("draft {id} has no version {n}")))?;
+            let doc = yrs::Doc::new();
+            let update = yrs::Update::decode_v1(&data)
+                .map_err(|e| Error::internal(anyhow::anyhow!("version unreadable: {e}")))?;
+            doc.transact_mut()
+                .apply_update(update)
+                .map_err(|e| Error::internal(anyhow::anyhow!("version does not apply: {e}")))?;
+            doc
+        }
+    };
+    let index: Vec<AuthorRange> = draft_authors::table
+        .filter(draft_authors::draft_id.eq(id))
+        .select((
+            draft_authors::client_id,
+            draft_authors::clock_start,
+            draft_authors::clock_end,
+            draft_authors::user_id,
+        ))
+        .load::<(i64, i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(client, start, end, user)| AuthorRange {
+            client: u64::try_from(client).unwrap_or_default(),
+            start: u64::try_from(start).unwrap_or_default(),
+            end: u64::try_from(end).unwrap_or_default(),
+            user,
+        })
+        .collect();
+    let cut = passages(&doc, &index);
+    let mut user_ids: Vec<i64> = cut.iter().filter_map(|(_, u)| *u).collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let people: std::collections::HashMap<i64, (PersonRef, OrganisationRef)> = users::table
+        .inner_join(organisations::table)
+        .filter(users::id.eq_any(&user_ids))
+        .select((users::id, users::display_name, OrganisationRow::as_select()))
+        .load::<(i64, String, OrganisationRow)>(conn)?
+        .into_iter()
+        .map(|(uid, name, org)| {
+            (uid, (PersonRef { id: uid, display_name: name }, OrganisationRef::from(&Organisation::from(org))))
+        })
+        .collect();
+    let mut legend: Vec<AuthorShare> = Vec::new();
+    let passages: Vec<Passage> = cut
+        .into_iter()
+        .map(|(text, user)| {
+            let who = user.and_then(|u| people.get(&u).cloned());
+            if let Some((_, org)) = &who {
+                let n = text.chars().count();
+                match legend.iter_mut().find(|l| l.organisation.id == org.id) {
+                    Some(l) => l.characters += n,
+                    None => legend.push(AuthorShare { organisation: org.clone(), characters: n }),
+                }
+            }
+            Passage { text, user: who.as_ref().map(|w| w.0.clone()), organisation: who.map(|w| w.1) }
+        })
+        .collect();
+    legend.sort_by_key(|l| std::cmp::Reverse(l.characters));
+    Ok(Authorship { version, passages, legend })
+}

@@ -7,6 +7,7 @@
 //! a service and answer; the update log and snapshots in `store.rs`; new routes in
 //! [`configure`]. The live room itself is in `crate::realtime`.
 
+pub mod authorship;
 pub mod brackets;
 pub mod http;
 pub mod model;

@@ -144,6 +144,7 @@ pub fn append(
             }
         }
     }
+    record_authors(conn, draft_id, updates)?;
     // Other instances learn of new rows at commit (PostgreSQL delivers NOTIFY then) and read them
     // themselves: the message carries only the draft, the sequence number and who wrote it.
     if let DbConnection::Postgresql(pg) = conn {
@@ -153,6 +154,55 @@ pub fn append(
             .execute(pg)?;
     }
     Ok(Some(new_last))
+}
+
+/// Adds the batch's client-id and clock ranges to the draft's authorship index (which
+/// compaction never touches). A range that continues the client's last one by the same user —
+/// a delegate typing — extends that row instead of adding one.
+fn record_authors(conn: &mut DbConnection, draft_id: i64, updates: &[NewUpdate]) -> Result<(), Error> {
+    use crate::db::schema::draft_authors;
+    use yrs::updates::decoder::Decode;
+    let mut ranges: Vec<(u64, u32, u32, i64)> = Vec::new();
+    for update in updates {
+        let Ok(decoded) = yrs::Update::decode_v1(&update.data) else { continue };
+        let lower = decoded.state_vector_lower();
+        for (client, hi) in decoded.state_vector().iter() {
+            let lo = lower.get(client);
+            if *hi <= lo {
+                continue;
+            }
+            let client = client.get();
+            match ranges.iter_mut().find(|r| r.0 == client && r.2 == lo && r.3 == update.user_id) {
+                Some(r) => r.2 = *hi,
+                None => ranges.push((client, lo, *hi, update.user_id)),
+            }
+        }
+    }
+    for (client, lo, hi, user) in ranges {
+        // Client ids are 53-bit (Yjs) and fit an i64.
+        let client = i64::try_from(client).map_err(Error::internal)?;
+        let extended = diesel::update(
+            draft_authors::table
+                .filter(draft_authors::draft_id.eq(draft_id))
+                .filter(draft_authors::client_id.eq(client))
+                .filter(draft_authors::clock_end.eq(i64::from(lo)))
+                .filter(draft_authors::user_id.eq(user)),
+        )
+        .set(draft_authors::clock_end.eq(i64::from(hi)))
+        .execute(conn)?;
+        if extended == 0 {
+            diesel::insert_into(draft_authors::table)
+                .values((
+                    draft_authors::draft_id.eq(draft_id),
+                    draft_authors::client_id.eq(client),
+                    draft_authors::clock_start.eq(i64::from(lo)),
+                    draft_authors::clock_end.eq(i64::from(hi)),
+                    draft_authors::user_id.eq(user),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// The PostgreSQL channel on which instances announce new updates.

@@ -1,3 +1,4 @@
+DROP TABLE draft_authors;
 DROP TABLE decisions;
 DROP TABLE draft_objections;
 DROP TABLE draft_versions;

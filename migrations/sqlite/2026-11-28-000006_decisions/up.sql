@@ -51,3 +51,16 @@ CREATE TABLE decisions (
     version_n INTEGER NOT NULL,
     UNIQUE (body_id, year, seq)
 );
+
+-- Who wrote what: for each Yjs client id and clock range of a draft's stored updates, the user who
+-- sent them. Compaction folds the update log into a snapshot; this index stays, so every passage
+-- of the current text or of a version can be traced to its author's organisation.
+CREATE TABLE draft_authors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    draft_id BIGINT NOT NULL REFERENCES drafts (id),
+    client_id BIGINT NOT NULL,
+    clock_start BIGINT NOT NULL,
+    clock_end BIGINT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id)
+);
+CREATE INDEX draft_authors_draft ON draft_authors (draft_id, client_id);
