@@ -22,6 +22,18 @@ export type Draft = Schemas['Draft'];
 /** Someone with the drafting room open (one entry per person, `connections` tabs/devices). */
 export type DraftParticipant = Schemas['Connected'];
 export type NewDraft = Schemas['NewDraft'];
+export type DraftStage = Schemas['DraftStage'];
+export type Brackets = Schemas['Brackets'];
+export type Bracket = Schemas['Bracket'];
+export type BracketProblem = Schemas['BracketProblem'];
+export type Objection = Schemas['Objection'];
+export type Stance = Schemas['Stance'];
+export type Procedure = Schemas['Procedure'];
+export type VersionSummary = Schemas['VersionSummary'];
+export type Version = Schemas['Version'];
+export type Diff = Schemas['Diff'];
+export type DiffPart = Schemas['DiffPart'];
+export type Decision = Schemas['Decision'];
 export type FieldError = Schemas['FieldError'];
 export type BodyKind = Schemas['BodyKind'];
 export type BodySummary = Schemas['BodySummary'];
@@ -83,6 +95,9 @@ function everyValue<T extends string>() {
 export const ORGANISATION_KINDS = everyValue<OrganisationKind>()('participant', 'observer', 'guest', 'secretariat');
 export const ORGANISATION_STATUSES = everyValue<OrganisationStatus>()('active', 'suspended', 'withdrawn');
 export const DRAFT_STATES = everyValue<DraftState>()('drafting', 'locked');
+export const DRAFT_STAGES = everyValue<DraftStage>()(
+  'drafting', 'final_reading', 'call_for_objections', 'written_procedure', 'silence_broken', 'adopted', 'withdrawn',
+);
 export const BODY_KINDS = everyValue<BodyKind>()('plenary', 'working_group', 'committee', 'ad_hoc');
 export const ROTATION_RULES = everyValue<RotationRule>()('vice_chair_succeeds', 'fixed_rotation', 'elected', 'previous_chair_of');
 export const MEETING_KINDS = everyValue<MeetingKind>()('plenary', 'intersessional', 'working_group', 'extraordinary', 'special_session');
@@ -304,6 +319,30 @@ export const api = {
   updateDraft: (id: Id, patch: Schemas['DraftUpdate'], signal?: AbortSignal) =>
     request('patch', '/api/drafts/{id}', { path: { id }, body: patch, signal }),
 
+  // --- from a draft to a decision (the body's chair moves the draft; delegates object) ---
+  finalReading: (id: Id, signal?: AbortSignal) => request('post', '/api/drafts/{id}/final-reading', { path: { id }, signal }),
+  reopenDraft: (id: Id, signal?: AbortSignal) => request('post', '/api/drafts/{id}/reopen', { path: { id }, signal }),
+  callForObjections: (id: Id, minutes: number | null, signal?: AbortSignal) =>
+    request('post', '/api/drafts/{id}/call-for-objections', { path: { id }, body: minutes === null ? {} : { minutes }, signal }),
+  object: (id: Id, kind: Stance, reason: string, signal?: AbortSignal) =>
+    request('post', '/api/drafts/{id}/objections', { path: { id }, body: { kind, reason }, signal }),
+  objections: (id: Id, signal?: AbortSignal) => request('get', '/api/drafts/{id}/objections', { path: { id }, signal }),
+  adopt: (id: Id, signal?: AbortSignal) => request('post', '/api/drafts/{id}/adopt', { path: { id }, signal }),
+  writtenProcedure: (id: Id, deadline: string, signal?: AbortSignal) =>
+    request('post', '/api/drafts/{id}/written-procedure', { path: { id }, body: { deadline }, signal }),
+  withdraw: (id: Id, signal?: AbortSignal) => request('post', '/api/drafts/{id}/withdraw', { path: { id }, signal }),
+  versions: (id: Id, signal?: AbortSignal) => request('get', '/api/drafts/{id}/versions', { path: { id }, signal }),
+  saveVersion: (id: Id, label: string, signal?: AbortSignal) =>
+    request('post', '/api/drafts/{id}/versions', { path: { id }, body: { label }, signal }),
+  version: (id: Id, n: number, signal?: AbortSignal) => request('get', '/api/drafts/{id}/versions/{n}', { path: { id, n }, signal }),
+  diff: (id: Id, from: number, to: number | null, signal?: AbortSignal) =>
+    request('get', '/api/drafts/{id}/diff', { path: { id }, query: { from, to }, signal }),
+
+  // --- the register of decisions ---
+  decisions: (filter: { body_id?: Id; year?: number; q?: string }, signal?: AbortSignal) =>
+    request('get', '/api/decisions', { query: filter, signal }),
+  decision: (id: Id, signal?: AbortSignal) => request('get', '/api/decisions/{id}', { path: { id }, signal }),
+
   // --- home ---
   home: (signal?: AbortSignal) => request('get', '/api/home', { signal }),
 
@@ -382,6 +421,11 @@ export async function uploadDocument(itemId: Id, file: File, signal?: AbortSigna
 /** Where a document is downloaded from. */
 export function documentHref(id: Id): string {
   return `/api/documents/${encodeURIComponent(String(id))}`;
+}
+
+/** Where a decision is downloaded as Markdown. */
+export function decisionMarkdownHref(id: Id): string {
+  return `/api/decisions/${encodeURIComponent(String(id))}.md`;
 }
 
 /** The websocket of a meeting's live feed (same origin, the session cookie authenticates it). */

@@ -14,7 +14,8 @@ import { UsersView } from './views/users';
 import { ForbiddenView, NotFoundView } from './views/errors';
 import { DraftsView } from './views/drafts';
 import { DraftRoomView } from './views/draft-room';
-import { DecisionsView, RecommendationsView } from './views/upcoming';
+import { RecommendationsView } from './views/upcoming';
+import { DecisionView, DecisionsView } from './views/decisions';
 import { HomeView } from './views/home';
 import { MeetingsView } from './views/meetings';
 import { MeetingView } from './views/meeting';
@@ -52,6 +53,7 @@ const routes: Record<string, Route> = {
 /** Routes with a path parameter, tried after the exact routes. */
 const patternRoutes: { pattern: RegExp; route: Route }[] = [
   { pattern: /^\/drafts\/(?<id>[^/]+)$/, route: { title: 'Drafting room', access: 'user', view: DraftRoomView } },
+  { pattern: /^\/decisions\/(?<id>[^/]+)$/, route: { title: 'Decision', access: 'user', view: DecisionView } },
   { pattern: /^\/bodies\/(?<id>[^/]+)$/, route: { title: 'Body', access: 'user', view: BodyView } },
   { pattern: /^\/meetings\/(?<id>[^/]+)$/, route: { title: 'Meeting', access: 'user', view: MeetingView } },
 ];

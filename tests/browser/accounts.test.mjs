@@ -327,7 +327,15 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     assert.equal(await main.getByRole('heading', { name: 'New meeting' }).count(), 0, 'no form for a delegate');
     assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
     await checkA11y(delegate, 'the Meetings page');
-    for (const area of ['Decisions', 'Recommendations']) {
+    await nav.getByRole('link', { name: 'Decisions', exact: true }).click();
+    await delegate.waitForURL(`${base}/decisions`);
+    await main.getByRole('heading', { level: 1, name: 'Decisions' }).waitFor();
+    await main.getByText('No decision adopted yet.').waitFor();
+    assert.equal(await nav.getByRole('link', { name: 'Decisions', exact: true }).getAttribute('aria-current'), 'page');
+    assert.equal(await main.getByRole('table').count(), 0, 'the register is empty');
+    assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
+    await checkA11y(delegate, 'the Decisions page');
+    for (const area of ['Recommendations']) {
       await nav.getByRole('link', { name: area, exact: true }).click();
       await delegate.waitForURL(`${base}/${area.toLowerCase()}`);
       await main.getByRole('heading', { level: 1, name: area }).waitFor();

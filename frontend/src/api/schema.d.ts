@@ -394,6 +394,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/drafts/{id}/authorship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current text (or a version) as passages by author, with the legend of organisations. */
+        get: operations["authorship"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/drafts/{id}/call-for-objections": {
         parameters: {
             query?: never;
@@ -1189,6 +1206,22 @@ export interface components {
             resource_id: string;
             resource_type: string;
         };
+        /** @description How much of a text an organisation wrote. */
+        AuthorShare: {
+            characters: number;
+            organisation: components["schemas"]["OrganisationRef"];
+        };
+        /** @description The text of a draft (or of one of its versions) as passages by author. */
+        Authorship: {
+            /** @description Every organisation that wrote some of it, most first: the colours' legend. */
+            legend: components["schemas"]["AuthorShare"][];
+            passages: components["schemas"]["Passage"][];
+            /**
+             * Format: int32
+             * @description `null`: the current text.
+             */
+            version?: number | null;
+        };
         /** @description A body with its members, offices and what needs attention. */
         Body: {
             /** @description Whether the caller may change the body, its members and its terms. */
@@ -1939,6 +1972,12 @@ export interface components {
             }[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
+        };
+        /** @description A passage of a text and who wrote it. */
+        Passage: {
+            organisation?: null | components["schemas"]["OrganisationRef"];
+            text: string;
+            user?: null | components["schemas"]["PersonRef"];
         };
         /** @description A person, by name. */
         PersonRef: {
@@ -3523,6 +3562,48 @@ export interface operations {
                 content?: never;
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    authorship: {
+        parameters: {
+            query?: {
+                /** @description A saved version's number; omitted: the current text. */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authorship"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import { WebsocketProvider, messageAuth } from 'y-websocket';
 import * as authProtocol from 'y-protocols/auth';
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
-import { Compartment, EditorState, type Extension } from '@codemirror/state';
+import { Compartment, EditorSelection, EditorState, type Extension } from '@codemirror/state';
 import {
   Decoration,
   EditorView,
@@ -23,7 +23,7 @@ import { defaultKeymap } from '@codemirror/commands';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { draftSocketBase } from '../api';
 import { currentUser } from '../session';
-import { colourFor, safeColour, type AwarenessUser, type Person, type RoomCallbacks } from './draft-common';
+import { colourFor, locatePassage, safeColour, type AwarenessUser, type Person, type RoomCallbacks } from './draft-common';
 
 // ---------------------------------------------------------------------------
 // Editor extensions
@@ -54,6 +54,9 @@ function editability(canEdit: boolean, describedBy: string, label: string): Exte
       'aria-label': label,
       'aria-describedby': describedBy,
       'aria-readonly': canEdit ? 'false' : 'true',
+      // Read only, the text still takes the keyboard focus: to read it, and to show where a
+      // bracket chosen in the brackets panel is.
+      ...(canEdit ? {} : { tabindex: '0' }),
     }),
     placeholder(canEdit ? 'Type the draft text here…' : 'The draft is empty.'),
   ];
@@ -214,6 +217,23 @@ export class LiveRoom {
     this.view.dispatch({ effects: this.editable.reconfigure(editability(canEdit, this.describedBy, this.label)) });
     const user = this.provider.awareness.getLocalState()?.user as AwarenessUser | undefined;
     if (user) this.provider.awareness.setLocalStateField('user', { ...user, readOnly: !canEdit });
+  }
+
+  /**
+   * Selects the passage the server found at [start, end) (in characters; `expected` is its text,
+   * looked for nearby when the text moved on since), scrolls to it and focuses the editor.
+   * False when the passage is no longer in the text.
+   */
+  select(start: number, end: number, expected: string | null): boolean {
+    if (this.destroyed) return false;
+    const text = this.view.state.doc.toString();
+    const at = locatePassage(text, start, end, expected);
+    if (!at) return false;
+    const to = Math.min(at.to, text.length);
+    const from = Math.min(at.from, to);
+    this.view.dispatch({ selection: EditorSelection.range(from, to), scrollIntoView: true });
+    this.view.focus();
+    return true;
   }
 
   destroy(): void {

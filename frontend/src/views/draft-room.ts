@@ -1,21 +1,23 @@
 // The drafting room: one shared text edited live by the delegations (Yjs over the
 // server's y-websocket endpoint), with presence, connection status and the
 // bracketed-passage count. Observers and everyone on a locked draft follow read-only.
+// On its way to a decision the room shows the stage (polled: the websocket carries only the
+// text), the chair's controls, objections and abstentions, the brackets and the versions.
 //
 // The editor itself (CodeMirror + Yjs + the websocket provider, see draft-editor.ts) is an
 // imperative island: created in an effect when the room mounts, destroyed in its clean-up.
 import { useSignal, type Signal } from '@preact/signals';
 import { h } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Draft } from '../api';
+import { api, ApiError, type Decision, type Draft, type DraftSummary, type Objection } from '../api';
 import type { ViewProps } from '../router';
 import { currentUser } from '../session';
 import { announce } from '../status';
-import { ErrorPanel, Loading, PageHeading, Time } from '../ui/common';
+import { Badge, ErrorPanel, Loading, PageHeading, Time } from '../ui/common';
 import { isAbort, useResource, useUnmountSignal } from '../ui/hooks';
 import type { LiveRoom } from './draft-editor';
-import { DraftStateBadge } from './drafts';
 import {
+  STAGES,
   colourFor,
   countBrackets,
   describeBrackets,
@@ -23,6 +25,21 @@ import {
   type Person,
   type RoomCallbacks,
 } from './draft-common';
+import {
+  BracketsPanel,
+  ChairControls,
+  ObjectForm,
+  ObjectionsList,
+  StageBadge,
+  StageBanner,
+  chairsBody,
+  mayObject,
+  type RoomActions,
+} from './draft-stage';
+import { VersionsPanel } from './draft-versions';
+
+/** How often the room asks for the draft's stage and rights while it is open. */
+const POLL_MS = 3000;
 
 interface Connection {
   phase: ConnectionPhase;
@@ -31,7 +48,12 @@ interface Connection {
 }
 
 function readOnlyMessage(draft: Draft): string {
+  if (draft.stage === 'adopted') return 'Read only — the text was adopted and can no longer be changed.';
+  if (draft.stage === 'withdrawn') return 'Read only — the draft was withdrawn.';
   if (draft.state === 'locked') return 'This draft is locked — the text can be read but no longer changed.';
+  if (draft.stage !== 'drafting') {
+    return 'Read only — the text is frozen while the chair takes it towards a decision. It can be edited again if it returns to drafting.';
+  }
   if (currentUser.value?.organisation.kind === 'observer') return 'Read only — observers follow the text but cannot change it.';
   return 'Read only — you follow the text but cannot change it.';
 }
@@ -105,6 +127,8 @@ function ConnectionStatus({ connection }: { connection: Signal<Connection> }) {
 interface RoomControl extends RoomCallbacks {
   refresh: () => Promise<void>;
   apply: (next: Draft) => void;
+  loadObjections: () => Promise<void>;
+  actions: RoomActions;
 }
 
 interface EditorProps {
@@ -114,12 +138,13 @@ interface EditorProps {
   /** Changing it replaces the live room with a fresh one (after refused edits). */
   generation: number;
   callbacks: RoomCallbacks;
+  /** Where the room keeps the live editor (for the brackets panel). */
+  room: { current: LiveRoom | null };
 }
 
 /** The island: a LiveRoom lives exactly as long as this effect. */
-function LiveEditor({ draftId, canEdit, label, generation, callbacks }: EditorProps) {
+function LiveEditor({ draftId, canEdit, label, generation, callbacks, room }: EditorProps) {
   const host = useRef<HTMLDivElement>(null);
-  const room = useRef<LiveRoom | null>(null);
   const editableNow = useRef(canEdit);
   editableNow.current = canEdit;
 
@@ -202,6 +227,9 @@ function LockButton({ draft, onChanged }: { draft: Draft; onChanged: (d: Draft) 
   );
 }
 
+/** The stages in which delegations may object or abstain. */
+const OBJECTING: readonly string[] = ['call_for_objections', 'written_procedure'];
+
 function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
   const signal = useUnmountSignal();
   const draft = useSignal(initial);
@@ -219,6 +247,11 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
   );
   const brackets = useSignal(describeBrackets(countBrackets(initial.text)));
   const deniedNotice = useSignal('');
+  const objections = useSignal<Objection[] | null>(null);
+  const decision = useSignal<Decision | null>(null);
+  /** Grows whenever the draft moved on (a step was taken): the versions are listed again. */
+  const changes = useSignal(0);
+  const room = useRef<LiveRoom | null>(null);
   const [generation, setGeneration] = useState(0);
   const label = useMemo(() => `Draft text: ${initial.title}`, [initial.title]);
 
@@ -227,27 +260,66 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
     document.title = `${current.title} · Plenum`;
   }, [current.title]);
 
+  // The body whose chair runs the draft: are we its chair?
+  const body = useResource(
+    (s) => (initial.body_id != null ? api.body(initial.body_id, s) : Promise.resolve(null)),
+    [initial.body_id],
+  );
+  const bodyValue = body.state.status === 'ready' ? body.state.value : null;
+  const isChair = bodyValue !== null && chairsBody(bodyValue.in_office);
+
   // Callbacks for the island; they only touch signals, so one set serves every room it opens.
   const callbacks = useMemo<RoomControl>(() => {
-    let refreshing = false;
+    let again = false;
     let lastPhase: ConnectionPhase | null = null;
     let lastDenied = 0;
+    let textTimer = 0;
 
-    const apply = (next: Draft) => {
-      const editabilityChanged = next.can_edit !== draft.peek().can_edit;
-      draft.value = next;
-      if (editabilityChanged) announce(next.can_edit ? 'You can edit the draft.' : readOnlyMessage(next));
-    };
-    const refresh = async () => {
-      if (refreshing || signal.aborted) return;
-      refreshing = true;
+    const loadObjections = async () => {
       try {
-        apply(await api.draft(Number(id), signal));
+        objections.value = await api.objections(Number(id), signal);
       } catch {
-        // Offline or a transient error: the connection status already says so.
-      } finally {
-        refreshing = false;
+        // Shown again at the next change; the list is secondary.
       }
+    };
+    const apply = (next: Draft) => {
+      const before = draft.peek();
+      const stageChanged = next.stage !== before.stage;
+      const editabilityChanged = next.can_edit !== before.can_edit;
+      draft.value = next;
+      if (stageChanged) {
+        changes.value += 1;
+        const info = STAGES[next.stage];
+        announce(`The draft is now at the stage: ${info.label}. ${info.meaning}`);
+        void loadObjections();
+      } else if (editabilityChanged) {
+        announce(next.can_edit ? 'You can edit the draft.' : readOnlyMessage(next));
+      }
+    };
+    let inflight: Promise<void> | null = null;
+    /** Fetches the draft; called while a fetch is under way, it asks once more and waits for both. */
+    const refresh = (): Promise<void> => {
+      if (signal.aborted) return Promise.resolve();
+      if (inflight) {
+        again = true;
+        return inflight;
+      }
+      inflight = (async () => {
+        try {
+          do {
+            again = false;
+            const next = await api.draft(Number(id), signal);
+            apply(next);
+            // Abstentions do not move the draft: follow the list while objections are open.
+            if (OBJECTING.includes(next.stage)) await loadObjections();
+          } while (again && !signal.aborted);
+        } catch {
+          // Offline or a transient error: the connection status already says so.
+        } finally {
+          inflight = null;
+        }
+      })();
+      return inflight;
     };
     const denied = async (reason: string) => {
       // Our edits were refused (e.g. the draft was locked meanwhile): the local copy has
@@ -256,7 +328,7 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       if (now - lastDenied < 2000) return;
       lastDenied = now;
       try {
-        draft.value = await api.draft(Number(id), signal);
+        apply(await api.draft(Number(id), signal));
       } catch (err) {
         if (isAbort(err)) return;
         draft.value = { ...draft.peek(), can_edit: false };
@@ -265,9 +337,25 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       deniedNotice.value = `The server did not accept your last changes${why}. The text below is the agreed text.`;
       setGeneration((g) => g + 1);
     };
+    const actions: RoomActions = {
+      id: Number(id),
+      stepped: async (summary: DraftSummary) => {
+        const before = draft.peek();
+        apply({ ...before, ...summary });
+        // A step saves a version and may record an objection, even without changing the stage.
+        if (summary.stage === before.stage) changes.value += 1;
+        await Promise.all([refresh(), loadObjections()]);
+      },
+      adopted: async (made: Decision) => {
+        decision.value = made;
+        await refresh();
+      },
+    };
     return {
       refresh,
       apply,
+      loadObjections,
+      actions,
       onConnection: (phase, pending, detail) => {
         connection.value = { phase, pending, detail };
         // Ask for fresh metadata (lock state, rights) after coming back.
@@ -280,17 +368,48 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       onText: (text) => {
         // Only a changed count is announced (the signal ignores an equal value).
         brackets.value = describeBrackets(countBrackets(text));
+        // The server's view of the brackets follows the text shortly after.
+        window.clearTimeout(textTimer);
+        textTimer = window.setTimeout(() => void refresh(), 1000);
       },
       onDenied: (reason) => void denied(reason),
     };
   }, [id]);
 
+  // Stage changes are not pushed over the websocket: ask while the room is open.
   useEffect(() => {
-    const poll = window.setInterval(() => void callbacks.refresh(), 20_000);
-    return () => window.clearInterval(poll);
+    void callbacks.loadObjections();
+    const poll = window.setInterval(() => {
+      if (!document.hidden) void callbacks.refresh();
+    }, POLL_MS);
+    const onVisible = () => {
+      if (!document.hidden) void callbacks.refresh();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      window.clearInterval(poll);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
   }, [callbacks]);
 
+  // An adopted draft links to its decision (found in the register by its draft).
+  const adopted = current.stage === 'adopted';
+  useEffect(() => {
+    if (!adopted || decision.peek()) return undefined;
+    const controller = new AbortController();
+    api.decisions({ body_id: current.body_id ?? undefined }, controller.signal).then(
+      (list) => {
+        const found = list.find((d) => d.draft_id === current.id);
+        if (found) decision.value = found;
+      },
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [adopted]);
+
+  const select = (start: number, end: number, expected: string | null) => room.current?.select(start, end, expected) ?? false;
   const isAdmin = currentUser.value?.is_admin === true;
+  const finished = current.stage === 'adopted' || current.stage === 'withdrawn';
   return h(
     'div',
     null,
@@ -303,17 +422,23 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
         'p',
         { class: 'draft-meta' },
         current.reference ? h('span', { class: 'draft-reference' }, current.reference) : null,
-        h(DraftStateBadge, { state: current.state }),
+        bodyValue ? h('a', { href: `/bodies/${encodeURIComponent(String(bodyValue.id))}` }, bodyValue.short_name) : null,
+        h(StageBadge, { stage: current.stage }),
+        current.state === 'locked' ? h(Badge, { tone: 'warn' }, 'Locked') : null,
         h('span', { class: 'muted small' }, 'Last saved ', h(Time, { iso: current.updated_at })),
       ),
-      isAdmin ? h(LockButton, { draft: current, onChanged: callbacks.apply }) : null,
+      isAdmin && !finished ? h(LockButton, { draft: current, onChanged: callbacks.apply }) : null,
     ),
+    h(StageBanner, { draft: current, decision: decision.value }),
+    isChair && bodyValue
+      ? h(ChairControls, { draft: current, bodyName: bodyValue.short_name, actions: callbacks.actions })
+      : null,
+    mayObject() && OBJECTING.includes(current.stage) ? h(ObjectForm, { draft: current, actions: callbacks.actions }) : null,
     h(
       'div',
       {
-        class: current.state === 'locked' ? 'draft-banner draft-banner-locked' : 'draft-banner',
+        class: current.state === 'locked' || finished ? 'draft-banner draft-banner-locked' : 'draft-banner',
         id: 'draft-banner',
-        role: 'status',
         hidden: current.can_edit,
       },
       current.can_edit ? '' : readOnlyMessage(current),
@@ -325,12 +450,20 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       h(
         'section',
         { class: 'draft-main', 'aria-label': 'Draft text' },
-        h(LiveEditor, { draftId: id, canEdit: current.can_edit, label, generation, callbacks }),
+        h(LiveEditor, { draftId: id, canEdit: current.can_edit, label, generation, callbacks, room }),
         h('p', { class: 'draft-brackets', id: 'draft-brackets', 'aria-live': 'polite' }, brackets),
         h('p', { class: 'muted small draft-help' }, 'Tab moves out of the editor. Ctrl+Z undoes your own changes only.'),
       ),
-      h('div', { class: 'draft-side' }, h(ConnectionStatus, { connection }), h(Presence, { people })),
+      h(
+        'div',
+        { class: 'draft-side' },
+        h(ConnectionStatus, { connection }),
+        h(Presence, { people }),
+        h(BracketsPanel, { draft: current, select }),
+      ),
     ),
+    h(ObjectionsList, { objections: objections.value }),
+    h(VersionsPanel, { draftId: current.id, changes: changes.value }),
   );
 }
 

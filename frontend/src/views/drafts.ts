@@ -1,11 +1,12 @@
 import { h } from 'preact';
-import { api, ApiError, type DraftState, type DraftSummary, type NewDraft } from '../api';
+import { api, ApiError, type BodySummary, type DraftState, type DraftSummary, type NewDraft } from '../api';
 import { navigate } from '../navigation';
 import { currentUser } from '../session';
 import { announce } from '../status';
 import { Badge, ErrorPanel, Loading, PageHeading, Time } from '../ui/common';
 import { Field, Form, useForm, type FormValues } from '../ui/forms';
 import { useResource, useUnmountSignal } from '../ui/hooks';
+import { StageBadge } from './draft-stage';
 
 export function DraftStateBadge({ state }: { state: DraftState }) {
   return state === 'locked' ? h(Badge, { tone: 'warn' }, 'Locked') : h(Badge, { tone: 'good' }, 'Drafting');
@@ -28,7 +29,7 @@ function DraftsTable({ drafts }: { drafts: DraftSummary[] }) {
           null,
           h('th', { scope: 'col' }, 'Title'),
           h('th', { scope: 'col' }, 'Reference'),
-          h('th', { scope: 'col' }, 'State'),
+          h('th', { scope: 'col' }, 'Stage'),
           h('th', { scope: 'col' }, 'Last updated'),
         ),
       ),
@@ -41,7 +42,11 @@ function DraftsTable({ drafts }: { drafts: DraftSummary[] }) {
             { key: d.id },
             h('th', { scope: 'row' }, h('a', { href: `/drafts/${encodeURIComponent(String(d.id))}` }, d.title)),
             h('td', null, d.reference || '—'),
-            h('td', null, h(DraftStateBadge, { state: d.state })),
+            h(
+              'td',
+              null,
+              h('span', { class: 'badges' }, h(StageBadge, { stage: d.stage }), d.state === 'locked' ? h(Badge, { tone: 'warn' }, 'Locked') : null),
+            ),
             h('td', null, h(Time, { iso: d.updated_at })),
           ),
         ),
@@ -57,7 +62,7 @@ function mayCreate(): boolean {
   return user.is_admin || user.organisation.kind === 'participant';
 }
 
-function NewDraftForm() {
+function NewDraftForm({ bodies }: { bodies: BodySummary[] }) {
   const form = useForm();
   const signal = useUnmountSignal();
   const submit = async (values: FormValues) => {
@@ -70,6 +75,8 @@ function NewDraftForm() {
     const body: NewDraft = { title };
     const reference = values.get('reference');
     if (reference) body.reference = reference;
+    const bodyId = values.get('body_id');
+    if (bodyId) body.body_id = Number(bodyId);
     try {
       const created = await api.createDraft(body, signal);
       announce(`Draft ${created.title} created.`);
@@ -95,6 +102,20 @@ function NewDraftForm() {
       maxLength: 200,
       hint: 'For example: Administrative decision on peer review.',
     }),
+    bodies.length
+      ? h(Field, {
+          form,
+          label: 'Body',
+          name: 'body_id',
+          aliases: ['body_id'],
+          hint: 'Its chair takes the draft towards a decision.',
+          value: '',
+          options: [
+            { value: '', label: 'The plenary' },
+            ...bodies.filter((b) => b.kind !== 'plenary').map((b) => ({ value: String(b.id), label: `${b.short_name} — ${b.name}` })),
+          ],
+        })
+      : null,
     h(Field, {
       form,
       label: 'Reference',
@@ -112,6 +133,7 @@ function newestFirst(a: DraftSummary, b: DraftSummary): number {
 
 export function DraftsView() {
   const drafts = useResource(async (signal) => (await api.allDrafts(signal)).sort(newestFirst), []);
+  const bodies = useResource((signal) => api.bodies(signal).catch(() => [] as BodySummary[]), []);
   const state = drafts.state;
   return h(
     'div',
@@ -133,7 +155,7 @@ export function DraftsView() {
           { class: 'panel', 'aria-labelledby': 'new-draft-title' },
           h('h2', { id: 'new-draft-title' }, 'New draft'),
           h('p', { class: 'muted' }, 'Start a text that delegations edit together in the drafting room.'),
-          h(NewDraftForm, null),
+          h(NewDraftForm, { bodies: bodies.state.status === 'ready' ? bodies.state.value : [] }),
         )
       : null,
   );

@@ -557,7 +557,7 @@ function DraftsManager({ item, ctx }: { item: AgendaItem; ctx: ChairCtx }) {
                 if (!draft) return;
                 await api.linkDraft(item.id, id, ctx.signal);
                 const current = ctx.feed.agenda.peek()?.items.find((i) => i.id === item.id);
-                if (current) ctx.feed.applyItem({ ...current, drafts: [...current.drafts, { id: draft.id, title: draft.title }] });
+                if (current) ctx.feed.applyItem({ ...current, drafts: [...current.drafts, { id: draft.id, title: draft.title, stage: draft.stage }] });
                 announce(`${draft.title} linked to item ${item.number}.`);
               },
             },

@@ -14,6 +14,7 @@ import { Badge, ErrorPanel, Loading, PageHeading, Time, errorMessage } from '../
 import { isAbort, useResource, useUnmountSignal } from '../ui/hooks';
 import { bodyHref } from './bodies';
 import { orgName } from './body-common';
+import { stageLabel } from './draft-common';
 import { NotFoundView } from './errors';
 import {
   AddItemForm,
@@ -111,7 +112,11 @@ function AgendaEntry({ node, props }: { node: Node; props: AgendaProps }) {
           'p',
           { class: 'agenda-drafts' },
           item.drafts.length > 1 ? 'Drafts: ' : 'Draft: ',
-          item.drafts.map((d, i) => [i ? ', ' : '', h('a', { key: d.id, href: `/drafts/${encodeURIComponent(String(d.id))}` }, d.title)]),
+          item.drafts.map((d, i) => [
+            i ? ', ' : '',
+            h('a', { key: d.id, href: `/drafts/${encodeURIComponent(String(d.id))}` }, d.title),
+            d.stage && d.stage !== 'drafting' ? ` (${stageLabel(d.stage).toLowerCase()})` : '',
+          ]),
         )
       : null,
     chair ? h(ItemControls, { item, items, ctx: chair, inSession }) : null,

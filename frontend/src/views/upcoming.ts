@@ -17,15 +17,6 @@ function Upcoming({ title, children }: { title: string; children?: ComponentChil
   );
 }
 
-export function DecisionsView() {
-  return h(
-    Upcoming,
-    { title: 'Decisions' },
-    h('p', null, 'Decisions adopted by the bodies, in a meeting or by written procedure, will be listed here, each with the text agreed in its drafting room.'),
-    h('p', null, 'Decisions cannot be recorded in Plenum yet. Texts are already drafted together under ', h('a', { href: '/drafts' }, 'Drafts'), '.'),
-  );
-}
-
 export function RecommendationsView() {
   return h(
     Upcoming,
