@@ -103,6 +103,9 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/bodies/{id}/calendar.ics", [401, 403, 200, 200, 200, 200]),
     // A plain GET is not a websocket upgrade (400) once authorised.
     ("GET", "/api/meetings/{id}/live", [401, 404, 400, 400, 400, 400]),
+    ("GET", "/api/meetings/{id}/report.md", [401, 404, 200, 200, 200, 200]),
+    ("GET", "/api/meetings/{id}/report.html", [401, 404, 200, 200, 200, 200]),
+    ("POST", "/api/meetings/{id}/report", [401, 404, 403, 403, 403, 201]),
     ("POST", "/api/meetings/{id}/close", [401, 404, 403, 403, 403, 200]),
     ("POST", "/api/meetings/{id}/cancel", [401, 404, 403, 403, 403, 409]),
     // Decisions: the demo draft belongs to the plenary, which nobody chairs in 2026, and the

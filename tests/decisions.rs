@@ -180,6 +180,25 @@ async fn consensus_objections_and_adoption(app: TestApp) {
     let id = register[0]["id"].as_i64().expect("id");
     let md = observer.get(&format!("/api/decisions/{id}.md")).await.text().await.expect("md");
     assert!(md.starts_with("# AD 2025/01 — Decision on review visits") && md.contains("every five years"), "{md}");
+    // The meeting's report: agenda, decisions with their text, objections; the chair turns it
+    // into a draft (the communiqué) to co-edit and adopt.
+    assert_eq!(chair.post(&format!("/api/meetings/{meeting}/convene"), &json!({})).await.status(), 200);
+    let report = india.get(&format!("/api/meetings/{meeting}/report.md")).await.text().await.expect("md");
+    assert!(
+        report.contains("## Decisions adopted")
+            && report.contains("### AD 2025/01")
+            && report.contains("every five years"),
+        "{report}"
+    );
+    assert!(report.contains("objection by India"), "{report}");
+    let page = india.get(&format!("/api/meetings/{meeting}/report.html")).await.text().await.expect("html");
+    assert!(page.contains("<h2>Decisions adopted</h2>"));
+    let res = chair.post(&format!("/api/meetings/{meeting}/report"), &json!({})).await;
+    assert_eq!(res.status(), 201);
+    let communique = res.json::<Value>().await.expect("json")["id"].as_i64().expect("draft");
+    let text = chair.json(&format!("/api/drafts/{communique}")).await["text"].as_str().unwrap_or("").to_string();
+    assert!(text.contains("AD 2025/01") && text.contains("Review visits"), "{text}");
+    assert_eq!(india.post(&format!("/api/meetings/{meeting}/report"), &json!({})).await.status(), 403);
     // Versions at every step, and a word-level diff from the first to the adopted text.
     let versions = chair.json(&format!("/api/drafts/{draft}/versions")).await;
     let labels: Vec<&str> = versions.as_array().expect("versions").iter().filter_map(|v| v["label"].as_str()).collect();

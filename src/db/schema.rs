@@ -376,6 +376,7 @@ diesel::table! {
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(draft_objections -> users (user_id));
+diesel::joinable!(draft_objections -> drafts (draft_id));
 diesel::joinable!(draft_authors -> users (user_id));
 diesel::joinable!(meeting_invitations -> organisations (organisation_id));
 diesel::joinable!(meeting_attendance -> users (user_id));

@@ -238,3 +238,48 @@ pub async fn authorship(
     let out = state.db.read_consistent(move |c| service::authorship(c, &actor, id, version)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
+
+/// The meeting's report in Markdown: agenda as adopted and amended, attendance, decisions with
+/// their text, objections and abstentions, drafts still open with their brackets.
+#[utoipa::path(get, path = "/api/meetings/{id}/report.md", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, description = "text/markdown", content_type = "text/markdown"), (status = 401), (status = 404)))]
+pub async fn report_markdown(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let md = state.db.read_consistent(move |c| super::report::markdown(c, &actor, id, now)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/markdown; charset=utf-8"))
+        .body(md))
+}
+
+/// The meeting's report as a print-ready HTML page.
+#[utoipa::path(get, path = "/api/meetings/{id}/report.html", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, description = "text/html", content_type = "text/html"), (status = 401), (status = 404)))]
+pub async fn report_html(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let md = state.db.read_consistent(move |c| super::report::markdown(c, &actor, id, now)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(super::report::html(&md)))
+}
+
+/// Makes the meeting's report (as observers may see it) a draft of its body: the communiqué,
+/// co-edited live and adopted like any decision (the chair, or the secretariat).
+#[utoipa::path(post, path = "/api/meetings/{id}/report", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 201, body = DraftSummary), (status = 401), (status = 403), (status = 404)))]
+pub async fn report_draft(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let row = state.db.write(move |c| service::draft_report(c, &actor, now, id)).await?;
+    Ok(HttpResponse::Created().json(DraftSummary::from(row)))
+}

@@ -10,6 +10,7 @@
 
 pub mod http;
 pub mod model;
+pub mod report;
 pub mod service;
 
 use actix_web::web;
@@ -37,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/drafts/{id}/versions/{n}").route(web::get().to(http::version)))
         .service(resource("/api/drafts/{id}/diff").route(web::get().to(http::diff)))
         .service(resource("/api/drafts/{id}/authorship").route(web::get().to(http::authorship)))
+        .service(resource("/api/meetings/{id}/report.md").route(web::get().to(http::report_markdown)))
+        .service(resource("/api/meetings/{id}/report.html").route(web::get().to(http::report_html)))
+        .service(resource("/api/meetings/{id}/report").route(web::post().to(http::report_draft)))
         .service(resource("/api/decisions").route(web::get().to(http::list)))
         .service(resource("/api/decisions/{id:\\d+}.md").route(web::get().to(http::markdown)))
         .service(resource("/api/decisions/{id:\\d+}").route(web::get().to(http::get)));

@@ -749,3 +749,29 @@ pub fn authorship(
     legend.sort_by_key(|l| std::cmp::Reverse(l.characters));
     Ok(Authorship { version, passages, legend })
 }
+
+/// Turns a meeting's report, as observers may see it (it becomes a public communiqué), into a
+/// draft of the meeting's body for the chair's team to co-edit live and adopt like a decision.
+pub fn draft_report(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    meeting_id: i64,
+) -> Result<DraftRow, Error> {
+    let seen = crate::meetings::service::seen(conn, actor, meeting_id, now)?;
+    let standing = crate::bodies::service::standing(conn, actor, seen.meeting.body_id, now)?;
+    authorize(actor, &Action::ChairMeeting { standing })?;
+    let text = super::report::public_markdown(conn, &seen.meeting)?;
+    let input = crate::drafting::model::ValidNewDraft::try_from(crate::drafting::model::NewDraft {
+        title: format!("Report and communiqué: {}", seen.meeting.title).chars().take(300).collect(),
+        reference: seen.meeting.title.chars().take(300).collect(),
+        body_id: Some(seen.meeting.body_id),
+    })?;
+    let id = drafting::insert(conn, actor.user_id, now.naive_utc(), &input, &text)?;
+    let row = drafting::load(conn, id)?;
+    audit::record(
+        conn,
+        AuditEntry::by(actor, "meeting.report_draft", "draft", id).created(&json!({"meeting_id": meeting_id})),
+    )?;
+    Ok(row)
+}

@@ -141,7 +141,7 @@ fn org_ref(row: OrganisationRow) -> OrganisationRef {
     OrganisationRef::from(&Organisation::from(row))
 }
 
-fn attendance(conn: &mut DbConnection, meeting_id: i64) -> Result<Vec<Attendee>, Error> {
+pub fn attendance(conn: &mut DbConnection, meeting_id: i64) -> Result<Vec<Attendee>, Error> {
     let rows: Vec<(i64, String, chrono::NaiveDateTime, OrganisationRow)> = meeting_attendance::table
         .inner_join(users::table.inner_join(organisations::table))
         .filter(meeting_attendance::meeting_id.eq(meeting_id))
