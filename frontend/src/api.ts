@@ -34,6 +34,10 @@ export type Version = Schemas['Version'];
 export type Diff = Schemas['Diff'];
 export type DiffPart = Schemas['DiffPart'];
 export type Decision = Schemas['Decision'];
+/** A text (the current one or a version's) as passages by author, with the organisations' shares. */
+export type Authorship = Schemas['Authorship'];
+export type AuthorShare = Schemas['AuthorShare'];
+export type AuthorPassage = Schemas['Passage'];
 export type FieldError = Schemas['FieldError'];
 export type BodyKind = Schemas['BodyKind'];
 export type BodySummary = Schemas['BodySummary'];
@@ -337,6 +341,9 @@ export const api = {
   version: (id: Id, n: number, signal?: AbortSignal) => request('get', '/api/drafts/{id}/versions/{n}', { path: { id, n }, signal }),
   diff: (id: Id, from: number, to: number | null, signal?: AbortSignal) =>
     request('get', '/api/drafts/{id}/diff', { path: { id }, query: { from, to }, signal }),
+  /** Who wrote which passage: of the current text (`version` null) or of a saved version. */
+  authorship: (id: Id, version: number | null, signal?: AbortSignal) =>
+    request('get', '/api/drafts/{id}/authorship', { path: { id }, query: version === null ? undefined : { version }, signal }),
 
   // --- the register of decisions ---
   decisions: (filter: { body_id?: Id; year?: number; q?: string }, signal?: AbortSignal) =>

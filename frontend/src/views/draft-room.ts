@@ -36,6 +36,7 @@ import {
   mayObject,
   type RoomActions,
 } from './draft-stage';
+import { AuthorshipSection } from './draft-authorship';
 import { VersionsPanel } from './draft-versions';
 
 /** How often the room asks for the draft's stage and rights while it is open. */
@@ -246,6 +247,8 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
     })),
   );
   const brackets = useSignal(describeBrackets(countBrackets(initial.text)));
+  /** Grows with every change of the live text (the authorship colours follow it). */
+  const textChanges = useSignal(0);
   const deniedNotice = useSignal('');
   const objections = useSignal<Objection[] | null>(null);
   const decision = useSignal<Decision | null>(null);
@@ -368,6 +371,7 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       onText: (text) => {
         // Only a changed count is announced (the signal ignores an equal value).
         brackets.value = describeBrackets(countBrackets(text));
+        textChanges.value += 1;
         // The server's view of the brackets follows the text shortly after.
         window.clearTimeout(textTimer);
         textTimer = window.setTimeout(() => void refresh(), 1000);
@@ -453,6 +457,7 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
         h(LiveEditor, { draftId: id, canEdit: current.can_edit, label, generation, callbacks, room }),
         h('p', { class: 'draft-brackets', id: 'draft-brackets', 'aria-live': 'polite' }, brackets),
         h('p', { class: 'muted small draft-help' }, 'Tab moves out of the editor. Ctrl+Z undoes your own changes only.'),
+        h(AuthorshipSection, { draftId: current.id, version: null, changes: textChanges, id: 'authorship-live', level: 2 }),
       ),
       h(
         'div',

@@ -9,6 +9,7 @@ import { announce } from '../status';
 import { ErrorPanel, Time, errorMessage } from '../ui/common';
 import { Field, Form, useForm, type FormValues } from '../ui/forms';
 import { isAbort, useResource, useUnmountSignal } from '../ui/hooks';
+import { AuthorshipSection } from './draft-authorship';
 import { stageLabel } from './draft-common';
 
 /** Who saves versions by hand: participants' delegates and the secretariat's administrators. */
@@ -99,7 +100,7 @@ function ResultHeading({ id, children }: { id: string; children?: ComponentChild
   return h('h3', { ref, id, tabIndex: -1 }, children);
 }
 
-function VersionText({ version, onClose }: { version: Version; onClose: () => void }) {
+function VersionText({ draftId, version, onClose }: { draftId: number; version: Version; onClose: () => void }) {
   return h(
     'div',
     { class: 'subsection', role: 'region', 'aria-labelledby': 'version-view-title' },
@@ -110,7 +111,11 @@ function VersionText({ version, onClose }: { version: Version; onClose: () => vo
       `${stageLabel(version.stage)} · saved by ${version.created_by || 'Plenum (automatic)'}, `,
       h(Time, { iso: version.created_at }),
     ),
-    h('div', { class: 'version-text' }, version.text || h('span', { class: 'muted' }, 'The text was empty.')),
+    h(
+      AuthorshipSection,
+      { key: version.n, draftId, version: version.n, id: 'authorship-version', level: 4 },
+      h('div', { class: 'version-text' }, version.text || h('span', { class: 'muted' }, 'The text was empty.')),
+    ),
     h('div', { class: 'button-row' }, h('button', { type: 'button', class: 'button small', onClick: onClose }, 'Close the version')),
   );
 }
@@ -219,6 +224,7 @@ export function VersionsPanel({ draftId, changes }: { draftId: number; changes: 
     h('div', { class: 'form-alert', role: 'alert', hidden: !error }, error),
     viewing
       ? h(VersionText, {
+          draftId,
           version: viewing,
           onClose: () => {
             const n = viewing.n;
