@@ -119,6 +119,7 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("POST", "/api/drafts/{id}/adopt", [401, 403, 403, 403, 403, 403]),
     ("POST", "/api/drafts/{id}/written-procedure", [401, 403, 403, 403, 403, 403]),
     ("POST", "/api/drafts/{id}/withdraw", [401, 403, 403, 403, 403, 403]),
+    ("POST", "/api/drafts/{id}/relations", [401, 403, 403, 403, 403, 403]),
     ("POST", "/api/drafts/{id}/versions", [401, 403, 403, 201, 201, 201]),
     ("GET", "/api/drafts/{id}/versions", [401, 403, 200, 200, 200, 200]),
     ("GET", "/api/drafts/{id}/versions/{n}", [401, 403, 200, 200, 200, 200]),
@@ -332,6 +333,9 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         }
         ("POST", "/api/drafts/{id}/written-procedure") => {
             (format!("/api/drafts/{}/written-procedure", f.draft), Some(json!({"deadline": "2099-01-01T00:00:00Z"})))
+        }
+        ("POST", "/api/drafts/{id}/relations") => {
+            (format!("/api/drafts/{}/relations", f.draft), Some(json!({"kind": "amends", "decision_id": 1})))
         }
         ("POST", "/api/drafts/{id}/versions") => {
             (format!("/api/drafts/{}/versions", f.draft), Some(json!({"label": format!("Version {n}")})))

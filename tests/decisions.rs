@@ -208,6 +208,51 @@ async fn consensus_objections_and_adoption(app: TestApp) {
     assert!(parts.iter().any(|p| p["op"] == "delete" && p["text"].as_str().unwrap_or("").contains("three")), "{diff}");
     assert!(parts.iter().any(|p| p["op"] == "insert" && p["text"].as_str().unwrap_or("").contains("five")), "{diff}");
     assert_eq!(chair.get(&format!("/api/drafts/{draft}/versions/99")).await.status(), 404);
+    // A later decision amends this one: links both ways.
+    let author = chair.user_id();
+    let second = app
+        .state
+        .db
+        .write(move |c| {
+            let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
+                title: "Amendment on review visits".into(),
+                reference: String::new(),
+                body_id: Some(group),
+            })?;
+            plenum::drafting::service::insert(
+                c,
+                author,
+                chrono::Utc::now().naive_utc(),
+                &input,
+                "1. Visits may be virtual.",
+            )
+        })
+        .await
+        .expect("second draft");
+    let p = problem(
+        chair.post(&format!("/api/drafts/{second}/relations"), &json!({"kind": "amends", "decision_id": 424242})).await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "decision_id");
+    let res =
+        chair.post(&format!("/api/drafts/{second}/relations"), &json!({"kind": "amends", "decision_id": id})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(chair.post(&format!("/api/drafts/{second}/call-for-objections"), &json!({})).await.status(), 200);
+    let res = chair.post(&format!("/api/drafts/{second}/adopt"), &json!({})).await;
+    let amending = res.json::<Value>().await.expect("json");
+    assert_eq!(amending["number"], "AD 2025/02");
+    assert_eq!(amending["relates_to"][0]["number"], "AD 2025/01");
+    assert_eq!(amending["relates_to"][0]["kind"], "amends");
+    let first = observer.json(&format!("/api/decisions/{id}")).await;
+    assert_eq!(first["related_by"][0]["number"], "AD 2025/02");
+    assert_eq!(
+        chair
+            .post(&format!("/api/drafts/{second}/relations"), &json!({"kind": "repeals", "decision_id": id}))
+            .await
+            .status(),
+        409
+    );
     // Who wrote what: Botswana's first text, India's edits, kept after compaction too.
     let who = chair.json(&format!("/api/drafts/{draft}/authorship")).await;
     let orgs: Vec<&str> = who["legend"]

@@ -146,6 +146,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    decision_relations (draft_id, target_id) {
+        draft_id -> BigInt,
+        target_id -> BigInt,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
     decisions (id) {
         id -> BigInt,
         draft_id -> BigInt,
@@ -417,4 +425,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     draft_objections,
     decisions,
     draft_authors,
+    decision_relations,
 );

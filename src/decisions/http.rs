@@ -283,3 +283,18 @@ pub async fn report_draft(
     let row = state.db.write(move |c| service::draft_report(c, &actor, now, id)).await?;
     Ok(HttpResponse::Created().json(DraftSummary::from(row)))
 }
+
+/// Declares that the draft, once adopted, amends or repeals an adopted decision (the chair).
+#[utoipa::path(post, path = "/api/drafts/{id}/relations", tag = "decisions", params(("id" = i64, Path)),
+    request_body = super::model::NewRelation,
+    responses((status = 200, body = Vec<super::model::DecisionLink>), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn relate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+    body: web::Json<super::model::NewRelation>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now, input) = (path.into_inner(), state.clock.now(), body.into_inner());
+    let out = state.db.write(move |c| service::relate(c, &actor, now, id, input)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/drafts/{id}/versions/{n}").route(web::get().to(http::version)))
         .service(resource("/api/drafts/{id}/diff").route(web::get().to(http::diff)))
         .service(resource("/api/drafts/{id}/authorship").route(web::get().to(http::authorship)))
+        .service(resource("/api/drafts/{id}/relations").route(web::post().to(http::relate)))
         .service(resource("/api/meetings/{id}/report.md").route(web::get().to(http::report_markdown)))
         .service(resource("/api/meetings/{id}/report.html").route(web::get().to(http::report_html)))
         .service(resource("/api/meetings/{id}/report").route(web::post().to(http::report_draft)))

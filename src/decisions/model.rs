@@ -115,6 +115,33 @@ pub struct DiffQuery {
     pub to: Option<i32>,
 }
 
+crate::text_enum!(
+    /// How a decision bears on an earlier one.
+    pub RelationKind {
+        /// Changes some of it.
+        Amends => "amends",
+        /// Ends it.
+        Repeals => "repeals",
+    }
+);
+
+/// A link between decisions.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct DecisionLink {
+    pub kind: RelationKind,
+    pub decision_id: i64,
+    pub number: String,
+    pub title: String,
+}
+
+/// Declares that a draft, once adopted, amends or repeals a decision.
+#[derive(Deserialize, Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRelation {
+    pub kind: RelationKind,
+    pub decision_id: i64,
+}
+
 /// An adopted decision: numbered, frozen, published.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
 pub struct Decision {
@@ -130,6 +157,10 @@ pub struct Decision {
     pub adopted_at: DateTime<Utc>,
     /// The version of the draft that was adopted.
     pub version: i32,
+    /// The earlier decisions this one amends or repeals.
+    pub relates_to: Vec<DecisionLink>,
+    /// The later decisions that amend or repeal this one.
+    pub related_by: Vec<DecisionLink>,
 }
 
 /// `?body_id=&year=&q=` of the register.

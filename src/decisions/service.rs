@@ -584,6 +584,86 @@ pub fn diff_of(conn: &mut DbConnection, actor: &Actor, id: i64, from: i32, to: O
     Ok(Diff { from, to, parts: diff(&old, &new) })
 }
 
+/// `forward`: the decisions the draft `id` amends or repeals; otherwise the decisions whose
+/// drafts amend or repeal the decision `id`.
+fn links(conn: &mut DbConnection, id: i64, forward: bool) -> Result<Vec<super::model::DecisionLink>, Error> {
+    use crate::db::schema::decision_relations;
+    let pairs: Vec<(i64, String)> = if forward {
+        decision_relations::table
+            .filter(decision_relations::draft_id.eq(id))
+            .select((decision_relations::target_id, decision_relations::kind))
+            .load(conn)?
+    } else {
+        let drafts_of: Vec<(i64, String)> = decision_relations::table
+            .filter(decision_relations::target_id.eq(id))
+            .select((decision_relations::draft_id, decision_relations::kind))
+            .load(conn)?;
+        let mut out = Vec::new();
+        for (draft, kind) in drafts_of {
+            if let Some(d) = decisions::table
+                .filter(decisions::draft_id.eq(draft))
+                .select(decisions::id)
+                .first::<i64>(conn)
+                .optional()?
+            {
+                out.push((d, kind));
+            }
+        }
+        out
+    };
+    let mut out = Vec::new();
+    for (decision, kind) in pairs {
+        let (number, title): (String, String) =
+            decisions::table.find(decision).select((decisions::number, decisions::title)).first(conn)?;
+        out.push(super::model::DecisionLink {
+            kind: kind.parse().map_err(Error::internal)?,
+            decision_id: decision,
+            number,
+            title,
+        });
+    }
+    Ok(out)
+}
+
+/// Declares that the draft, once adopted, amends or repeals an adopted decision (the chair,
+/// before adoption).
+pub fn relate(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    input: super::model::NewRelation,
+) -> Result<Vec<super::model::DecisionLink>, Error> {
+    use crate::db::schema::decision_relations;
+    let draft = conducted(conn, actor, id, now)?;
+    if matches!(draft.stage, DraftStage::Adopted | DraftStage::Withdrawn) {
+        return Err(Error::Conflict(format!("the draft is {}: its relations are settled", draft.stage.as_str())));
+    }
+    let target: Option<i64> =
+        decisions::table.find(input.decision_id).select(decisions::draft_id).first(conn).optional()?;
+    match target {
+        None => return Err(Error::invalid("decision_id", "no such decision")),
+        Some(target_draft) if target_draft == id => {
+            return Err(Error::invalid("decision_id", "a draft cannot amend itself"));
+        }
+        Some(_) => {}
+    }
+    diesel::delete(decision_relations::table.find((id, input.decision_id))).execute(conn)?;
+    diesel::insert_into(decision_relations::table)
+        .values((
+            decision_relations::draft_id.eq(id),
+            decision_relations::target_id.eq(input.decision_id),
+            decision_relations::kind.eq(input.kind.as_str()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        AuditEntry::by(actor, "draft.relate", "draft", id)
+            .created(&json!({"kind": input.kind, "decision_id": input.decision_id})),
+    )?;
+    links(conn, id, true)
+}
+
 fn find_row(conn: &mut DbConnection, id: i64) -> Result<Decision, Error> {
     type Row = (i64, String, String, String, Option<i64>, i64, String, NaiveDateTime, i32);
     let row: Row = decisions::table
@@ -602,7 +682,11 @@ fn find_row(conn: &mut DbConnection, id: i64) -> Result<Decision, Error> {
         .first(conn)
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("no decision {id}")))?;
+    let relates_to = links(conn, row.5, true)?;
+    let related_by = links(conn, row.0, false)?;
     Ok(Decision {
+        relates_to,
+        related_by,
         id: row.0,
         number: row.1,
         title: row.2,

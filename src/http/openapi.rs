@@ -111,7 +111,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         crate::decisions::http::adopt, crate::decisions::http::written_procedure, crate::decisions::http::withdraw,
         crate::decisions::http::versions, crate::decisions::http::new_version, crate::decisions::http::version,
         crate::decisions::http::diff, crate::decisions::http::list, crate::decisions::http::get,
-        crate::decisions::http::markdown, crate::decisions::http::authorship,
+        crate::decisions::http::markdown, crate::decisions::http::authorship, crate::decisions::http::relate,
         crate::decisions::http::report_markdown, crate::decisions::http::report_html, crate::decisions::http::report_draft,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),

@@ -480,6 +480,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/drafts/{id}/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Declares that the draft, once adopted, amends or repeals an adopted decision (the chair). */
+        post: operations["relate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/drafts/{id}/reopen": {
         parameters: {
             query?: never;
@@ -1433,6 +1450,10 @@ export interface components {
             /** @description `AD 2007/03`. */
             number: string;
             procedure: components["schemas"]["Procedure"];
+            /** @description The later decisions that amend or repeal this one. */
+            related_by: components["schemas"]["DecisionLink"][];
+            /** @description The earlier decisions this one amends or repeals. */
+            relates_to: components["schemas"]["DecisionLink"][];
             text: string;
             title: string;
             /**
@@ -1440,6 +1461,14 @@ export interface components {
              * @description The version of the draft that was adopted.
              */
             version: number;
+        };
+        /** @description A link between decisions. */
+        DecisionLink: {
+            /** Format: int64 */
+            decision_id: number;
+            kind: components["schemas"]["RelationKind"];
+            number: string;
+            title: string;
         };
         /** @description A word-level diff between two versions (or a version and the current text). */
         Diff: {
@@ -1814,6 +1843,12 @@ export interface components {
             short_code: string;
             status?: null | components["schemas"]["OrganisationStatus"];
         };
+        /** @description Declares that a draft, once adopted, amends or repeals a decision. */
+        NewRelation: {
+            /** Format: int64 */
+            decision_id: number;
+            kind: components["schemas"]["RelationKind"];
+        };
         /** @description A new term of office, as submitted. */
         NewTerm: {
             /**
@@ -2070,6 +2105,11 @@ export interface components {
          * @enum {string}
          */
         Purpose: "for_decision" | "for_discussion" | "for_information";
+        /**
+         * @description How a decision bears on an earlier one.
+         * @enum {string}
+         */
+        RelationKind: "amends" | "repeals";
         /** @description Asks for a password-reset link. */
         ResetRequest: {
             email: string;
@@ -3877,6 +3917,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DraftSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    relate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRelation"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionLink"][];
                 };
             };
             401: {

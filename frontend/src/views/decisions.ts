@@ -202,6 +202,34 @@ function DecisionPage({ decision }: { decision: Decision }) {
         h('div', null, h('dt', null, 'Number'), h('dd', null, decision.number)),
         h('div', null, h('dt', null, 'Adopted'), h('dd', null, h(Time, { iso: decision.adopted_at }))),
         h('div', null, h('dt', null, 'Procedure'), h('dd', null, procedureLabel(decision.procedure))),
+        decision.relates_to.length > 0
+          ? h(
+              'div',
+              null,
+              h('dt', null, 'Amends or repeals'),
+              h(
+                'dd',
+                null,
+                decision.relates_to.map((l, i) =>
+                  h('span', { key: l.decision_id }, i > 0 ? '; ' : '', `${l.kind === 'repeals' ? 'Repeals' : 'Amends'} `, h('a', { href: `/decisions/${l.decision_id}` }, `${l.number} — ${l.title}`)),
+                ),
+              ),
+            )
+          : null,
+        decision.related_by.length > 0
+          ? h(
+              'div',
+              null,
+              h('dt', null, 'Amended or repealed by'),
+              h(
+                'dd',
+                null,
+                decision.related_by.map((l, i) =>
+                  h('span', { key: l.decision_id }, i > 0 ? '; ' : '', `${l.kind === 'repeals' ? 'Repealed by' : 'Amended by'} `, h('a', { href: `/decisions/${l.decision_id}` }, `${l.number} — ${l.title}`)),
+                ),
+              ),
+            )
+          : null,
         h(
           'div',
           null,

@@ -1,3 +1,4 @@
+DROP TABLE decision_relations;
 DROP TABLE draft_authors;
 DROP TABLE decisions;
 DROP TABLE draft_objections;

@@ -64,3 +64,12 @@ CREATE TABLE draft_authors (
     user_id BIGINT NOT NULL REFERENCES users (id)
 );
 CREATE INDEX draft_authors_draft ON draft_authors (draft_id, client_id);
+
+-- Decisions amend or repeal earlier ones: a draft declares it before adoption, and the
+-- decision keeps it (links both ways are read from here).
+CREATE TABLE decision_relations (
+    draft_id BIGINT NOT NULL REFERENCES drafts (id),
+    target_id BIGINT NOT NULL REFERENCES decisions (id),
+    kind TEXT NOT NULL CHECK (kind IN ('amends', 'repeals')),
+    PRIMARY KEY (draft_id, target_id)
+);
