@@ -260,7 +260,7 @@ test('from a bracketed text to a numbered decision, with an objection on the way
       await timer.waitFor();
       assert.match(await timer.innerText(), /^(29|30) min \d\d s$/);
       await waitFor('a read-only editor', async () => ({ ok: (await editable(page)) === 'false' }));
-      await page.getByText('Read only — the text is frozen').waitFor();
+      await page.locator('#draft-banner').getByText('Read only — the text is frozen').waitFor();
     }
     await kabo.getByRole('status').filter({ hasText: 'Objections are called for, for 30 minutes.' }).waitFor({ state: 'attached' });
     await priyaMain.getByRole('heading', { level: 2, name: 'Object or abstain' }).waitFor();
@@ -318,7 +318,7 @@ test('from a bracketed text to a numbered decision, with an objection on the way
       await stageHeading(page, 'Adopted').waitFor();
       await page.getByRole('main').getByRole('link', { name: number, exact: true }).waitFor();
       await waitFor('a read-only editor after adoption', async () => ({ ok: (await editable(page)) === 'false' }));
-      await page.getByText('Read only — the text was adopted and can no longer be changed.').waitFor();
+      await page.locator('#draft-banner').getByText('Read only — the text was adopted and can no longer be changed.').waitFor();
       assert.equal(await editorText(page), finalText);
     }
     assert.equal(await priyaMain.getByRole('heading', { name: 'Object or abstain' }).count(), 0, 'too late to object');

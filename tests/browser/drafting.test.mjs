@@ -206,7 +206,7 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     const rafael = await openAs('rafael');
     await signIn(rafael, base, RAFAEL, `/drafts/${draftId}`);
     await rafael.getByRole('heading', { level: 1, name: DRAFT.title }).waitFor();
-    const banner = rafael.getByText('Read only — observers follow the text but cannot change it');
+    const banner = rafael.locator('#draft-banner').getByText('Read only — observers follow the text but cannot change it');
     await banner.waitFor();
     assert.ok(await banner.isVisible());
     await waitFor('the observer to receive the text', async () => {
