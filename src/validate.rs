@@ -31,6 +31,14 @@ pub fn long_text(field: &str, raw: &str, max_chars: usize) -> Result<String, Fie
     Ok(value.to_string())
 }
 
+/// An IANA time zone name (`Europe/Brussels`), as chrono-tz spells it.
+pub fn time_zone(field: &str, raw: &str) -> Result<String, FieldError> {
+    raw.trim()
+        .parse::<chrono_tz::Tz>()
+        .map(|tz| tz.name().to_string())
+        .map_err(|_| FieldError::new(field, "is not a known IANA time zone (e.g. Europe/Brussels)"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -303,9 +303,14 @@ pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {
 
 /// A short code: 2–16 letters, digits or `-`, stored upper-case (`BW`, `EU`, `WDC`).
 pub fn parse_short_code(raw: &str) -> Result<String, FieldError> {
+    parse_code("short_code", raw)
+}
+
+/// A code of 2–16 letters, digits or `-`, upper-cased; the error names `field`.
+pub fn parse_code(field: &str, raw: &str) -> Result<String, FieldError> {
     let code = raw.trim().to_uppercase();
     if !(2..=16).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(FieldError::new("short_code", "must be 2 to 16 letters, digits or '-'"));
+        return Err(FieldError::new(field, "must be 2 to 16 letters, digits or '-'"));
     }
     Ok(code)
 }

@@ -412,18 +412,7 @@ pub struct BodyUpdate {
 }
 
 fn parse_short_name(raw: &str) -> Result<String, FieldError> {
-    let code = raw.trim().to_uppercase();
-    if !(2..=16).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(FieldError::new("short_name", "must be 2 to 16 letters, digits or '-'"));
-    }
-    Ok(code)
-}
-
-fn parse_time_zone(raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    name.parse::<Tz>()
-        .map(|tz| tz.name().to_string())
-        .map_err(|_| FieldError::new("time_zone", "is not a known IANA time zone (e.g. Europe/Brussels)"))
+    crate::accounts::model::parse_code("short_name", raw)
 }
 
 /// A rotation whose numbers are in range; the service checks the ids it names.
@@ -510,7 +499,9 @@ impl TryFrom<NewBody> for ValidNewBody {
         let name = validate::text("name", &body.name, 200, true).map_err(|e| errors.push(e)).ok();
         let short_name = parse_short_name(&body.short_name).map_err(|e| errors.push(e)).ok();
         let mandate = validate::long_text("mandate", &body.mandate, 20_000).map_err(|e| errors.push(e)).ok();
-        let time_zone = parse_time_zone(body.time_zone.as_deref().unwrap_or("UTC")).map_err(|e| errors.push(e)).ok();
+        let time_zone = validate::time_zone("time_zone", body.time_zone.as_deref().unwrap_or("UTC"))
+            .map_err(|e| errors.push(e))
+            .ok();
         match (body.kind, body.parent_id) {
             (BodyKind::Plenary, Some(_)) => errors.push(FieldError::new("parent_id", "a plenary has no parent body")),
             (kind, None) if kind != BodyKind::Plenary => {
@@ -575,8 +566,10 @@ impl ValidBodyUpdate {
             update.mandate.as_deref().map_or(Ok(before.mandate.clone()), |m| validate::long_text("mandate", m, 20_000)),
             &before.mandate,
         );
-        let time_zone =
-            field(update.time_zone.as_deref().map_or(Ok(before.time_zone.clone()), parse_time_zone), &before.time_zone);
+        let time_zone = field(
+            update.time_zone.as_deref().map_or(Ok(before.time_zone.clone()), |tz| validate::time_zone("time_zone", tz)),
+            &before.time_zone,
+        );
         let ends_on = update.ends_on.unwrap_or(before.ends_on);
         if before.kind == BodyKind::AdHoc && ends_on.is_none() {
             errors.push(FieldError::new("ends_on", "is required for an ad hoc group: its mandate ends"));

@@ -332,7 +332,7 @@ pub fn list_terms(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<Vec
 
 /// Takes the body's row lock on PostgreSQL (SQLite writers are already serialised), so that two
 /// instances checking terms for overlaps, or applying the rotation, take turns.
-fn lock_body(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
+pub fn lock_body(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let n = diesel::update(bodies::table.find(id)).set(bodies::id.eq(bodies::id)).execute(conn)?;
     if n == 0 {
         return Err(Error::NotFound(format!("no body {id}")));

@@ -296,7 +296,7 @@ fn adopt_now(
     let short = match draft.body_id {
         Some(body) => {
             // One numbering per body and year: take the body's row lock while counting.
-            diesel::update(bodies::table.find(body)).set(bodies::id.eq(bodies::id)).execute(conn)?;
+            crate::bodies::service::lock_body(conn, body)?;
             bodies::table.find(body).select(bodies::short_name).first::<String>(conn)?
         }
         None => String::new(),

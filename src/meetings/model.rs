@@ -2,7 +2,6 @@
 //! and the validated inputs the services take.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -393,12 +392,7 @@ pub fn check_meeting(
         Some(u) => parse_url(u).map_err(|e| errors.push(e)).ok(),
         None => None,
     };
-    let time_zone = time_zone
-        .trim()
-        .parse::<Tz>()
-        .map(|tz| tz.name().to_string())
-        .map_err(|_| errors.push(FieldError::new("time_zone", "is not a known IANA time zone (e.g. Europe/Brussels)")))
-        .ok();
+    let time_zone = validate::time_zone("time_zone", time_zone).map_err(|e| errors.push(e)).ok();
     if ends_at <= starts_at {
         errors.push(FieldError::new("ends_at", "must be after the start"));
     }
