@@ -5,11 +5,14 @@
 //!
 //! Where things go: requests and views in `model.rs` (with the number format and the diff); the
 //! use cases in `service.rs` (including `run_due`, the scheduler's adoptions and reminders);
-//! handlers in `http.rs`. A draft's text lives in `drafting`; its brackets are
-//! `drafting::brackets`.
+//! handlers in `http.rs`. What is published — a decision, a meeting's report (`report.rs`) — is
+//! assembled once as a `document::Document` and rendered as Markdown, HTML or PDF (`pdf.rs`). A
+//! draft's text lives in `drafting`; its brackets are `drafting::brackets`.
 
+pub mod document;
 pub mod http;
 pub mod model;
+pub mod pdf;
 pub mod report;
 pub mod service;
 
@@ -41,8 +44,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/drafts/{id}/relations").route(web::post().to(http::relate)))
         .service(resource("/api/meetings/{id}/report.md").route(web::get().to(http::report_markdown)))
         .service(resource("/api/meetings/{id}/report.html").route(web::get().to(http::report_html)))
+        .service(resource("/api/meetings/{id}/report.pdf").route(web::get().to(http::report_pdf)))
         .service(resource("/api/meetings/{id}/report").route(web::post().to(http::report_draft)))
         .service(resource("/api/decisions").route(web::get().to(http::list)))
         .service(resource("/api/decisions/{id:\\d+}.md").route(web::get().to(http::markdown)))
+        .service(resource("/api/decisions/{id:\\d+}.html").route(web::get().to(http::html)))
+        .service(resource("/api/decisions/{id:\\d+}.pdf").route(web::get().to(http::pdf)))
         .service(resource("/api/decisions/{id:\\d+}").route(web::get().to(http::get)));
 }

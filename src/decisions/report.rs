@@ -4,11 +4,10 @@
 //! the person who asks (observers never see closed-session items); the chair turns it into an
 //! editable draft — a Yjs document like any other — to co-edit and adopt as the communiqué.
 
-use std::fmt::Write as _;
-
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::document::{Document, ListItem};
 use crate::accounts::actor::Actor;
 use crate::db::DbConnection;
 use crate::db::schema::{agenda_item_drafts, bodies, decisions, draft_objections, drafts, organisations};
@@ -16,63 +15,82 @@ use crate::drafting::brackets;
 use crate::error::Error;
 use crate::meetings::service as meetings;
 
-/// The report of a meeting, in Markdown, as `actor` may see it.
-pub fn markdown(conn: &mut DbConnection, actor: &Actor, meeting_id: i64, now: DateTime<Utc>) -> Result<String, Error> {
+/// The report of a meeting as `actor` may see it: the content of its Markdown, HTML and PDF.
+pub fn document(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    meeting_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Document, Error> {
     let seen = meetings::seen(conn, actor, meeting_id, now)?;
     build(conn, &seen.meeting, seen.restricted)
 }
 
-/// The report as observers and guests may see it (no closed-session item): the basis of a
-/// communiqué.
+/// The report as observers and guests may see it (no closed-session item), in Markdown: the
+/// basis of a communiqué.
 pub fn public_markdown(conn: &mut DbConnection, meeting: &crate::meetings::model::MeetingRow) -> Result<String, Error> {
-    build(conn, meeting, true)
+    Ok(build(conn, meeting, true)?.markdown())
 }
 
-fn build(conn: &mut DbConnection, m: &crate::meetings::model::MeetingRow, restricted: bool) -> Result<String, Error> {
+fn build(conn: &mut DbConnection, m: &crate::meetings::model::MeetingRow, restricted: bool) -> Result<Document, Error> {
     let body: String = bodies::table.find(m.body_id).select(bodies::name).first(conn)?;
     let agenda = meetings::agenda_view(conn, m, restricted)?;
     let tz: chrono_tz::Tz = m.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
-    let mut out = String::new();
-    let _ = writeln!(out, "# {body}: {}\n", m.title);
-    let _ = writeln!(
-        out,
-        "{} to {} ({}){}\n",
+    let mut doc = Document::new(format!("{body}: {} — report", m.title));
+    doc.heading(1, format!("{body}: {}", m.title));
+    doc.paragraph(format!(
+        "{} to {} ({}){}",
         m.starts_at.and_utc().with_timezone(&tz).format("%-d %B %Y"),
         m.ends_at.and_utc().with_timezone(&tz).format("%-d %B %Y"),
         m.time_zone,
         if m.venue.is_empty() { String::new() } else { format!(", {}", m.venue) }
+    ));
+    doc.heading(
+        2,
+        format!(
+            "Agenda{}",
+            match agenda.adopted_at {
+                Some(at) => format!(" (adopted {})", at.with_timezone(&tz).format("%-d %B %Y")),
+                None => " (proposed)".into(),
+            }
+        ),
     );
-    let _ = writeln!(
-        out,
-        "## Agenda{}\n",
-        match agenda.adopted_at {
-            Some(at) => format!(" (adopted {})", at.with_timezone(&tz).format("%-d %B %Y")),
-            None => " (proposed)".into(),
-        }
+    doc.list(
+        agenda
+            .items
+            .iter()
+            .map(|item| ListItem {
+                depth: item.number.matches('.').count(),
+                marker: Some(format!("{}.", item.number)),
+                lead: None,
+                text: format!("{} — {}", item.title, item.state.as_str()),
+            })
+            .collect(),
     );
-    for item in &agenda.items {
-        let depth = item.number.matches('.').count();
-        let _ = writeln!(out, "{}{}. {} — {}", "   ".repeat(depth), item.number, item.title, item.state.as_str());
-    }
     if !agenda.amendments.is_empty() {
-        let _ = writeln!(out, "\n### As amended\n");
-        for a in &agenda.amendments {
-            let what = a.title.clone().unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "- {} {} {} {}: {what} {}",
-                a.at.format("%-d %B %H:%M"),
-                a.by,
-                a.action,
-                a.number.clone().unwrap_or_default(),
-                a.detail
-            );
-        }
+        doc.heading(3, "As amended");
+        doc.list(
+            agenda
+                .amendments
+                .iter()
+                .map(|a| {
+                    ListItem::bullet(format!(
+                        "{} {} {} {}: {} {}",
+                        a.at.format("%-d %B %H:%M"),
+                        a.by,
+                        a.action,
+                        a.number.clone().unwrap_or_default(),
+                        a.title.clone().unwrap_or_default(),
+                        a.detail
+                    ))
+                })
+                .collect(),
+        );
     }
-    let _ = writeln!(out, "\n## Attendance\n");
+    doc.heading(2, "Attendance");
     let attendance = meetings::attendance(conn, m.id)?;
     if attendance.is_empty() {
-        let _ = writeln!(out, "No delegate registered.");
+        doc.paragraph("No delegate registered.");
     }
     let mut by_org: Vec<(String, Vec<String>)> = Vec::new();
     for a in attendance {
@@ -81,9 +99,12 @@ fn build(conn: &mut DbConnection, m: &crate::meetings::model::MeetingRow, restri
             None => by_org.push((a.organisation.name, vec![a.user.display_name])),
         }
     }
-    for (org, names) in by_org {
-        let _ = writeln!(out, "- **{org}**: {}", names.join(", "));
-    }
+    doc.list(
+        by_org
+            .into_iter()
+            .map(|(org, names)| ListItem { lead: Some(org), ..ListItem::bullet(names.join(", ")) })
+            .collect(),
+    );
     // The drafts on the items the reader may see.
     let mut draft_ids: Vec<i64> = Vec::new();
     let item_ids: Vec<i64> = agenda.items.iter().map(|i| i.id).collect();
@@ -101,12 +122,13 @@ fn build(conn: &mut DbConnection, m: &crate::meetings::model::MeetingRow, restri
         .order(decisions::seq.asc())
         .select((decisions::number, decisions::title, decisions::text, decisions::draft_id))
         .load(conn)?;
-    let _ = writeln!(out, "\n## Decisions adopted\n");
+    doc.heading(2, "Decisions adopted");
     if adopted.is_empty() {
-        let _ = writeln!(out, "None.");
+        doc.paragraph("None.");
     }
     for (number, title, text, _) in &adopted {
-        let _ = writeln!(out, "### {number} — {title}\n\n{}\n", text.trim_end());
+        doc.heading(3, format!("{number} — {title}"));
+        doc.text(text);
     }
     let recorded: Vec<(String, String, String, String)> = draft_objections::table
         .inner_join(drafts::table)
@@ -116,10 +138,13 @@ fn build(conn: &mut DbConnection, m: &crate::meetings::model::MeetingRow, restri
         .select((drafts::title, draft_objections::kind, organisations::name, draft_objections::reason))
         .load(conn)?;
     if !recorded.is_empty() {
-        let _ = writeln!(out, "## Objections and abstentions recorded\n");
-        for (title, kind, org, reason) in recorded {
-            let _ = writeln!(out, "- {title}: {kind} by {org} — {reason}");
-        }
+        doc.heading(2, "Objections and abstentions recorded");
+        doc.list(
+            recorded
+                .into_iter()
+                .map(|(title, kind, org, reason)| ListItem::bullet(format!("{title}: {kind} by {org} — {reason}")))
+                .collect(),
+        );
     }
     let open: Vec<(i64, String)> = drafts::table
         .filter(drafts::id.eq_any(&draft_ids))
@@ -128,58 +153,15 @@ fn build(conn: &mut DbConnection, m: &crate::meetings::model::MeetingRow, restri
         .select((drafts::id, drafts::title))
         .load(conn)?;
     if !open.is_empty() {
-        let _ = writeln!(out, "\n## Drafts still open\n");
+        doc.heading(2, "Drafts still open");
+        let mut items = Vec::new();
         for (id, title) in open {
             let text = crate::drafting::service::stored_text(conn, id)?;
             let b = brackets::parse(&text);
             let state = if b.clean { "clean text".to_string() } else { b.summary() };
-            let _ = writeln!(out, "- {title}: {state}");
+            items.push(ListItem::bullet(format!("{title}: {state}")));
         }
+        doc.list(items);
     }
-    Ok(out)
-}
-
-/// The report as a print-ready HTML page (escaped; the Markdown kept as preformatted text under
-/// headings, so nothing a delegate wrote is ever interpreted as markup).
-pub fn html(markdown: &str) -> String {
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let mut body = String::new();
-    let mut para = String::new();
-    let flush = |para: &mut String, body: &mut String| {
-        if !para.trim().is_empty() {
-            body.push_str(&format!("<p>{}</p>\n", escape(para.trim()).replace('\n', "<br>")));
-        }
-        para.clear();
-    };
-    for line in markdown.lines() {
-        if let Some(h) = line.strip_prefix("### ") {
-            flush(&mut para, &mut body);
-            body.push_str(&format!("<h3>{}</h3>\n", escape(h)));
-        } else if let Some(h) = line.strip_prefix("## ") {
-            flush(&mut para, &mut body);
-            body.push_str(&format!("<h2>{}</h2>\n", escape(h)));
-        } else if let Some(h) = line.strip_prefix("# ") {
-            flush(&mut para, &mut body);
-            body.push_str(&format!("<h1>{}</h1>\n", escape(h)));
-        } else if line.trim().is_empty() {
-            flush(&mut para, &mut body);
-        } else {
-            para.push_str(line);
-            para.push('\n');
-        }
-    }
-    flush(&mut para, &mut body);
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Meeting report</title>\n<style>body{{font-family:Georgia,serif;max-width:46em;margin:2em auto;line-height:1.5;color:#111}}h1,h2,h3{{font-family:sans-serif}}@media print{{body{{margin:0}}a{{color:inherit}}}}</style></head><body>\n{body}</body></html>\n"
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn html_escapes_what_delegates_wrote() {
-        let page = super::html("# Report\n\nA <script>alert(1)</script> & more\n\n## Decisions");
-        assert!(page.contains("<h1>Report</h1>") && page.contains("<h2>Decisions</h2>"));
-        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
-    }
+    Ok(doc)
 }

@@ -113,6 +113,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         crate::decisions::http::diff, crate::decisions::http::list, crate::decisions::http::get,
         crate::decisions::http::markdown, crate::decisions::http::authorship, crate::decisions::http::relate,
         crate::decisions::http::report_markdown, crate::decisions::http::report_html, crate::decisions::http::report_draft,
+        crate::decisions::http::report_pdf, crate::decisions::http::html, crate::decisions::http::pdf,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&SessionAuth, &UniqueOperationIds)

@@ -1,5 +1,6 @@
 // The register of decisions: every adopted text, numbered and frozen, found by words, body and
-// year; and one decision's page with its text, its Markdown and the draft it came from.
+// year; and one decision's page with its text, its exports (a print version, PDF, Markdown) and the
+// draft it came from.
 import { h } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { api, ApiError, decisionMarkdownHref, type BodySummary, type Decision } from '../api';
@@ -13,6 +14,11 @@ const FIRST_YEAR = 2003;
 
 export function decisionHref(id: number): string {
   return `/decisions/${encodeURIComponent(String(id))}`;
+}
+
+/** Where a decision is published as a print-ready page (`html`) or a PDF document (`pdf`). */
+function decisionExportHref(id: number, format: 'html' | 'pdf'): string {
+  return `/api/decisions/${encodeURIComponent(String(id))}.${format}`;
 }
 
 interface Filter {
@@ -187,6 +193,7 @@ function DecisionPage({ decision }: { decision: Decision }) {
     [decision.body_id],
   );
   const bodyValue = body.state.status === 'ready' ? body.state.value : null;
+  const fileStem = decision.number.replace(/[^\w.-]+/g, '-');
   return h(
     'div',
     null,
@@ -244,7 +251,9 @@ function DecisionPage({ decision }: { decision: Decision }) {
       h(
         'p',
         { class: 'decision-links' },
-        h('a', { href: decisionMarkdownHref(decision.id), download: `${decision.number.replace(/[^\w.-]+/g, '-')}.md` }, 'Download the text as Markdown'),
+        h('a', { href: decisionExportHref(decision.id, 'html') }, 'Print version (HTML)'),
+        h('a', { href: decisionExportHref(decision.id, 'pdf'), download: `${fileStem}.pdf` }, 'Download the text as PDF'),
+        h('a', { href: decisionMarkdownHref(decision.id), download: `${fileStem}.md` }, 'Download the text as Markdown'),
         h('a', { href: `/drafts/${encodeURIComponent(String(decision.draft_id))}` }, `The draft, its versions and objections (adopted as version ${decision.version})`),
       ),
     ),

@@ -287,6 +287,20 @@ function DetailsSection({ meeting, chair }: { meeting: Meeting; chair: ChairCtx 
         h('dt', null, 'Calendar'),
         h('dd', null, h('a', { href: `/api/meetings/${meeting.id}/calendar.ics`, download: `meeting-${meeting.id}.ics` }, 'Add to your calendar (.ics)')),
       ),
+      h(
+        'div',
+        null,
+        h('dt', null, 'Report'),
+        h(
+          'dd',
+          null,
+          h('a', { href: `/api/meetings/${meeting.id}/report.html` }, 'Print version (HTML)', h('span', { class: 'visually-hidden' }, ' of the report')),
+          ' · ',
+          h('a', { href: `/api/meetings/${meeting.id}/report.pdf`, download: `meeting-${meeting.id}-report.pdf` }, 'PDF', h('span', { class: 'visually-hidden' }, ' of the report')),
+          ' · ',
+          h('a', { href: `/api/meetings/${meeting.id}/report.md`, download: `meeting-${meeting.id}-report.md` }, 'Markdown', h('span', { class: 'visually-hidden' }, ' of the report')),
+        ),
+      ),
     ),
     editable
       ? h(
