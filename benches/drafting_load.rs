@@ -102,7 +102,7 @@ async fn new_draft(base: &str, token: &str) -> Result<i64, AnyError> {
     let res: serde_json::Value = reqwest::Client::new()
         .post(format!("http://{base}/api/drafts"))
         .bearer_auth(token)
-        .json(&serde_json::json!({"title": "Load test", "reference": "bench"}))
+        .json(&serde_json::json!({"title": "Load test"}))
         .send()
         .await?
         .json()

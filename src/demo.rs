@@ -565,10 +565,10 @@ const PLENARY_2007: &[DemoItem] = {
 };
 
 /// The Brussels intersessional of 12–14 June 2007 (held, closed) and the Brussels plenary of
-/// 5–8 November 2007 (convened), with their agendas; the plenary's peer-review item links the
-/// demo draft.
+/// 5–8 November 2007 (convened), with their agendas; the demo draft belongs to the plenary's
+/// peer-review item, which lists it.
 fn seed_meetings(c: &mut crate::db::DbConnection, plenary: i64, draft: i64) -> Result<(), Error> {
-    use crate::db::schema::{agenda_item_drafts, meetings};
+    use crate::db::schema::{agenda_item_drafts, drafts, meetings};
     use crate::meetings::model::{AgendaState, ItemState, MeetingKind, MeetingState, check_item, check_meeting};
     use crate::meetings::service::{insert_item, insert_meeting};
     let exists: i64 = meetings::table.filter(meetings::body_id.eq(plenary)).count().get_result(c)?;
@@ -616,6 +616,10 @@ fn seed_meetings(c: &mut crate::db::DbConnection, plenary: i64, draft: i64) -> R
                 diesel::insert_into(agenda_item_drafts::table)
                     .values((agenda_item_drafts::item_id.eq(item_id), agenda_item_drafts::draft_id.eq(draft)))
                     .execute(c)?;
+                // The draft belongs to the plenary and to this item of its agenda.
+                diesel::update(drafts::table.find(draft))
+                    .set((drafts::meeting_id.eq(id), drafts::agenda_item_id.eq(item_id)))
+                    .execute(c)?;
             }
         }
         let adopted = (state == MeetingState::Closed).then(|| starts.naive_utc());
@@ -641,8 +645,8 @@ fn seed_draft(c: &mut crate::db::DbConnection, plenary: i64) -> Result<i64, Erro
     use crate::drafting::model::{NewDraft, ValidNewDraft};
     let input = ValidNewDraft::try_from(NewDraft {
         title: DEMO_DRAFT_TITLE.into(),
-        reference: "Brussels Plenary 2007".into(),
         body_id: Some(plenary),
+        ..NewDraft::default()
     })?;
     crate::drafting::service::insert(c, author, crate::db::now(), &input, DEMO_DRAFT_TEXT)
 }

@@ -105,6 +105,7 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/meetings/{id}/live", [401, 404, 400, 400, 400, 400]),
     ("GET", "/api/meetings/{id}/report.md", [401, 404, 200, 200, 200, 200]),
     ("GET", "/api/meetings/{id}/report.html", [401, 404, 200, 200, 200, 200]),
+    ("GET", "/api/meetings/{id}/report.pdf", [401, 404, 200, 200, 200, 200]),
     ("POST", "/api/meetings/{id}/report", [401, 404, 403, 403, 403, 201]),
     ("POST", "/api/meetings/{id}/close", [401, 404, 403, 403, 403, 200]),
     ("POST", "/api/meetings/{id}/cancel", [401, 404, 403, 403, 403, 409]),
@@ -129,6 +130,8 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     // No decision is adopted in the demo yet.
     ("GET", "/api/decisions/{id}", [401, 403, 404, 404, 404, 404]),
     ("GET", "/api/decisions/{id}.md", [401, 403, 404, 404, 404, 404]),
+    ("GET", "/api/decisions/{id}.html", [401, 403, 404, 404, 404, 404]),
+    ("GET", "/api/decisions/{id}.pdf", [401, 403, 404, 404, 404, 404]),
 ];
 
 struct Fixture {
@@ -250,7 +253,7 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         ("PATCH", "/api/organisations/{id}") => {
             (format!("/api/organisations/{}", f.participant_org), Some(json!({"countries": []})))
         }
-        ("POST", "/api/drafts") => (path.into(), Some(json!({"title": format!("Draft {n}"), "reference": "Plenary"}))),
+        ("POST", "/api/drafts") => (path.into(), Some(json!({"title": format!("Draft {n}")}))),
         ("GET", "/api/drafts/{id}" | "/api/drafts/{id}/ws") => (path.replace("{id}", &f.draft.to_string()), None),
         ("PATCH", "/api/drafts/{id}") => (format!("/api/drafts/{}", f.draft), Some(json!({"state": "drafting"}))),
         ("GET", "/api/users/{id}") => (format!("/api/users/{}", f.participant_user), None),

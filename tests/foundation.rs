@@ -144,6 +144,150 @@ fn migrations_round_trip_postgres() {
     migrations_round_trip(Backend::Postgres);
 }
 
+/// Applies migrations one at a time until `version` (e.g. `20261128000006`) is applied.
+fn migrate_up_to(conn: &mut plenum::db::DbConnection, version: &str) {
+    use diesel_migrations::MigrationHarness;
+    use plenum::db::{DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+    loop {
+        let applied = match conn {
+            DbConnection::Sqlite(c) => c.run_next_migration(SQLITE_MIGRATIONS).map(|v| v.to_string()),
+            DbConnection::Postgresql(c) => c.run_next_migration(POSTGRES_MIGRATIONS).map(|v| v.to_string()),
+        }
+        .unwrap_or_else(|e| panic!("migrating towards {version}: {e}"));
+        if applied == version {
+            return;
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct Reference {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reference: String,
+}
+
+/// The migration that gave drafts their meeting and agenda item, over drafts of the schema before
+/// it: a draft listed on agenda items takes the lowest of them and its meeting; otherwise the one
+/// meeting of its body whose title is its reference (case and blanks aside); otherwise none. Its
+/// down.sql gives the reference back as the meeting's title.
+fn draft_references_become_links(backend: Backend) {
+    use diesel::prelude::*;
+    use plenum::db::schema::drafts;
+    let db = TestDb::create(backend);
+    let mut conn = plenum::db::establish(&db.url).expect("connect");
+    migrate_up_to(&mut conn, "20261128000006");
+    let at = "'2026-01-01 00:00:00', '2026-01-01 00:00:00'";
+    let meeting = |id: i64, body: i64, title: &str| {
+        format!(
+            "INSERT INTO meetings (id, body_id, kind, title, time_zone, starts_at, ends_at, created_by, created_at, updated_at) \
+             VALUES ({id}, {body}, 'plenary', '{title}', 'Europe/Brussels', '2007-11-05 08:00:00', '2007-11-08 17:00:00', 1, {at})"
+        )
+    };
+    let item = |id: i64, meeting: i64, title: &str| {
+        format!(
+            "INSERT INTO agenda_items (id, meeting_id, position, title, purpose, created_at, updated_at) \
+             VALUES ({id}, {meeting}, {id}, '{title}', 'for_decision', {at})"
+        )
+    };
+    let draft = |id: i64, reference: &str| {
+        format!(
+            "INSERT INTO drafts (id, title, reference, created_by, created_at, updated_at, body_id) \
+             VALUES ({id}, 'Draft {id}', '{reference}', 1, {at}, 1)"
+        )
+    };
+    let statements = [
+        format!(
+            "INSERT INTO organisations (id, kind, name, short_code, created_at, updated_at) VALUES (1, 'participant', 'Botswana', 'BW', {at})"
+        ),
+        format!(
+            "INSERT INTO users (id, organisation_id, email, email_normalized, display_name, created_at, updated_at) VALUES (1, 1, 'k@bw.example', 'k@bw.example', 'Kabo', {at})"
+        ),
+        format!(
+            "INSERT INTO bodies (id, name, short_name, kind, created_on, created_at, updated_at) VALUES (1, 'Plenary', 'KP', 'plenary', '2003-01-01', {at})"
+        ),
+        format!(
+            "INSERT INTO bodies (id, name, short_name, kind, created_on, created_at, updated_at) VALUES (2, 'Working group', 'WG', 'working_group', '2003-01-01', {at})"
+        ),
+        meeting(1, 1, "Brussels Plenary 2007"),
+        meeting(2, 1, "Brussels Intersessional 2007"),
+        meeting(3, 1, "Twice"),
+        meeting(4, 1, " twice"),
+        meeting(5, 2, "Group meeting"),
+        item(10, 2, "Peer review"),
+        item(11, 2, "Statistics"),
+        item(12, 5, "Group business"),
+        draft(1, "  brussels PLENARY 2007 "),
+        draft(2, "Brussels Plenary 2007"),
+        draft(3, "Twice"),
+        draft(4, "Group meeting"),
+        draft(5, ""),
+        draft(6, "AP/2007/12"),
+        draft(7, "Brussels Plenary 2007"),
+        "INSERT INTO agenda_item_drafts (item_id, draft_id) VALUES (11, 2)".into(),
+        "INSERT INTO agenda_item_drafts (item_id, draft_id) VALUES (10, 2)".into(),
+        // Listed only on another body's agenda: that does not count, the reference does.
+        "INSERT INTO agenda_item_drafts (item_id, draft_id) VALUES (12, 7)".into(),
+    ];
+    for sql in &statements {
+        diesel::sql_query(sql.as_str()).execute(&mut conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    migrate_up_to(&mut conn, "20261128000007");
+    let links: Vec<(i64, Option<i64>, Option<i64>)> = drafts::table
+        .select((drafts::id, drafts::meeting_id, drafts::agenda_item_id))
+        .order(drafts::id)
+        .load(&mut conn)
+        .expect("links");
+    assert_eq!(
+        links,
+        vec![
+            (1, Some(1), None),     // the reference, trimmed and in any case
+            (2, Some(2), Some(10)), // the lowest linked item and its meeting, before the reference
+            (3, None, None),        // two meetings answer to it
+            (4, None, None),        // a meeting of another body
+            (5, None, None),
+            (6, None, None),
+            (7, Some(1), None), // another body's item does not count; the reference does
+        ]
+    );
+    // Back down: the reference is the meeting's title (or empty), and the links are gone.
+    match &mut conn {
+        plenum::db::DbConnection::Sqlite(c) => {
+            diesel_migrations::MigrationHarness::revert_last_migration(c, plenum::db::SQLITE_MIGRATIONS).map(|_| ())
+        }
+        plenum::db::DbConnection::Postgresql(c) => {
+            diesel_migrations::MigrationHarness::revert_last_migration(c, plenum::db::POSTGRES_MIGRATIONS).map(|_| ())
+        }
+    }
+    .expect("revert");
+    let references: Vec<Reference> =
+        diesel::sql_query("SELECT id, reference FROM drafts ORDER BY id").load(&mut conn).expect("references");
+    let references: Vec<(i64, &str)> = references.iter().map(|r| (r.id, r.reference.as_str())).collect();
+    assert_eq!(
+        references,
+        vec![
+            (1, "Brussels Plenary 2007"),
+            (2, "Brussels Intersessional 2007"),
+            (3, ""),
+            (4, ""),
+            (5, ""),
+            (6, ""),
+            (7, "Brussels Plenary 2007"),
+        ]
+    );
+}
+
+#[test]
+fn draft_references_become_links_sqlite() {
+    draft_references_become_links(Backend::Sqlite);
+}
+
+#[test]
+fn draft_references_become_links_postgres() {
+    draft_references_become_links(Backend::Postgres);
+}
+
 /// `/readyz` answers 503 while PostgreSQL refuses connections and 200 again once it accepts them,
 /// without a restart. (PostgreSQL only: an embedded SQLite file cannot become unreachable.)
 #[actix_web::test]

@@ -538,7 +538,182 @@ async fn powers_over_meetings_follow_the_chair(app: TestApp) {
     assert_eq!(new(india_s.clone(), 4).await, 201, "India succeeded at midnight in Brussels");
 }
 
+/// The id of the draft in a list of drafts, as the list shows it.
+fn listed(list: &Value, id: i64) -> Value {
+    list["items"].as_array().expect("items").iter().find(|d| d["id"] == id).cloned().unwrap_or(Value::Null)
+}
+
+/// The ids of the drafts an agenda lists under an item.
+fn drafts_under(agenda: &Value, item: i64) -> Vec<i64> {
+    agenda["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["id"] == item)
+        .flat_map(|i| i["drafts"].as_array().cloned().unwrap_or_default())
+        .filter_map(|d| d["id"].as_i64())
+        .collect()
+}
+
+/// A draft belongs to a meeting of its body and an item of that meeting's agenda: the draft
+/// shows both, the item lists the draft (in the agenda and on the live feed); a meeting of another
+/// body, an item of another meeting or one the caller may not see is a 422 naming the field, and
+/// nothing is stored; the chair moves and clears the links with PATCH.
+async fn drafts_belong_to_a_meeting_and_an_item(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let meeting = new_meeting(&admin, "Where drafts belong").await;
+    let item = add_item(&admin, meeting, json!({"title": "Peer review"})).await;
+    let sub = add_item(&admin, meeting, json!({"title": "Visit reports", "parent_id": item})).await;
+    let closed = add_item(&admin, meeting, json!({"title": CLOSED_TITLE, "closed_session": true})).await;
+    let other = new_meeting(&admin, "Another meeting").await;
+    let other_item = add_item(&admin, other, json!({"title": "Elsewhere"})).await;
+    assert_eq!(admin.post(&format!("/api/meetings/{meeting}/convene"), &json!({})).await.status(), 200);
+
+    // With a meeting and an item: the draft shows them, the agenda and its live feed list it.
+    let mut follower = Follower::connect(&app, meeting, &admin.token, None).await;
+    follower.until("the snapshot", |f| f["type"] == "snapshot").await;
+    let res = admin
+        .post(
+            "/api/drafts",
+            &json!({"title": "Decision on visit reports", "meeting_id": meeting, "agenda_item_id": sub}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let draft: Value = res.json().await.expect("json");
+    let id = draft["id"].as_i64().expect("id");
+    assert_eq!(draft["meeting"], json!({"id": meeting, "title": "Where drafts belong"}));
+    assert_eq!(draft["agenda_item"], json!({"id": sub, "number": "1.1", "title": "Visit reports"}));
+    assert_eq!(drafts_under(&admin.json(&format!("/api/meetings/{meeting}/agenda")).await, sub), vec![id]);
+    follower
+        .until("the agenda listing the draft", |f| f["kind"] == "agenda" && drafts_under(&f["data"], sub) == vec![id])
+        .await;
+    let in_list = listed(&admin.json("/api/drafts").await, id);
+    assert_eq!((&in_list["meeting"]["id"], &in_list["agenda_item"]["number"]), (&json!(meeting), &json!("1.1")));
+    // Given only the item, the draft takes its meeting.
+    let res = admin.post("/api/drafts", &json!({"title": "Item only", "agenda_item_id": item})).await;
+    assert_eq!(res.status(), 201);
+    let item_only: Value = res.json().await.expect("json");
+    assert_eq!(item_only["meeting"]["id"], meeting);
+    assert_eq!(item_only["agenda_item"]["number"], "1");
+
+    // Wrong places: 422 naming the field, and nothing stored.
+    let bodies = admin.json("/api/bodies").await;
+    let group =
+        bodies.as_array().expect("bodies").iter().find(|b| b["short_name"] != "KP").expect("a group")["id"].clone();
+    let res = admin
+        .post(
+            "/api/meetings",
+            &json!({"body_id": group, "kind": "working_group", "title": "A group's meeting", "time_zone": "UTC",
+                "starts_at": "2027-03-01T09:00:00Z", "ends_at": "2027-03-01T12:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let group_meeting = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    let group_item = add_item(&admin, group_meeting, json!({"title": "The group's item"})).await;
+    let (drafts_before, audit_before) =
+        (admin.json("/api/drafts?limit=100").await["items"].as_array().map(Vec::len), app.audit_count().await);
+    for (body, field) in [
+        (json!({"title": "Another body's meeting", "meeting_id": group_meeting}), "meeting_id"),
+        (json!({"title": "Another body's item", "agenda_item_id": group_item}), "agenda_item_id"),
+        (
+            json!({"title": "Another meeting's item", "meeting_id": meeting, "agenda_item_id": other_item}),
+            "agenda_item_id",
+        ),
+        (json!({"title": "No such meeting", "meeting_id": 999_999}), "meeting_id"),
+        (json!({"title": "No such item", "agenda_item_id": 999_999}), "agenda_item_id"),
+    ] {
+        let p = problem(admin.post("/api/drafts", &body).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+    }
+    assert_eq!(
+        admin.json("/api/drafts?limit=100").await["items"].as_array().map(Vec::len),
+        drafts_before,
+        "nothing stored"
+    );
+    assert_eq!(app.audit_count().await, audit_before, "nothing audited");
+
+    // A delegate who does not chair the meeting may say which meeting, not put it on the agenda.
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let res = kabo.post("/api/drafts", &json!({"title": "A delegate's draft", "meeting_id": meeting})).await;
+    assert_eq!(res.status(), 201);
+    let delegates = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    assert_eq!(
+        kabo.post("/api/drafts", &json!({"title": "On the agenda", "agenda_item_id": item})).await.status(),
+        403
+    );
+    assert_eq!(
+        admin.json("/api/drafts?limit=100").await["items"].as_array().map(Vec::len),
+        drafts_before.map(|n| n + 1)
+    );
+    // Changing the links is the chair's, like renaming.
+    assert_eq!(kabo.patch(&format!("/api/drafts/{delegates}"), &json!({"agenda_item_id": item})).await.status(), 403);
+
+    // An observer reads the draft with its meeting, but never a closed-session item.
+    let res = admin.post("/api/drafts", &json!({"title": "Closed business", "agenda_item_id": closed})).await;
+    assert_eq!(res.status(), 201);
+    let secret = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    let observer = app.login(OBSERVER, PASSWORD).await;
+    let seen = observer.json(&format!("/api/drafts/{secret}")).await;
+    assert_eq!(seen["meeting"]["id"], meeting);
+    assert_eq!(seen["agenda_item"], Value::Null);
+    assert!(!seen.to_string().contains(CLOSED_TITLE), "{seen}");
+    assert!(!observer.json("/api/drafts").await.to_string().contains(CLOSED_TITLE));
+
+    // PATCH: clear the item (the meeting stays), then the meeting, then set an item (its meeting
+    // comes with it), then another meeting (the item goes).
+    let patch = |body: Value| {
+        let admin = &admin;
+        async move {
+            let res = admin.patch(&format!("/api/drafts/{id}"), &body).await;
+            assert_eq!(res.status(), 200, "PATCH {body}");
+            res.json::<Value>().await.expect("json")
+        }
+    };
+    let after = patch(json!({"agenda_item_id": null})).await;
+    assert_eq!((&after["meeting"]["id"], &after["agenda_item"]), (&json!(meeting), &Value::Null));
+    let after = patch(json!({"meeting_id": null})).await;
+    assert_eq!((&after["meeting"], &after["agenda_item"]), (&Value::Null, &Value::Null));
+    let after = patch(json!({"agenda_item_id": other_item})).await;
+    assert_eq!((&after["meeting"]["id"], &after["agenda_item"]["id"]), (&json!(other), &json!(other_item)));
+    assert_eq!(drafts_under(&admin.json(&format!("/api/meetings/{other}/agenda")).await, other_item), vec![id]);
+    let after = patch(json!({"title": "Renamed"})).await;
+    assert_eq!(after["agenda_item"]["id"], other_item, "a rename leaves the links alone");
+    let after = patch(json!({"meeting_id": meeting})).await;
+    assert_eq!((&after["meeting"]["id"], &after["agenda_item"]), (&json!(meeting), &Value::Null));
+    let p = problem(admin.patch(&format!("/api/drafts/{id}"), &json!({"meeting_id": group_meeting})).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "meeting_id");
+    let p = problem(
+        admin.patch(&format!("/api/drafts/{id}"), &json!({"agenda_item_id": other_item, "meeting_id": meeting})).await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "agenda_item_id");
+    assert_eq!(
+        admin.json(&format!("/api/drafts/{id}")).await["meeting"]["id"],
+        meeting,
+        "a refused change stores nothing"
+    );
+    // The audit log keeps the links, not a reference.
+    let audit = admin.json("/api/audit?limit=100").await.to_string();
+    assert!(audit.contains("agenda_item_id") && !audit.contains("\"reference\""), "{audit}");
+
+    // Unlinking the draft from its item, or deleting the item, leaves it with its meeting only.
+    let after = patch(json!({"agenda_item_id": sub})).await;
+    assert_eq!(after["agenda_item"]["id"], sub);
+    let unlink = admin.delete(&format!("/api/agenda-items/{sub}/drafts/{id}")).await;
+    assert_eq!(unlink.status(), 204);
+    let after = admin.json(&format!("/api/drafts/{id}")).await;
+    assert_eq!((&after["meeting"]["id"], &after["agenda_item"]), (&json!(meeting), &Value::Null));
+    assert_eq!(admin.delete(&format!("/api/agenda-items/{sub}")).await.status(), 204);
+    let first = item_only["id"].as_i64().expect("id");
+    assert_eq!(admin.delete(&format!("/api/agenda-items/{item}")).await.status(), 204);
+    let after = admin.json(&format!("/api/drafts/{first}")).await;
+    assert_eq!((&after["meeting"]["id"], &after["agenda_item"]), (&json!(meeting), &Value::Null));
+}
+
 on_both_backends!(
+    drafts_belong_to_a_meeting_and_an_item,
     meetings_agendas_and_their_states,
     closed_sessions_never_reach_observers,
     documents_are_checked,

@@ -22,6 +22,8 @@ export type Draft = Schemas['Draft'];
 /** Someone with the drafting room open (one entry per person, `connections` tabs/devices). */
 export type DraftParticipant = Schemas['Connected'];
 export type NewDraft = Schemas['NewDraft'];
+export type MeetingRef = Schemas['MeetingRef'];
+export type AgendaItemRef = Schemas['AgendaItemRef'];
 export type DraftStage = Schemas['DraftStage'];
 export type Brackets = Schemas['Brackets'];
 export type Bracket = Schemas['Bracket'];
@@ -356,6 +358,8 @@ export const api = {
   // --- meetings ---
   meetings: (when: MeetingWhen, bodyId?: Id, signal?: AbortSignal) =>
     request('get', '/api/meetings', { query: { when, body_id: bodyId }, signal }),
+  /** Every meeting of a body the caller may see, past and to come, soonest first. */
+  meetingsOfBody: (bodyId: Id, signal?: AbortSignal) => request('get', '/api/meetings', { query: { body_id: bodyId }, signal }),
   meeting: (id: Id, signal?: AbortSignal) => request('get', '/api/meetings/{id}', { path: { id }, signal }),
   createMeeting: (meeting: NewMeeting, signal?: AbortSignal) => request('post', '/api/meetings', { body: meeting, signal }),
   updateMeeting: (id: Id, patch: MeetingUpdate, signal?: AbortSignal) =>

@@ -91,7 +91,6 @@ diesel::table! {
     drafts (id) {
         id -> BigInt,
         title -> Text,
-        reference -> Text,
         state -> Text,
         created_by -> BigInt,
         created_at -> Timestamp,
@@ -103,6 +102,8 @@ diesel::table! {
         objections_until -> Nullable<Timestamp>,
         deadline -> Nullable<Timestamp>,
         reminded_at -> Nullable<Timestamp>,
+        meeting_id -> Nullable<BigInt>,
+        agenda_item_id -> Nullable<BigInt>,
     }
 }
 

@@ -246,6 +246,22 @@ pub struct LinkedDraft {
     pub stage: String,
 }
 
+/// A meeting, by title (what a draft shows of the meeting it belongs to).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct MeetingRef {
+    pub id: i64,
+    pub title: String,
+}
+
+/// An agenda item, by number and title (what a draft shows of the item it belongs to).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
+pub struct AgendaItemRef {
+    pub id: i64,
+    /// `1`, `2`, `2.1` … as the agenda is numbered now.
+    pub number: String,
+    pub title: String,
+}
+
 /// An agenda item with its number.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, ToSchema)]
 pub struct AgendaItem {

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use super::agenda;
 use super::live::{self, EventKind};
 use super::model::{
-    Agenda, AgendaItem, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft, InvitationRole,
-    ItemMove, ItemRow, ItemState, ItemUpdate, LinkedDraft, Meeting, MeetingInvitation, MeetingKind, MeetingRow,
-    MeetingState, MeetingSummary, MeetingUpdate, Need, NewItem, NewMeeting, Purpose, ValidMeeting, check_item,
-    check_meeting,
+    Agenda, AgendaItem, AgendaItemRef, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft,
+    InvitationRole, ItemMove, ItemRow, ItemState, ItemUpdate, LinkedDraft, Meeting, MeetingInvitation, MeetingKind,
+    MeetingRef, MeetingRow, MeetingState, MeetingSummary, MeetingUpdate, Need, NewItem, NewMeeting, Purpose,
+    ValidMeeting, check_item, check_meeting,
 };
 use crate::accounts::actor::Actor;
 use crate::accounts::model::{Organisation, OrganisationKind, OrganisationRef, OrganisationRow};
@@ -188,6 +188,14 @@ fn meeting_view(conn: &mut DbConnection, actor: &Actor, seen: &Seen) -> Result<M
     })
 }
 
+/// The items in closed session: those marked so, and every item below one of them.
+fn closed_items(rows: &[ItemRow]) -> std::collections::HashSet<i64> {
+    rows.iter()
+        .filter(|i| rows.iter().any(|c| c.closed_session && agenda::is_within(rows, c.id, i.id)))
+        .map(|i| i.id)
+        .collect()
+}
+
 /// The agenda of `meeting`, without closed-session items when `restricted`.
 pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bool) -> Result<Agenda, Error> {
     let rows = items_of(conn, meeting.id)?;
@@ -210,12 +218,7 @@ pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bo
         .order(drafts::id.asc())
         .select((agenda_item_drafts::item_id, drafts::id, drafts::title, drafts::stage))
         .load(conn)?;
-    // An item below a closed-session item is closed too.
-    let closed: std::collections::HashSet<i64> = rows
-        .iter()
-        .filter(|i| rows.iter().any(|c| c.closed_session && agenda::is_within(&rows, c.id, i.id)))
-        .map(|i| i.id)
-        .collect();
+    let closed = closed_items(&rows);
     let items = agenda::numbered(&rows)
         .into_iter()
         .filter(|(i, _)| !(restricted && closed.contains(&i.id)))
@@ -859,7 +862,8 @@ pub fn update_item(
     item_view(conn, &meeting, id)
 }
 
-/// Removes an item without sub-items (its documents and draft links go with it).
+/// Removes an item without sub-items (its documents and draft links go with it; drafts that
+/// belonged to it stay with the meeting).
 pub fn delete_item(conn: &mut DbConnection, actor: &Actor, now: DateTime<Utc>, id: i64) -> Result<(), Error> {
     let (item, _) = seen_item(conn, actor, id, now)?;
     let meeting = chaired(conn, actor, item.meeting_id, now)?;
@@ -871,6 +875,9 @@ pub fn delete_item(conn: &mut DbConnection, actor: &Actor, now: DateTime<Utc>, i
     amend(conn, actor, &meeting, Some(&item), "removed", String::new(), now)?;
     diesel::delete(agenda_documents::table.filter(agenda_documents::item_id.eq(id))).execute(conn)?;
     diesel::delete(agenda_item_drafts::table.filter(agenda_item_drafts::item_id.eq(id))).execute(conn)?;
+    diesel::update(drafts::table.filter(drafts::agenda_item_id.eq(id)))
+        .set(drafts::agenda_item_id.eq(None::<i64>))
+        .execute(conn)?;
     diesel::delete(agenda_items::table.find(id)).execute(conn)?;
     let siblings: Vec<ItemRow> = items_of(conn, item.meeting_id)?;
     renumber(conn, &siblings, item.parent_id)?;
@@ -1040,6 +1047,10 @@ pub fn link_draft(
         }
         (false, true) => {
             diesel::delete(agenda_item_drafts::table.find((item_id, draft_id))).execute(conn)?;
+            // A draft that belonged to this item no longer does (it stays with the meeting).
+            diesel::update(drafts::table.find(draft_id).filter(drafts::agenda_item_id.eq(item_id)))
+                .set(drafts::agenda_item_id.eq(None::<i64>))
+                .execute(conn)?;
         }
         (false, false) => return Err(Error::NotFound(format!("draft {draft_id} is not linked to item {item_id}"))),
         (true, true) => return Ok(()),
@@ -1047,6 +1058,108 @@ pub fn link_draft(
     let action = if link { "agenda_item.link_draft" } else { "agenda_item.unlink_draft" };
     audit::record(conn, AuditEntry::by(actor, action, "agenda_item", item_id).created(&json!({"draft_id": draft_id})))?;
     publish_agenda(conn, item.meeting_id, now)
+}
+
+/// Makes sure the item lists the draft: links it (with [`link_draft`]'s checks, its audit and
+/// its live event) unless it is listed already.
+pub fn ensure_draft_listed(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    item_id: i64,
+    draft_id: i64,
+) -> Result<(), Error> {
+    let listed: i64 = agenda_item_drafts::table.find((item_id, draft_id)).count().get_result(conn)?;
+    if listed > 0 { Ok(()) } else { link_draft(conn, actor, now, item_id, draft_id, true) }
+}
+
+/// Checks where a draft of `body_id` is to belong, as `actor` sees things at `now`: the meeting
+/// must be one of that body's, the agenda item one of that meeting's; given only the item, the
+/// meeting is the item's. A meeting or item the actor may not see (a closed-session item, for an
+/// observer) is "no such" one. 422 naming the field otherwise. Returns the meeting and the item.
+pub fn check_draft_place(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    body_id: Option<i64>,
+    meeting_id: Option<i64>,
+    item_id: Option<i64>,
+) -> Result<(Option<i64>, Option<i64>), Error> {
+    let item = match item_id.map(|id| seen_item(conn, actor, id, now)).transpose() {
+        Ok(item) => item.map(|(item, _)| item),
+        Err(Error::NotFound(_)) => return Err(Error::invalid("agenda_item_id", "no such agenda item")),
+        Err(err) => return Err(err),
+    };
+    // Given only the item, what is wrong with its meeting is wrong with the item.
+    let (meeting_id, field) = match (meeting_id, &item) {
+        (Some(id), _) => (id, "meeting_id"),
+        (None, Some(item)) => (item.meeting_id, "agenda_item_id"),
+        (None, None) => return Ok((None, None)),
+    };
+    let meeting = match seen(conn, actor, meeting_id, now) {
+        Ok(seen) => seen.meeting,
+        Err(Error::NotFound(_)) if field == "meeting_id" => return Err(Error::invalid(field, "no such meeting")),
+        Err(Error::NotFound(_)) => return Err(Error::invalid(field, "no such agenda item")),
+        Err(err) => return Err(err),
+    };
+    if Some(meeting.body_id) != body_id {
+        let what = if field == "meeting_id" {
+            "is a meeting of another body"
+        } else {
+            "is on the agenda of another body's meeting"
+        };
+        return Err(Error::invalid(field, what));
+    }
+    if let Some(item) = &item
+        && item.meeting_id != meeting.id
+    {
+        return Err(Error::invalid("agenda_item_id", "is not on the agenda of this meeting"));
+    }
+    Ok((Some(meeting.id), item.map(|i| i.id)))
+}
+
+/// Where a draft belongs, as one person may see it: its meeting and its agenda item.
+pub type DraftPlace = (Option<MeetingRef>, Option<AgendaItemRef>);
+
+/// What `actor` may see, at `now`, of the places drafts belong to: for each `(meeting, item)`
+/// pair, the meeting if the actor may see it, and the item too unless it is closed to the actor.
+/// Each meeting is looked at once however many drafts belong to it.
+pub fn draft_places(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    places: &[(Option<i64>, Option<i64>)],
+) -> Result<Vec<DraftPlace>, Error> {
+    let mut meetings: HashMap<i64, Option<(MeetingRef, Vec<AgendaItemRef>)>> = HashMap::new();
+    for meeting_id in places.iter().filter_map(|p| p.0) {
+        if meetings.contains_key(&meeting_id) {
+            continue;
+        }
+        let visible = match seen(conn, actor, meeting_id, now) {
+            Ok(seen) => {
+                let rows = items_of(conn, meeting_id)?;
+                let closed = closed_items(&rows);
+                let items = agenda::numbered(&rows)
+                    .into_iter()
+                    .filter(|(i, _)| !(seen.restricted && closed.contains(&i.id)))
+                    .map(|(i, number)| AgendaItemRef { id: i.id, number, title: i.title.clone() })
+                    .collect();
+                Some((MeetingRef { id: seen.meeting.id, title: seen.meeting.title }, items))
+            }
+            Err(Error::NotFound(_)) => None,
+            Err(err) => return Err(err),
+        };
+        meetings.insert(meeting_id, visible);
+    }
+    Ok(places
+        .iter()
+        .map(|(meeting_id, item_id)| match meeting_id.and_then(|id| meetings.get(&id)).and_then(Option::as_ref) {
+            Some((meeting, items)) => {
+                (Some(meeting.clone()), item_id.and_then(|id| items.iter().find(|i| i.id == id).cloned()))
+            }
+            None => (None, None),
+        })
+        .collect())
 }
 
 /// The meetings whose agenda links the draft.

@@ -149,7 +149,7 @@ test('from a bracketed text to a numbered decision, with an objection on the way
     assert.ok(botswana, 'Botswana');
     await call(base, admin, 'POST', `/api/bodies/${group.id}/terms`, { office: 'chair', organisation_id: botswana.id, starts_on: today }, 201);
     const kaboToken = await login(base, KABO.email);
-    const draft = await call(base, kaboToken, 'POST', '/api/drafts', { title: TITLE, reference: GROUP.short, body_id: group.id }, 201);
+    const draft = await call(base, kaboToken, 'POST', '/api/drafts', { title: TITLE, body_id: group.id }, 201);
     assert.equal(draft.stage, 'drafting');
     const room = `/drafts/${draft.id}`;
 

@@ -23,7 +23,7 @@ const DEMO_PASSWORD = 'kimberley-2007';
 const KABO = { email: 'kabo.molefe@bw.kp.example', name: 'Kabo Molefe' };
 const PRIYA = { email: 'priya.raman@in.kp.example', name: 'Priya Raman' };
 const RAFAEL = { email: 'rafael.adler@wdc.kp.example', name: 'Rafael Adler' };
-const DRAFT = { title: 'Administrative decision on peer review visits', reference: 'Brussels Plenary 2007' };
+const DRAFT = { title: 'Administrative decision on peer review visits', meeting: 'Brussels Plenary 2007' };
 
 // playwright-core is a devDependency of frontend/package.json.
 function loadPlaywright() {
@@ -133,13 +133,18 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     await kabo.getByText('Loading drafts…').waitFor({ state: 'detached' });
     await checkA11y(kabo, 'the drafts page');
     await kabo.getByLabel('Title', { exact: true }).fill(DRAFT.title);
-    await kabo.getByLabel('Reference').fill(DRAFT.reference);
+    // The meeting select offers the plenary's meetings (the default body); a delegate who does not
+    // chair the meeting is told that its chair puts drafts on agenda items.
+    await kabo.getByLabel('Meeting').locator('option', { hasText: DRAFT.meeting }).waitFor({ state: 'attached' });
+    await kabo.getByLabel('Meeting').selectOption({ label: DRAFT.meeting });
+    await kabo.getByText(/chair \(or the secretariat\) puts drafts on its agenda items/).waitFor();
+    await checkA11y(kabo, 'the new draft form with a meeting chosen');
     await kabo.getByRole('button', { name: 'Create draft' }).click();
     await kabo.waitForURL(/\/drafts\/\d+$/);
     const draftUrl = kabo.url();
     const draftId = draftUrl.match(/\/drafts\/(\d+)$/)[1];
     await kabo.getByRole('heading', { level: 1, name: DRAFT.title }).waitFor();
-    await kabo.getByText(DRAFT.reference, { exact: true }).waitFor();
+    await kabo.locator('.draft-meta').getByRole('link', { name: DRAFT.meeting, exact: true }).waitFor();
     await kabo.locator('.draft-editor .cm-content').waitFor();
     await kabo.getByRole('status').filter({ hasText: /^Connected$/ }).waitFor();
     assert.equal(await kabo.locator('.draft-banner').isVisible(), false, 'a participant sees no read-only banner');

@@ -8,7 +8,7 @@ import {
   svEqual, rawUpgrade, permissionDenials, hex, freePort, MSG_AWARENESS, MSG_SYNC, boundary,
 } from './helpers.mjs';
 
-const DRAFT_FIELDS = ['id', 'title', 'reference', 'state', 'text', 'connected', 'can_edit', 'created_at', 'updated_at'];
+const DRAFT_FIELDS = ['id', 'title', 'meeting', 'agenda_item', 'state', 'text', 'connected', 'can_edit', 'created_at', 'updated_at'];
 
 function unknownId(id) {
   if (typeof id === 'number') return 2_000_000_000;
@@ -76,10 +76,11 @@ for (const backend of BACKENDS) {
 
     test('REST: draft shape, observers cannot create drafts', () =>
       onFailure(async () => {
-        const draft = await env.createDraft('kabo', 'Decision on the review mission to Venezuela', 'AP/2007/12');
+        const draft = await env.createDraft('kabo', 'Decision on the review mission to Venezuela');
         for (const f of DRAFT_FIELDS) assert.ok(f in draft, `POST /api/drafts response lacks "${f}": ${JSON.stringify(draft)}`);
         assert.equal(draft.title, 'Decision on the review mission to Venezuela');
-        assert.equal(draft.reference, 'AP/2007/12');
+        assert.equal(draft.meeting, null, 'a draft opened without a meeting belongs to none');
+        assert.equal(draft.agenda_item, null);
         assert.equal(draft.state, 'drafting');
         assert.equal(draft.text, '');
         assert.equal(draft.can_edit, true);
@@ -94,7 +95,7 @@ for (const backend of BACKENDS) {
 
     test('two participants type concurrently and converge; late joiner syncs; connected list; awareness from the server', () =>
       onFailure(async () => {
-        const draft = await env.createDraft('kabo', 'Decision on statistics', 'AP/2007/3');
+        const draft = await env.createDraft('kabo', 'Decision on statistics');
         await env.login('kabo');
         await env.login('priya');
         const kaboId = env.users.get('kabo').id;

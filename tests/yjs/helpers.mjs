@@ -142,9 +142,10 @@ export async function startEnv(backend, { serverArgs = [] } = {}) {
   env.serverOutput = () => (env.logs ?? []).concat(env.server ? [env.server.output] : []).join('\n--- restart ---\n');
   env.api = (token, method, p, body) => api(env, token, method, p, body);
   env.login = (who) => login(env, who);
-  env.createDraft = async (who, title, reference) => {
+  // `fields`: more of the new draft (body_id, meeting_id, agenda_item_id).
+  env.createDraft = async (who, title, fields = {}) => {
     const token = await env.login(who);
-    const res = await env.api(token, 'POST', '/api/drafts', reference === undefined ? { title } : { title, reference });
+    const res = await env.api(token, 'POST', '/api/drafts', { title, ...fields });
     if (res.status !== 201) throw new Error(`POST /api/drafts as ${who} gave ${res.status}: ${res.text}`);
     return res.body;
   };
