@@ -31,6 +31,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// After a draft's stage or lock changed (the change committed): its live room applies who
+    /// may now write and tells its clients, the mail goes out, and the live feeds of meetings
+    /// whose agenda links the draft show its new stage. (Other instances learn it by NOTIFY.)
+    pub async fn draft_stepped(&self, draft_id: i64) {
+        self.hub.stage_changed(draft_id).await;
+        self.mailer.wake();
+        let meetings =
+            self.db.read(move |c| crate::meetings::service::meetings_linking(c, draft_id)).await.unwrap_or_default();
+        for meeting in meetings {
+            self.meetings.wake(meeting).await;
+        }
+    }
+
     /// What the decision steps need from the configuration.
     pub fn decision_context(&self) -> crate::decisions::service::DecisionContext {
         crate::decisions::service::DecisionContext {

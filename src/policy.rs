@@ -13,6 +13,7 @@
 
 use crate::accounts::actor::Actor;
 use crate::accounts::model::{OrganisationKind, OrganisationStatus};
+use crate::drafting::model::TextGate;
 use crate::error::Error;
 
 /// What an actor holds in one body at the moment of a request, read from the terms in force.
@@ -54,8 +55,9 @@ pub enum Action {
     /// Read a draft and follow its live editing; `linked_for_guest`: the draft is linked to an
     /// open item of a meeting the actor's (guest) organisation is invited to.
     ReadDraft { linked_for_guest: bool },
-    /// Change the text of a draft.
-    EditDraft { locked: bool },
+    /// Change the text of a draft: `gate` from its stage and lock, `standing` in its body (read
+    /// only when the gate is the chair's).
+    EditDraft { gate: TextGate, standing: Standing },
     /// Rename, lock or unlock a draft; `standing` in the body the draft belongs to.
     ManageDraft { standing: Standing },
     /// See bodies, their members and the history of their chairs.
@@ -190,7 +192,13 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
         Action::RegisterAttendance { .. } => {
             deny("a delegation registers its own delegates, and only to a meeting it is invited to")
         }
-        Action::EditDraft { locked: true } => deny("this draft is locked: nobody may change it"),
+        Action::EditDraft { gate: TextGate::Closed, .. } => {
+            deny("this text is closed: it is locked, on its way to a decision, adopted or withdrawn")
+        }
+        Action::EditDraft { gate: TextGate::ChairOnly, standing } if standing.chairs() => Ok(()),
+        Action::EditDraft { gate: TextGate::ChairOnly, .. } => {
+            deny("in final reading only the chair of the draft's body changes the text")
+        }
         Action::EditDraft { .. } if actor.kind == OrganisationKind::Participant => Ok(()),
         Action::EditDraft { .. } => deny("only participants' delegates may change the text of a draft"),
     }
@@ -217,12 +225,28 @@ mod tests {
 
     #[test]
     fn observers_never_edit_and_participants_do() {
-        let edit = Action::EditDraft { locked: false };
+        let edit = Action::EditDraft { gate: TextGate::Open, standing: Standing::default() };
         assert!(authorize(&actor(OrganisationKind::Participant, false), &edit).is_ok());
         for kind in [OrganisationKind::Observer, OrganisationKind::Guest, OrganisationKind::Secretariat] {
             assert!(authorize(&actor(kind, true), &edit).is_err(), "{kind:?} may edit");
         }
-        assert!(authorize(&actor(OrganisationKind::Participant, false), &Action::EditDraft { locked: true }).is_err());
+        let closed = Action::EditDraft { gate: TextGate::Closed, standing: Standing::default() };
+        assert!(authorize(&actor(OrganisationKind::Participant, false), &closed).is_err());
+    }
+
+    #[test]
+    fn in_final_reading_only_the_chair_edits() {
+        let chair = Standing { chair: true, ..Standing::default() };
+        let acting = Standing { vice_chair: true, acting_chair: true, ..Standing::default() };
+        let vice = Standing { vice_chair: true, ..Standing::default() };
+        let delegate = actor(OrganisationKind::Participant, false);
+        for standing in [chair, acting] {
+            assert!(authorize(&delegate, &Action::EditDraft { gate: TextGate::ChairOnly, standing }).is_ok());
+        }
+        for standing in [vice, Standing::default()] {
+            assert!(authorize(&delegate, &Action::EditDraft { gate: TextGate::ChairOnly, standing }).is_err());
+        }
+        assert!(authorize(&delegate, &Action::EditDraft { gate: TextGate::Closed, standing: chair }).is_err());
     }
 
     #[test]
@@ -231,7 +255,7 @@ mod tests {
         a.organisation_status = OrganisationStatus::Suspended;
         assert!(authorize(&a, &Action::ReadDraft { linked_for_guest: false }).is_ok());
         assert!(authorize(&a, &Action::ManageOwnSessions).is_ok());
-        assert!(authorize(&a, &Action::EditDraft { locked: false }).is_err());
+        assert!(authorize(&a, &Action::EditDraft { gate: TextGate::Open, standing: Standing::default() }).is_err());
     }
 
     #[test]

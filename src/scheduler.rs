@@ -5,22 +5,23 @@
 //! lock while a rotation is applied, a unique notice row before a mail is queued — so several
 //! instances running the scheduler do each thing exactly once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::app::AppState;
 use crate::bodies;
-use crate::clock::SharedClock;
-use crate::db::Db;
 use crate::decisions::service::DecisionContext;
 use crate::error::Error;
-use crate::mail::Mailer;
 
 /// Runs the due work once at the clock's now: written procedures and timed calls for
-/// objections that ended in silence are adopted; then the chairs' work. Returns how many mails
-/// were queued (or decisions adopted).
-pub async fn run_once(db: &Db, clock: &SharedClock, ctx: &DecisionContext) -> Result<usize, Error> {
+/// objections that ended in silence are adopted (their rooms and meeting feeds told); then the
+/// chairs' work. Returns how many mails were queued (or decisions adopted).
+pub async fn run_once(state: &AppState, ctx: &DecisionContext) -> Result<usize, Error> {
+    let (db, clock) = (&state.db, &state.clock);
     let (now, decisions_ctx) = (clock.now(), ctx.clone());
     let adopted = db.write(move |c| crate::decisions::service::run_due(c, now, &decisions_ctx)).await?;
+    for draft in &adopted {
+        state.draft_stepped(*draft).await;
+    }
     let mail = &ctx.mail;
     let ids = db.read(bodies::service::all_ids).await?;
     let mut queued = 0;
@@ -32,19 +33,20 @@ pub async fn run_once(db: &Db, clock: &SharedClock, ctx: &DecisionContext) -> Re
             Err(err) => tracing::warn!(body = id, %err, "scheduled chair work failed; retried on the next run"),
         }
     }
-    Ok(queued + adopted)
+    Ok(queued + adopted.len())
 }
 
 /// Runs [`run_once`] every `every` until the task is dropped, waking the mail sender when mail
 /// was queued.
-pub async fn run(db: Db, clock: SharedClock, ctx: DecisionContext, mailer: Arc<Mailer>, every: Duration) {
+pub async fn run(state: AppState, every: Duration) {
+    let ctx = state.decision_context();
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match run_once(&db, &clock, &ctx).await {
+        match run_once(&state, &ctx).await {
             Ok(0) => {}
-            Ok(_) => mailer.wake(),
+            Ok(_) => state.mailer.wake(),
             Err(err) => tracing::warn!(%err, "scheduler run failed"),
         }
     }

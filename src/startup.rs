@@ -97,13 +97,8 @@ impl Application {
         });
         let mut background = vec![tokio::spawn(crate::mail::run_outbox(db.clone(), mailer.clone()))];
         if config.scheduler_secs > 0 {
-            background.push(tokio::spawn(crate::scheduler::run(
-                db,
-                state.clock.clone(),
-                state.decision_context(),
-                mailer,
-                Duration::from_secs(config.scheduler_secs),
-            )));
+            background
+                .push(tokio::spawn(crate::scheduler::run(state.clone(), Duration::from_secs(config.scheduler_secs))));
         }
         let data = web::Data::new(state.clone());
         let (body_limit, upload_limit) = (config.body_limit, config.upload_limit);
@@ -201,15 +196,15 @@ impl Application {
 /// The live rooms' question before they store a batch: which of these sessions are still live,
 /// and may each still write drafts? Answered by the accounts area and the policy, at `clock`'s now.
 fn writer_check(clock: SharedClock, idle: chrono::Duration) -> crate::realtime::WriterCheck {
-    use crate::policy::{Action, authorize};
     Arc::new(move |conn, draft_id, sessions| {
         // Read in the storing transaction: an update that arrives after the draft left drafting
         // (final reading, a call for objections, adoption) or was locked is refused, not stored.
-        let locked = !crate::drafting::service::load(conn, draft_id)?.writable();
+        // In final reading the chair alone writes: who chairs is read here too, at this instant.
+        let draft = crate::drafting::service::load(conn, draft_id)?;
         let actors = crate::accounts::sessions::live_actors(conn, sessions, clock.naive(), idle)?;
-        Ok(actors
+        actors
             .into_iter()
-            .map(|actor| (actor.session_id, authorize(&actor, &Action::EditDraft { locked }).is_ok()))
-            .collect())
+            .map(|actor| Ok((actor.session_id, crate::drafting::service::may_edit(conn, &actor, &draft, clock.now())?)))
+            .collect()
     })
 }

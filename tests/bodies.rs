@@ -370,8 +370,8 @@ async fn the_scheduler_warns_and_announces_once(app: TestApp) {
     let (ctx, ctx2) = (app.state.decision_context(), second.state.decision_context());
     let both = || async {
         let (a, b) = tokio::join!(
-            plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx),
-            plenum::scheduler::run_once(&second.state.db, &second.state.clock, &ctx2)
+            plenum::scheduler::run_once(&app.state, &ctx),
+            plenum::scheduler::run_once(&second.state, &ctx2)
         );
         a.expect("first instance's run");
         b.expect("second instance's run");
@@ -439,7 +439,7 @@ async fn rotations_and_exceptions(app: TestApp) {
     // Six months on, the old session has long expired.
     let admin = app.login(ADMIN, PASSWORD).await;
     let ctx = app.state.decision_context();
-    plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run");
+    plenum::scheduler::run_once(&app.state, &ctx).await.expect("run");
     let chair = admin.json(&format!("/api/bodies/{group}/chair?at=2026-02-01")).await;
     assert_eq!(chair["chairs"][0]["organisation"]["short_code"], "NA");
 

@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::ws::Client;
 use common::*;
 use serde_json::{Value, json};
 
@@ -50,8 +51,8 @@ async fn setup(app: &TestApp, text: &str) -> (i64, i64) {
         .write(move |c| {
             let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
                 title: "Decision on review visits".into(),
-                reference: String::new(),
                 body_id: Some(group),
+                ..Default::default()
             })?;
             plenum::drafting::service::insert(c, author, chrono::Utc::now().naive_utc(), &input, &text)
         })
@@ -216,8 +217,8 @@ async fn consensus_objections_and_adoption(app: TestApp) {
         .write(move |c| {
             let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
                 title: "Amendment on review visits".into(),
-                reference: String::new(),
                 body_id: Some(group),
+                ..Default::default()
             })?;
             plenum::drafting::service::insert(
                 c,
@@ -351,7 +352,7 @@ async fn written_procedure_breaks_or_passes_in_silence(app: TestApp) {
     let ctx = app.state.decision_context();
     app.clock.set(Utc.with_ymd_and_hms(2025, 6, 19, 0, 0, 0).single().expect("instant"));
     for _ in 0..2 {
-        plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run");
+        plenum::scheduler::run_once(&app.state, &ctx).await.expect("run");
     }
     let reminders = eventually("the reminders", Duration::from_secs(10), || async {
         let n = app.state.mailer.sent().iter().filter(|m| m.subject.contains("reminder") && m.to == INDIA).count();
@@ -380,7 +381,7 @@ async fn silence_adopts_once_even_if_the_server_was_down(app: TestApp) {
     let second = app.spawn_second_with(|c| c.scheduler_secs = 1).await;
     let ctx = app.state.decision_context();
     app.clock.set(Utc.with_ymd_and_hms(2025, 6, 12, 8, 0, 0).single().expect("instant"));
-    plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run");
+    plenum::scheduler::run_once(&app.state, &ctx).await.expect("run");
     let db = second.state.db.clone();
     // Days later, the chair signs in again.
     let chair = app.login(BOTSWANA, PASSWORD).await;
@@ -389,7 +390,7 @@ async fn silence_adopts_once_even_if_the_server_was_down(app: TestApp) {
         if n >= 1 { Ok(()) } else { Err(n) }
     })
     .await;
-    plenum::scheduler::run_once(&app.state.db, &app.state.clock, &ctx).await.expect("run again");
+    plenum::scheduler::run_once(&app.state, &ctx).await.expect("run again");
     let decisions = db
         .read(move |c| {
             use diesel::prelude::*;
@@ -475,10 +476,268 @@ async fn authorship_survives_compaction(app: TestApp) {
     assert_eq!(who["legend"][0]["organisation"]["short_code"], "IN", "most characters first");
 }
 
+/// Waits until `client` has received a stage notice saying `stage` (and, if given, `recorded`
+/// objections and abstentions); the notice is returned.
+async fn notice_reaches(client: &mut Client, stage: &str, recorded: Option<i64>) -> Value {
+    let found = |c: &Client| {
+        c.stages.iter().rev().find(|n| n["stage"] == stage && recorded.is_none_or(|r| n["recorded"] == r)).cloned()
+    };
+    let closed =
+        client.pump_until(&format!("a stage notice: {stage}"), Duration::from_secs(10), |c| found(c).is_some()).await;
+    assert_eq!(closed, None, "the room closed the connection while we waited for {stage}");
+    found(client).expect("notice")
+}
+
+/// Final reading: the chair alone still mends the text, over the same socket as everyone; each
+/// step is pushed to the rooms of clients that follow stages (and to no stock client).
+async fn final_reading_is_the_chairs_and_rooms_hear_each_step(app: TestApp) {
+    let (_, draft) = setup(&app, "1. A clean text.").await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    let india = app.login(INDIA, PASSWORD).await;
+    let mut kabo = Client::connect_following_stages(&app, draft, &chair.token).await;
+    let mut priya = Client::connect_following_stages(&app, draft, &india.token).await;
+    let mut stock = Client::connect(&app, draft, &india.token).await;
+    // Joining, a follower is told where the draft stands.
+    assert_eq!(notice_reaches(&mut priya, "drafting", Some(0)).await["draft_id"], draft);
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/final-reading"), &json!({})).await.status(), 200);
+    notice_reaches(&mut kabo, "final_reading", None).await;
+    notice_reaches(&mut priya, "final_reading", None).await;
+    assert_eq!(chair.json(&format!("/api/drafts/{draft}")).await["can_edit"], true, "the chair mends the text");
+    assert_eq!(india.json(&format!("/api/drafts/{draft}")).await["can_edit"], false);
+    kabo.type_text("As read out: ").await;
+    let text = eventually("the chair's mend stored", Duration::from_secs(10), || async {
+        let text = chair.json(&format!("/api/drafts/{draft}")).await["text"].as_str().unwrap_or("").to_string();
+        if text.starts_with("As read out: ") { Ok(text) } else { Err(text) }
+    })
+    .await;
+    priya.pump_until("the chair's mend", Duration::from_secs(10), |c| c.text() == text).await;
+    priya.type_text("India's late idea. ").await;
+    let closed = priya.pump_until("India's refusal", Duration::from_secs(10), |c| c.denied > 0).await;
+    assert_eq!(closed, None, "a refused writer stays connected, read-only");
+    assert_eq!(chair.json(&format!("/api/drafts/{draft}")).await["text"], text.as_str(), "nothing of India's stored");
+    // Calling for objections closes the text to the chair too.
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({})).await.status(), 200);
+    notice_reaches(&mut kabo, "call_for_objections", Some(0)).await;
+    kabo.type_text("Too late. ").await;
+    kabo.pump_until("the chair's refusal", Duration::from_secs(10), |c| c.denied > 0).await;
+    // An abstention moves nothing, but the rooms hear of it.
+    let res = india
+        .post(&format!("/api/drafts/{draft}/objections"), &json!({"kind": "abstention", "reason": "No instructions."}))
+        .await;
+    assert_eq!(res.status(), 200);
+    notice_reaches(&mut kabo, "call_for_objections", Some(1)).await;
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/adopt"), &json!({})).await.status(), 201);
+    notice_reaches(&mut priya, "adopted", None).await;
+    assert_eq!(chair.json(&format!("/api/drafts/{draft}")).await["text"], text.as_str());
+    // A stock client never asked, so never got a message it does not know.
+    stock.pump(Duration::from_millis(200)).await;
+    assert!(stock.stages.is_empty(), "{:?}", stock.stages);
+}
+
+/// A step taken on one instance reaches the room of the draft on another (NOTIFY), which then
+/// refuses what its clients may no longer write.
+#[actix_web::test]
+async fn steps_reach_rooms_on_other_instances_postgres() {
+    let one = TestApp::spawn(Backend::Postgres).await;
+    let (_, draft) = setup(&one, "1. A clean text.").await;
+    let two = one.spawn_second().await;
+    two.clock.set(at(2025, 6, 2));
+    let chair = one.login(BOTSWANA, PASSWORD).await;
+    let india = two.login(INDIA, PASSWORD).await;
+    let mut priya = Client::connect_following_stages(&two, draft, &india.token).await;
+    notice_reaches(&mut priya, "drafting", None).await;
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/final-reading"), &json!({})).await.status(), 200);
+    notice_reaches(&mut priya, "final_reading", None).await;
+    priya.type_text("India's late idea. ").await;
+    priya.pump_until("India's refusal on the other instance", Duration::from_secs(10), |c| c.denied > 0).await;
+    assert_eq!(india.json(&format!("/api/drafts/{draft}")).await["text"], "1. A clean text.");
+}
+
+/// The page count and the text of a PDF, its whitespace made single spaces (lines and pieces
+/// of text are placed separately, so a phrase may span a line break).
+fn pdf_text(bytes: &[u8]) -> (usize, String) {
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF: {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(40)]));
+    let doc = lopdf::Document::load_mem(bytes).expect("a PDF that lopdf reads");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).expect("extractable text");
+    (pages.len(), text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// A PDF download: its status, type and file name checked; its bytes.
+async fn pdf_download(session: &Session, path: &str, file_name: &str) -> Vec<u8> {
+    let res = session.get(path).await;
+    assert_eq!(res.status(), 200, "{path}");
+    let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert_eq!(header("content-type"), "application/pdf");
+    assert_eq!(header("content-disposition"), format!("attachment; filename=\"{file_name}\""));
+    res.bytes().await.expect("bytes").to_vec()
+}
+
+async fn decisions_are_published_as_html_and_pdf(app: TestApp) {
+    let mut text = String::from(
+        "The Working Group on Monitoring, meeting in Brussels — on the “Côte d’Ivoire” plan <script>alert(1)</script>,\n\nDecides:",
+    );
+    for n in 1..=60 {
+        text.push_str(&format!(
+            "\n\n{n}. Every Participant shall receive a review visit at least once every three years, on its own \
+             invitation; the team reports to the Working Group on Monitoring."
+        ));
+    }
+    let (group, draft) = setup(&app, &text).await;
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({})).await.status(), 200);
+    let res = chair.post(&format!("/api/drafts/{draft}/adopt"), &json!({})).await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    // A later decision amends it: both exports say so.
+    let author = chair.user_id();
+    let second = app
+        .state
+        .db
+        .write(move |c| {
+            let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
+                title: "Amendment on review visits".into(),
+                body_id: Some(group),
+                ..Default::default()
+            })?;
+            plenum::drafting::service::insert(
+                c,
+                author,
+                chrono::Utc::now().naive_utc(),
+                &input,
+                "1. Visits may be virtual.",
+            )
+        })
+        .await
+        .expect("second draft");
+    let res =
+        chair.post(&format!("/api/drafts/{second}/relations"), &json!({"kind": "amends", "decision_id": id})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(chair.post(&format!("/api/drafts/{second}/call-for-objections"), &json!({})).await.status(), 200);
+    let res = chair.post(&format!("/api/drafts/{second}/adopt"), &json!({})).await;
+    let amending = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+
+    // The print-ready page, for anyone who may read the decision.
+    let observer = app.login(OBSERVER, PASSWORD).await;
+    let res = observer.get(&format!("/api/decisions/{id}.html")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    let page = res.text().await.expect("html");
+    assert!(page.starts_with("<!doctype html>\n<html lang=\"en\">"), "{page}");
+    assert!(page.contains("<title>AD 2025/01 — Decision on review visits</title>"), "{page}");
+    assert!(page.contains("<h1>AD 2025/01 — Decision on review visits</h1>"), "{page}");
+    assert!(page.contains("<p class=\"note\">Adopted 2 June 2025 by consensus.</p>"), "{page}");
+    assert!(page.contains("<p>Decides:</p>") && page.contains("<p>60. Every Participant"), "{page}");
+    assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"), "{page}");
+    assert!(page.contains("Amended by AD 2025/02 — Amendment on review visits"), "{page}");
+    assert!(page.contains("@media print"), "{page}");
+    // The Markdown says the same.
+    let md = observer.get(&format!("/api/decisions/{id}.md")).await.text().await.expect("md");
+    assert!(md.starts_with("# AD 2025/01 — Decision on review visits\n"), "{md}");
+    assert!(md.contains("\n- Amended by AD 2025/02 — Amendment on review visits"), "{md}");
+
+    // The PDF: real text, non-ASCII included, over several numbered pages.
+    let bytes = pdf_download(&observer, &format!("/api/decisions/{id}.pdf"), "AD-2025-01.pdf").await;
+    let (pages, text) = pdf_text(&bytes);
+    assert!(pages > 1, "{pages} page(s): the long text is not broken into pages");
+    for phrase in [
+        "AD 2025/01 — Decision on review visits",
+        "Adopted 2 June 2025 by consensus.",
+        "meeting in Brussels — on the “Côte d’Ivoire” plan <script>alert(1)</script>,",
+        "1. Every Participant shall receive a review visit",
+        "60. Every Participant shall receive a review visit",
+        "Amended by AD 2025/02 — Amendment on review visits",
+        "Page 1 of",
+        &format!("Page {pages} of {pages}"),
+    ] {
+        assert!(text.contains(phrase), "{phrase:?} is not in the PDF's text: {text}");
+    }
+    let (_, amends) =
+        pdf_text(&pdf_download(&chair, &format!("/api/decisions/{amending}.pdf"), "AD-2025-02.pdf").await);
+    assert!(
+        amends.contains("Amends AD 2025/01 — Decision on review visits") && amends.contains("Visits may be virtual.")
+    );
+    assert!(!amends.contains("Page 2 of"), "a short decision is one page: {amends}");
+
+    // Unknown decisions, and nobody signed in.
+    for ext in ["html", "pdf"] {
+        assert_eq!(
+            problem(observer.get(&format!("/api/decisions/424242.{ext}")).await, 404).await["code"],
+            "not-found"
+        );
+        assert_eq!(app.get(&format!("/api/decisions/{id}.{ext}")).await.status(), 401);
+    }
+}
+
+async fn reports_export_as_pdf_and_observers_never_see_closed_sessions(app: TestApp) {
+    const CLOSED: &str = "Côte d'Ivoire: compliance and the UN embargo";
+    app.seed_demo().await;
+    let participant = app.login(INDIA, PASSWORD).await;
+    let observer = app.login(OBSERVER, PASSWORD).await;
+    let meeting = participant
+        .json("/api/meetings")
+        .await
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["title"] == "Brussels Plenary 2007"))
+        .and_then(|m| m["id"].as_i64())
+        .expect("the demo plenary");
+    let path = format!("/api/meetings/{meeting}/report.pdf");
+    let file_name = format!("meeting-{meeting}-report.pdf");
+    // The participants' report: the closed session is in it, as in its Markdown and HTML.
+    let (pages, text) = pdf_text(&pdf_download(&participant, &path, &file_name).await);
+    for phrase in [
+        "Brussels Plenary 2007",
+        "Charlemagne building, Brussels",
+        "Agenda (proposed)",
+        "5. Administrative decision on peer review visits — pending",
+        CLOSED,
+        "Drafts still open",
+        "Brussels Plenary 2007 — Administrative decision on peer review visits",
+        &format!("Page {pages} of {pages}"),
+    ] {
+        assert!(text.contains(phrase), "{phrase:?} is not in the participants' report: {text}");
+    }
+    for format in ["md", "html"] {
+        let other =
+            participant.get(&format!("/api/meetings/{meeting}/report.{format}")).await.text().await.expect("text");
+        assert!(other.contains(CLOSED) && other.contains("Drafts still open"), "{other}");
+    }
+    // The observers' report: everything else, never the closed session.
+    let (_, seen) = pdf_text(&pdf_download(&observer, &path, &file_name).await);
+    assert!(seen.contains("Brussels Plenary 2007") && seen.contains("Selection of the Vice-Chair for 2008"), "{seen}");
+    assert!(!seen.contains(CLOSED) && !seen.contains("UN embargo"), "the observers' report leaked: {seen}");
+    for format in ["md", "html"] {
+        let other = observer.get(&format!("/api/meetings/{meeting}/report.{format}")).await.text().await.expect("text");
+        assert!(!other.contains("UN embargo"), "{other}");
+    }
+    // Unknown meetings, and nobody signed in.
+    assert_eq!(problem(observer.get("/api/meetings/424242/report.pdf").await, 404).await["code"], "not-found");
+    assert_eq!(app.get(&path).await.status(), 401);
+}
+
+/// A decision's number counts in its body's year: 03:00 UTC on 1 January 2026 is still 2025 in
+/// New York (where the group's 2025 chair is still in office).
+async fn the_year_of_a_decision_is_its_bodys(app: TestApp) {
+    let (group, draft) = setup(&app, "1. A clean text.").await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let res = admin.patch(&format!("/api/bodies/{group}"), &json!({"time_zone": "America/New_York"})).await;
+    assert_eq!(res.status(), 200);
+    app.clock.set(Utc.with_ymd_and_hms(2026, 1, 1, 3, 0, 0).single().expect("instant"));
+    let chair = app.login(BOTSWANA, PASSWORD).await;
+    assert_eq!(chair.post(&format!("/api/drafts/{draft}/call-for-objections"), &json!({})).await.status(), 200);
+    let res = chair.post(&format!("/api/drafts/{draft}/adopt"), &json!({})).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.expect("json")["number"], "AD 2025/01");
+}
+
 on_both_backends!(
+    the_year_of_a_decision_is_its_bodys,
+    final_reading_is_the_chairs_and_rooms_hear_each_step,
     authorship_survives_compaction,
     consensus_objections_and_adoption,
     the_first_committed_of_objection_and_adoption_wins,
     written_procedure_breaks_or_passes_in_silence,
     silence_adopts_once_even_if_the_server_was_down,
+    decisions_are_published_as_html_and_pdf,
+    reports_export_as_pdf_and_observers_never_see_closed_sessions,
 );

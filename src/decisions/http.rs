@@ -1,6 +1,6 @@
 //! The decision steps on `/api/drafts/{id}/…` and the register at `/api/decisions`: thin
-//! handlers over [`super::service`]. After a step, the live room of the draft is told whether
-//! its text may still change (other instances refuse writes at storage anyway).
+//! handlers over [`super::service`]. After a step, the live room of the draft and the meetings
+//! linking it are told (`AppState::draft_stepped`; other instances by NOTIFY).
 
 use actix_web::{HttpResponse, web};
 
@@ -11,23 +11,13 @@ use super::model::{
 use super::service;
 use crate::accounts::actor::Actor;
 use crate::app::AppState;
-use crate::drafting::model::{DraftRow, DraftSummary};
+use crate::drafting::model::DraftSummary;
+use crate::drafting::service::summary;
 use crate::http::error::ApiError;
 
-/// After a step: the live room learns whether its text may change, the mail goes out, and
-/// the live feeds of meetings whose agenda links the draft show its new stage.
-async fn after_step(state: &AppState, id: i64, writable: bool) {
-    state.hub.set_locked(id, !writable).await;
-    state.mailer.wake();
-    let meetings = state.db.read(move |c| crate::meetings::service::meetings_linking(c, id)).await.unwrap_or_default();
-    for meeting in meetings {
-        state.meetings.wake(meeting).await;
-    }
-}
-
-async fn stepped(state: &AppState, row: DraftRow) -> HttpResponse {
-    after_step(state, row.id, row.writable()).await;
-    HttpResponse::Ok().json(DraftSummary::from(row))
+async fn stepped(state: &AppState, draft: DraftSummary) -> HttpResponse {
+    state.draft_stepped(draft.id).await;
+    HttpResponse::Ok().json(draft)
 }
 
 /// Final reading: the clean text is read out and no longer edited (409 with the open brackets).
@@ -39,8 +29,11 @@ pub async fn final_reading(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let row = state.db.write(move |c| service::final_reading(c, &actor, now, id)).await?;
-    Ok(stepped(&state, row).await)
+    let draft = state
+        .db
+        .write(move |c| service::final_reading(c, &actor, now, id).and_then(|row| summary(c, &actor, now, row)))
+        .await?;
+    Ok(stepped(&state, draft).await)
 }
 
 /// Back to drafting (from final reading, a call for objections, or broken silence).
@@ -48,8 +41,11 @@ pub async fn final_reading(
     responses((status = 200, body = DraftSummary), (status = 401), (status = 403), (status = 404), (status = 409)))]
 pub async fn reopen(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let row = state.db.write(move |c| service::reopen(c, &actor, now, id)).await?;
-    Ok(stepped(&state, row).await)
+    let draft = state
+        .db
+        .write(move |c| service::reopen(c, &actor, now, id).and_then(|row| summary(c, &actor, now, row)))
+        .await?;
+    Ok(stepped(&state, draft).await)
 }
 
 /// Calls for objections on the clean text, for `minutes` if given.
@@ -63,8 +59,13 @@ pub async fn call_for_objections(
     body: web::Json<CallForObjections>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now, minutes) = (path.into_inner(), state.clock.now(), body.into_inner().minutes);
-    let row = state.db.write(move |c| service::call_for_objections(c, &actor, now, id, minutes)).await?;
-    Ok(stepped(&state, row).await)
+    let draft = state
+        .db
+        .write(move |c| {
+            service::call_for_objections(c, &actor, now, id, minutes).and_then(|row| summary(c, &actor, now, row))
+        })
+        .await?;
+    Ok(stepped(&state, draft).await)
 }
 
 /// Objects (which returns the draft to drafting, or breaks silence) or abstains.
@@ -78,8 +79,11 @@ pub async fn object(
     body: web::Json<NewObjection>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now, input, ctx) = (path.into_inner(), state.clock.now(), body.into_inner(), state.decision_context());
-    let row = state.db.write(move |c| service::object(c, &actor, now, id, input, &ctx)).await?;
-    Ok(stepped(&state, row).await)
+    let draft = state
+        .db
+        .write(move |c| service::object(c, &actor, now, id, input, &ctx).and_then(|row| summary(c, &actor, now, row)))
+        .await?;
+    Ok(stepped(&state, draft).await)
 }
 
 /// The objections and abstentions recorded on a draft.
@@ -101,7 +105,7 @@ pub async fn objections(
 pub async fn adopt(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, now, ctx) = (path.into_inner(), state.clock.now(), state.decision_context());
     let decision = state.db.write(move |c| service::adopt(c, &actor, now, id, &ctx)).await?;
-    after_step(&state, id, false).await;
+    state.draft_stepped(id).await;
     Ok(HttpResponse::Created().json(decision))
 }
 
@@ -117,8 +121,13 @@ pub async fn written_procedure(
 ) -> Result<HttpResponse, ApiError> {
     let (id, now, deadline, ctx) =
         (path.into_inner(), state.clock.now(), body.into_inner().deadline, state.decision_context());
-    let row = state.db.write(move |c| service::written_procedure(c, &actor, now, id, deadline, &ctx)).await?;
-    Ok(stepped(&state, row).await)
+    let draft = state
+        .db
+        .write(move |c| {
+            service::written_procedure(c, &actor, now, id, deadline, &ctx).and_then(|row| summary(c, &actor, now, row))
+        })
+        .await?;
+    Ok(stepped(&state, draft).await)
 }
 
 /// Withdraws a draft that is not adopted.
@@ -130,8 +139,11 @@ pub async fn withdraw(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let row = state.db.write(move |c| service::withdraw(c, &actor, now, id)).await?;
-    Ok(stepped(&state, row).await)
+    let draft = state
+        .db
+        .write(move |c| service::withdraw(c, &actor, now, id).and_then(|row| summary(c, &actor, now, row)))
+        .await?;
+    Ok(stepped(&state, draft).await)
 }
 
 /// The saved versions of a draft.
@@ -249,10 +261,10 @@ pub async fn report_markdown(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let md = state.db.read_consistent(move |c| super::report::markdown(c, &actor, id, now)).await?;
+    let doc = state.db.read_consistent(move |c| super::report::document(c, &actor, id, now)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CONTENT_TYPE, "text/markdown; charset=utf-8"))
-        .body(md))
+        .body(doc.markdown()))
 }
 
 /// The meeting's report as a print-ready HTML page.
@@ -264,10 +276,10 @@ pub async fn report_html(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let md = state.db.read_consistent(move |c| super::report::markdown(c, &actor, id, now)).await?;
+    let doc = state.db.read_consistent(move |c| super::report::document(c, &actor, id, now)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(super::report::html(&md)))
+        .body(doc.html()))
 }
 
 /// Makes the meeting's report (as observers may see it) a draft of its body: the communiqué,
@@ -280,8 +292,11 @@ pub async fn report_draft(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let row = state.db.write(move |c| service::draft_report(c, &actor, now, id)).await?;
-    Ok(HttpResponse::Created().json(DraftSummary::from(row)))
+    let draft = state
+        .db
+        .write(move |c| service::draft_report(c, &actor, now, id).and_then(|row| summary(c, &actor, now, row)))
+        .await?;
+    Ok(HttpResponse::Created().json(draft))
 }
 
 /// Declares that the draft, once adopted, amends or repeals an adopted decision (the chair).
@@ -297,4 +312,56 @@ pub async fn relate(
     let (id, now, input) = (path.into_inner(), state.clock.now(), body.into_inner());
     let out = state.db.write(move |c| service::relate(c, &actor, now, id, input)).await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// One adopted decision as a print-ready HTML page: number, title, adoption, what it amends or
+/// repeals, its text, and what has amended or repealed it.
+#[utoipa::path(get, path = "/api/decisions/{id}.html", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, description = "text/html", content_type = "text/html"), (status = 401), (status = 403), (status = 404)))]
+pub async fn html(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let d = state.db.read(move |c| service::find(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(super::document::decision(&d).html()))
+}
+
+/// One adopted decision as a PDF document (an attachment).
+#[utoipa::path(get, path = "/api/decisions/{id}.pdf", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"), (status = 401), (status = 403), (status = 404)))]
+pub async fn pdf(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let d = state.db.read(move |c| service::find(c, &actor, id)).await?;
+    let name = super::document::file_name(&d.number, &format!("decision-{id}"), "pdf");
+    pdf_attachment(super::document::decision(&d), name).await
+}
+
+/// The meeting's report as a PDF document (an attachment), with the same content as
+/// `report.md` and `report.html` for the same reader.
+#[utoipa::path(get, path = "/api/meetings/{id}/report.pdf", tag = "decisions", params(("id" = i64, Path)),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"), (status = 401), (status = 404)))]
+pub async fn report_pdf(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let doc = state.db.read_consistent(move |c| super::report::document(c, &actor, id, now)).await?;
+    pdf_attachment(doc, format!("meeting-{id}-report.pdf")).await
+}
+
+/// Renders `doc` on the blocking pool (laying out a long report is CPU work) and answers it as
+/// a download named `file_name`.
+async fn pdf_attachment(doc: super::document::Document, file_name: String) -> Result<HttpResponse, ApiError> {
+    use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+    let bytes = actix_web::rt::task::spawn_blocking(move || super::pdf::render(&doc))
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(file_name)],
+        })
+        .body(bytes))
 }

@@ -15,7 +15,7 @@ use crate::accounts::actor::Actor;
 use crate::accounts::service::MailContext;
 use crate::audit::{self, AuditEntry};
 use crate::db::DbConnection;
-use crate::db::schema::{bodies, decisions, draft_objections, draft_versions, drafts, organisations, users};
+use crate::db::schema::{decisions, draft_objections, draft_versions, drafts, organisations, users};
 use crate::drafting::brackets;
 use crate::drafting::model::{DraftRow, DraftStage};
 use crate::drafting::{service as drafting, store};
@@ -116,8 +116,10 @@ fn advance(
         )));
     }
     extra(conn)?;
-    // Meetings whose agenda links the draft show its new stage live.
+    // Meetings whose agenda links the draft show its new stage live; the drafting rooms of
+    // other instances learn it at commit.
     crate::meetings::service::draft_changed(conn, draft.id, now)?;
+    drafting::announce_stage(conn, draft.id)?;
     drafting::load(conn, draft.id)
 }
 
@@ -135,7 +137,7 @@ fn audited(
     audit::record(conn, entry.diff(&before.audit_json(), &after.audit_json()))
 }
 
-/// Final reading: the clean text is read out; nobody edits it.
+/// Final reading: the clean text is read out; only the chair may still mend it.
 pub fn final_reading(conn: &mut DbConnection, actor: &Actor, now: DateTime<Utc>, id: i64) -> Result<DraftRow, Error> {
     let draft = conducted(conn, actor, id, now)?;
     require_clean(&current_text(conn, id)?.0, "final reading")?;
@@ -244,6 +246,10 @@ pub fn object(
             draft_objections::created_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
+    // An abstention moves nothing, but the rooms list it too.
+    if kind == Stance::Abstention {
+        drafting::announce_stage(conn, id)?;
+    }
     audit::record(
         conn,
         AuditEntry::by(actor, if kind == Stance::Objection { "draft.object" } else { "draft.abstain" }, "draft", id)
@@ -292,14 +298,17 @@ fn adopt_now(
     let after = advance(conn, draft, &[draft.stage], DraftStage::Adopted, at, |_| Ok(()))?;
     let version = save_version(conn, &after, "as adopted", actor.map(|a| a.user_id), at)?;
     let (text, _) = current_text(conn, draft.id)?;
-    let year = at.year();
-    let short = match draft.body_id {
+    // The year is the body's: a decision adopted at 00:30 on 1 January in Gaborone is of the new
+    // year there, whatever the year in UTC.
+    let (short, year) = match draft.body_id {
         Some(body) => {
             // One numbering per body and year: take the body's row lock while counting.
             crate::bodies::service::lock_body(conn, body)?;
-            bodies::table.find(body).select(bodies::short_name).first::<String>(conn)?
+            let row = crate::bodies::service::load_body(conn, body)?;
+            let year = at.with_timezone(&row.tz()).year();
+            (row.short_name, year)
         }
-        None => String::new(),
+        None => (String::new(), at.year()),
     };
     let mut q = decisions::table.filter(decisions::year.eq(year)).select(diesel::dsl::max(decisions::seq)).into_boxed();
     q = match draft.body_id {
@@ -423,8 +432,8 @@ fn mail_participants(
 /// written procedure whose deadline passed — recording the window's end or the deadline (not
 /// the moment the server noticed) as the adoption time; and sends each written procedure's
 /// reminder once. Each draft is claimed by its compare-and-set, so two instances, or a server
-/// that was down at the deadline, adopt exactly once. Returns how many were adopted.
-pub fn run_due(conn: &mut DbConnection, now: DateTime<Utc>, ctx: &DecisionContext) -> Result<usize, Error> {
+/// that was down at the deadline, adopt exactly once. Returns the drafts adopted.
+pub fn run_due(conn: &mut DbConnection, now: DateTime<Utc>, ctx: &DecisionContext) -> Result<Vec<i64>, Error> {
     let at = now.naive_utc();
     let due: Vec<DraftRow> = drafts::table
         .filter(
@@ -435,7 +444,7 @@ pub fn run_due(conn: &mut DbConnection, now: DateTime<Utc>, ctx: &DecisionContex
         )
         .select(DraftRow::as_select())
         .load(conn)?;
-    let mut adopted = 0;
+    let mut adopted = Vec::new();
     for draft in due {
         let (procedure, when) = match draft.stage {
             DraftStage::WrittenProcedure => (Procedure::Written, draft.deadline),
@@ -443,7 +452,7 @@ pub fn run_due(conn: &mut DbConnection, now: DateTime<Utc>, ctx: &DecisionContex
         };
         let when = when.map(|t| t.and_utc()).unwrap_or(now);
         match adopt_now(conn, None, &draft, procedure, when, ctx) {
-            Ok(_) => adopted += 1,
+            Ok(_) => adopted.push(draft.id),
             // Another instance adopted it, or an objection came first: nothing to do.
             Err(Error::Conflict(_)) => {}
             Err(e) => return Err(e),
@@ -735,19 +744,9 @@ pub fn find(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<Decision,
     find_row(conn, id)
 }
 
-/// A decision as Markdown.
+/// A decision as Markdown (the same content as its HTML page and its PDF).
 pub fn markdown(d: &Decision) -> String {
-    format!(
-        "# {} — {}\n\n*Adopted {} by {}.*\n\n{}\n",
-        d.number,
-        d.title,
-        d.adopted_at.format("%-d %B %Y"),
-        match d.procedure {
-            Procedure::Consensus => "consensus",
-            Procedure::Written => "written procedure",
-        },
-        d.text.trim_end()
-    )
+    super::document::decision(d).markdown()
 }
 
 /// The current text (or version `version`) as passages by author, with the organisations'
@@ -835,7 +834,8 @@ pub fn authorship(
 }
 
 /// Turns a meeting's report, as observers may see it (it becomes a public communiqué), into a
-/// draft of the meeting's body for the chair's team to co-edit live and adopt like a decision.
+/// draft of the meeting's body, belonging to the meeting, for the chair's team to co-edit live and
+/// adopt like a decision.
 pub fn draft_report(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -848,8 +848,9 @@ pub fn draft_report(
     let text = super::report::public_markdown(conn, &seen.meeting)?;
     let input = crate::drafting::model::ValidNewDraft::try_from(crate::drafting::model::NewDraft {
         title: format!("Report and communiqué: {}", seen.meeting.title).chars().take(300).collect(),
-        reference: seen.meeting.title.chars().take(300).collect(),
         body_id: Some(seen.meeting.body_id),
+        meeting_id: Some(seen.meeting.id),
+        agenda_item_id: None,
     })?;
     let id = drafting::insert(conn, actor.user_id, now.naive_utc(), &input, &text)?;
     let row = drafting::load(conn, id)?;

@@ -12,14 +12,24 @@ use crate::policy::{Action, authorize};
 
 /// The draft as the caller sees it: the live text if the room is loaded here, else the stored one.
 async fn view(state: &AppState, actor: &Actor, row: DraftRow) -> Result<Draft, ApiError> {
-    let can_edit = authorize(actor, &Action::EditDraft { locked: !row.writable() }).is_ok();
+    let (who, draft, now) = (actor.clone(), row.clone(), state.clock.now());
+    let can_edit = state.db.read(move |c| service::may_edit(c, &who, &draft, now)).await?;
     let id = row.id;
     let (text, connected) = match state.hub.view(id).await {
         Some(live) => (live.text, live.connected),
         None => (state.db.read_consistent(move |c| service::stored_text(c, id)).await?, Vec::new()),
     };
     let brackets = super::brackets::parse(&text);
-    Ok(Draft { summary: row.into(), text, connected, can_edit, brackets })
+    let (who, now) = (actor.clone(), state.clock.now());
+    let summary = state.db.read(move |c| service::summary(c, &who, now, row)).await?;
+    Ok(Draft { summary, text, connected, can_edit, brackets })
+}
+
+/// The live feed of the meeting whose agenda item the draft belongs to shows the item's drafts.
+async fn wake_agenda(state: &AppState, row: &DraftRow) {
+    if let (Some(meeting), Some(_)) = (row.meeting_id, row.agenda_item_id) {
+        state.meetings.wake(meeting).await;
+    }
 }
 
 /// Lists drafts, newest first.
@@ -30,14 +40,21 @@ pub async fn list(
     actor: Actor,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, before) = (query.limit()?, query.after()?);
-    let rows = state.db.read(move |c| service::list(c, &actor, limit, before)).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, |r| r.id, DraftSummary::from)))
+    let (limit, before, now) = (query.limit()?, query.after()?, state.clock.now());
+    let drafts = state
+        .db
+        .read(move |c| {
+            let rows = service::list(c, &actor, limit, before)?;
+            service::summaries(c, &actor, now, rows)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(drafts, limit, |d| d.id, |d| d)))
 }
 
-/// Opens a new draft (participants' delegates and secretariat administrators).
+/// Opens a new draft (participants' delegates and secretariat administrators), optionally
+/// belonging to a meeting of its body and an item of that meeting's agenda.
 #[utoipa::path(post, path = "/api/drafts", tag = "drafting", request_body = NewDraft,
-    responses((status = 201, body = Draft), (status = 401), (status = 403), (status = 422)))]
+    responses((status = 201, body = Draft), (status = 401), (status = 403), (status = 409), (status = 422)))]
 pub async fn create(
     state: web::Data<AppState>,
     actor: Actor,
@@ -47,6 +64,7 @@ pub async fn create(
     let input = ValidNewDraft::try_from(body.into_inner())?;
     let (who, now) = (actor.clone(), state.clock.naive());
     let row = state.db.write(move |c| service::create(c, &who, now, input)).await?;
+    wake_agenda(&state, &row).await;
     Ok(HttpResponse::Created().json(view(&state, &actor, row).await?))
 }
 
@@ -59,10 +77,10 @@ pub async fn get(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>)
     Ok(HttpResponse::Ok().json(view(&state, &actor, row).await?))
 }
 
-/// Renames a draft or locks and unlocks it (the chair of its body, or the secretariat's
-/// administrators).
+/// Renames a draft, locks and unlocks it, or changes the meeting and agenda item it belongs to
+/// (the chair of its body, or the secretariat's administrators).
 #[utoipa::path(patch, path = "/api/drafts/{id}", tag = "drafting", params(("id" = i64, Path)), request_body = DraftUpdate,
-    responses((status = 200, body = Draft), (status = 401), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = Draft), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     state: web::Data<AppState>,
     actor: Actor,
@@ -72,6 +90,7 @@ pub async fn update(
     let (id, input) = (path.into_inner(), ValidDraftUpdate::try_from(body.into_inner())?);
     let (who, now) = (actor.clone(), state.clock.naive());
     let row = state.db.write(move |c| service::update(c, &who, now, id, input)).await?;
-    state.hub.set_locked(id, !row.writable()).await;
+    state.hub.stage_changed(id).await;
+    wake_agenda(&state, &row).await;
     Ok(HttpResponse::Ok().json(view(&state, &actor, row).await?))
 }

@@ -1,13 +1,16 @@
 //! Drafts as rows and as the API shows them, and the validated inputs that create and change
-//! them. A service never receives a title or reference that has not been through these types.
+//! them. A service never receives a title that has not been through these types; the meeting and
+//! agenda item a draft belongs to are checked by the service against the database.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::accounts::model::double_option;
 use crate::db::schema::drafts;
 use crate::error::{Error, FieldError};
+use crate::meetings::model::{AgendaItemRef, MeetingRef};
 use crate::realtime::room::Connected;
 use crate::validate;
 
@@ -26,7 +29,7 @@ crate::text_enum!(
     pub DraftStage {
         /// Delegates edit the text live.
         Drafting => "drafting",
-        /// The chair reads the clean text out; nobody edits it.
+        /// The chair reads the clean text out; the chair alone mends it.
         FinalReading => "final_reading",
         /// The chair asked for objections: one participant's objection sends it back to drafting.
         CallForObjections => "call_for_objections",
@@ -47,7 +50,6 @@ crate::text_enum!(
 pub struct DraftRow {
     pub id: i64,
     pub title: String,
-    pub reference: String,
     #[diesel(deserialize_as = String)]
     pub state: DraftState,
     pub created_by: i64,
@@ -60,18 +62,48 @@ pub struct DraftRow {
     pub objections_until: Option<NaiveDateTime>,
     pub deadline: Option<NaiveDateTime>,
     pub reminded_at: Option<NaiveDateTime>,
+    /// The meeting (of the draft's body) the draft belongs to, if any.
+    pub meeting_id: Option<i64>,
+    /// The item of that meeting's agenda the draft belongs to, if any (it lists the draft).
+    pub agenda_item_id: Option<i64>,
+}
+
+/// Who may change a draft's text at this point of its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextGate {
+    /// Drafting: every participant's delegate.
+    Open,
+    /// Final reading: the chair of the draft's body alone (to mend what the reading finds).
+    ChairOnly,
+    /// Locked by the chair, on its way to a decision, adopted or withdrawn: nobody.
+    Closed,
 }
 
 impl DraftRow {
-    /// Whether the text may change at all (its stage and the chair's lock allow it).
-    pub fn writable(&self) -> bool {
-        self.state == DraftState::Drafting && self.stage == DraftStage::Drafting
+    /// Who may change the text now (its stage and the chair's lock decide).
+    pub fn gate(&self) -> TextGate {
+        match (self.state, self.stage) {
+            (DraftState::Locked, _) => TextGate::Closed,
+            (_, DraftStage::Drafting) => TextGate::Open,
+            (_, DraftStage::FinalReading) => TextGate::ChairOnly,
+            _ => TextGate::Closed,
+        }
+    }
+
+    /// What the drafting room is told when the draft's stage or lock changes, or an objection or
+    /// abstention is recorded (`recorded`: how many there are); the room's websocket carries it
+    /// to clients that asked for stage events.
+    pub fn stage_notice(&self, recorded: i64) -> serde_json::Value {
+        serde_json::json!({"type": "stage", "draft_id": self.id, "stage": self.stage, "state": self.state,
+            "round": self.round, "objections_until": self.objections_until.map(|t| t.and_utc()),
+            "deadline": self.deadline.map(|t| t.and_utc()), "recorded": recorded, "updated_at": self.updated_at.and_utc()})
     }
 
     /// What the audit log keeps of a draft.
     pub fn audit_json(&self) -> serde_json::Value {
-        serde_json::json!({"title": self.title, "reference": self.reference, "state": self.state, "stage": self.stage,
-            "round": self.round, "objections_until": self.objections_until, "deadline": self.deadline})
+        serde_json::json!({"title": self.title, "meeting_id": self.meeting_id, "agenda_item_id": self.agenda_item_id,
+            "state": self.state, "stage": self.stage, "round": self.round,
+            "objections_until": self.objections_until, "deadline": self.deadline})
     }
 }
 
@@ -80,8 +112,6 @@ impl DraftRow {
 pub struct DraftSummary {
     pub id: i64,
     pub title: String,
-    /// The owning body or meeting, as free text for now (e.g. "Brussels Plenary 2007").
-    pub reference: String,
     pub state: DraftState,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
@@ -94,14 +124,20 @@ pub struct DraftSummary {
     pub objections_until: Option<DateTime<Utc>>,
     /// The deadline of the current written procedure.
     pub deadline: Option<DateTime<Utc>>,
+    /// The meeting of the body the draft belongs to (`null`: none, or one the caller may not see).
+    pub meeting: Option<MeetingRef>,
+    /// The item of that meeting's agenda the draft belongs to (`null`: none, or one the caller
+    /// may not see, such as a closed-session item for an observer).
+    pub agenda_item: Option<AgendaItemRef>,
 }
 
-impl From<DraftRow> for DraftSummary {
-    fn from(r: DraftRow) -> Self {
+impl DraftSummary {
+    /// The row as the API shows it, with its meeting and agenda item as the caller may see them
+    /// (`drafting::service::summaries` looks them up).
+    pub fn new(r: DraftRow, meeting: Option<MeetingRef>, agenda_item: Option<AgendaItemRef>) -> Self {
         Self {
             id: r.id,
             title: r.title,
-            reference: r.reference,
             state: r.state,
             created_by: r.created_by,
             created_at: r.created_at.and_utc(),
@@ -110,6 +146,8 @@ impl From<DraftRow> for DraftSummary {
             stage: r.stage,
             objections_until: r.objections_until.map(|t| t.and_utc()),
             deadline: r.deadline.map(|t| t.and_utc()),
+            meeting,
+            agenda_item,
         }
     }
 }
@@ -130,26 +168,40 @@ pub struct Draft {
 }
 
 /// A new draft, as requested.
-#[derive(Deserialize, Debug, ToSchema)]
+#[derive(Deserialize, Debug, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDraft {
     pub title: String,
-    /// The owning body or meeting.
-    #[serde(default)]
-    pub reference: String,
     /// The body whose chair runs the draft; default: the plenary.
     #[serde(default)]
     pub body_id: Option<i64>,
+    /// A meeting of that body the draft belongs to (one the caller may see).
+    #[serde(default)]
+    pub meeting_id: Option<i64>,
+    /// An item of that meeting's agenda the draft belongs to; given alone, the meeting is the
+    /// item's. The item then lists the draft, which only the meeting's chair (or the secretariat)
+    /// may make it do: 403 otherwise.
+    #[serde(default)]
+    pub agenda_item_id: Option<i64>,
 }
 
-/// Changes to a draft, as requested.
-#[derive(Deserialize, Debug, ToSchema)]
+/// Changes to a draft, as requested (a field left out stays as it is).
+#[derive(Deserialize, Debug, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftUpdate {
     pub title: Option<String>,
-    pub reference: Option<String>,
     /// `locked` makes the text read-only for everyone, at once, in the live room too.
     pub state: Option<DraftState>,
+    /// Another meeting of the draft's body, or `null` for none. Changing or clearing the meeting
+    /// also clears the agenda item, unless `agenda_item_id` names one of the new meeting's items.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub meeting_id: Option<Option<i64>>,
+    /// Another agenda item (given alone, the draft moves to the item's meeting), or `null` for
+    /// none (the meeting stays). The new item then lists the draft.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub agenda_item_id: Option<Option<i64>>,
 }
 
 /// A validated title (1–300 characters of free text).
@@ -168,29 +220,16 @@ impl Title {
     }
 }
 
-/// A validated reference (up to 300 characters, may be empty).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reference(String);
-
-impl Reference {
-    /// Checks `raw` as a reference.
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        validate::text("reference", raw, 300, false).map(Self)
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// A new draft whose every field was checked.
 #[derive(Clone, Debug)]
 pub struct ValidNewDraft {
     pub title: Title,
-    pub reference: Reference,
     /// Checked by the service (it must exist).
     pub body_id: Option<i64>,
+    /// Checked by the service (a meeting of the body, that the actor may see).
+    pub meeting_id: Option<i64>,
+    /// Checked by the service (an item of that meeting, that the actor may see).
+    pub agenda_item_id: Option<i64>,
 }
 
 impl TryFrom<NewDraft> for ValidNewDraft {
@@ -200,12 +239,9 @@ impl TryFrom<NewDraft> for ValidNewDraft {
     fn try_from(body: NewDraft) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let title = Title::parse(&body.title).map_err(|e| errors.push(e)).ok();
-        let reference = Reference::parse(&body.reference).map_err(|e| errors.push(e)).ok();
         Error::check(errors)?;
-        match (title, reference) {
-            (Some(title), Some(reference)) => Ok(Self { title, reference, body_id: body.body_id }),
-            _ => Err(Error::invalid("body", "invalid draft")),
-        }
+        let title = title.ok_or_else(|| Error::invalid("body", "invalid draft"))?;
+        Ok(Self { title, body_id: body.body_id, meeting_id: body.meeting_id, agenda_item_id: body.agenda_item_id })
     }
 }
 
@@ -213,8 +249,12 @@ impl TryFrom<NewDraft> for ValidNewDraft {
 #[derive(Clone, Debug)]
 pub struct ValidDraftUpdate {
     pub title: Option<Title>,
-    pub reference: Option<Reference>,
     pub state: Option<DraftState>,
+    /// `None`: unchanged; `Some(None)`: no meeting. Checked by the service.
+    pub meeting_id: Option<Option<i64>>,
+    /// `None`: unchanged (or cleared with a change of meeting); `Some(None)`: no item. Checked
+    /// by the service.
+    pub agenda_item_id: Option<Option<i64>>,
 }
 
 impl TryFrom<DraftUpdate> for ValidDraftUpdate {
@@ -224,9 +264,7 @@ impl TryFrom<DraftUpdate> for ValidDraftUpdate {
     fn try_from(body: DraftUpdate) -> Result<Self, Error> {
         let mut errors = Vec::new();
         let title = body.title.as_deref().map(Title::parse).transpose().map_err(|e| errors.push(e)).ok().flatten();
-        let reference =
-            body.reference.as_deref().map(Reference::parse).transpose().map_err(|e| errors.push(e)).ok().flatten();
         Error::check(errors)?;
-        Ok(Self { title, reference, state: body.state })
+        Ok(Self { title, state: body.state, meeting_id: body.meeting_id, agenda_item_id: body.agenda_item_id })
     }
 }

@@ -7,14 +7,30 @@ use super::service;
 use crate::accounts::actor::Actor;
 use crate::accounts::sessions;
 use crate::app::AppState;
+use crate::drafting::model::TextGate;
 use crate::http::error::ApiError;
-use crate::policy::{Action, authorize};
+use crate::policy::{Action, Standing, authorize};
 use crate::realtime::connection::{self, Access};
 use crate::realtime::room::Participant;
 
+/// `?events=stage`: besides the y-protocols, the socket carries the draft's stage changes as
+/// message type [`crate::realtime::room::STAGE_MESSAGE`] (stock clients, which do not ask, never
+/// see one).
+#[derive(serde::Deserialize, Debug, Default)]
+pub struct SocketQuery {
+    #[serde(default)]
+    pub events: Option<String>,
+}
+
+/// Whether the person may write drafts at all (the draft's stage and the chair decide the rest).
+fn may_draft(actor: &Actor) -> bool {
+    authorize(actor, &Action::EditDraft { gate: TextGate::Open, standing: Standing::default() }).is_ok()
+}
+
 /// Upgrades to a websocket speaking the y-protocols on the draft's `Y.Text` named `content`.
 #[utoipa::path(get, path = "/api/drafts/{id}/ws", tag = "drafting", params(("id" = i64, Path),
-    ("token" = Option<String>, Query, description = "The session token, for clients that cannot send a cookie or header")),
+    ("token" = Option<String>, Query, description = "The session token, for clients that cannot send a cookie or header"),
+    ("events" = Option<String>, Query, description = "`stage`: also send the draft's stage changes, as y-protocols message type 100 carrying a JSON string")),
     responses((status = 101, description = "Switching to the y-protocols websocket"), (status = 400, description = "Not a websocket request"),
     (status = 401), (status = 403), (status = 404)))]
 pub async fn connect(
@@ -22,19 +38,28 @@ pub async fn connect(
     actor: Actor,
     req: HttpRequest,
     path: web::Path<i64>,
+    query: web::Query<SocketQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let who = actor.clone();
+    let (who, now) = (actor.clone(), state.clock.now());
     // Reading is authorized by `find` (a guest reads only drafts linked to its meeting).
-    state.db.read(move |c| service::find(c, &who, id)).await?;
+    let chairs = state
+        .db
+        .read(move |c| {
+            let draft = service::find(c, &who, id)?;
+            service::chairs(c, &who, &draft, now)
+        })
+        .await?;
     let who = Participant {
         user_id: actor.user_id,
         session_id: actor.session_id,
         name: actor.display_name.clone(),
         organisation: actor.organisation_name.clone(),
         kind: actor.kind.as_str().to_string(),
-        may_write: authorize(&actor, &Action::EditDraft { locked: false }).is_ok(),
+        may_write: may_draft(&actor),
+        chairs,
+        stage_events: query.events.as_deref().is_some_and(|e| e.split(',').any(|e| e == "stage")),
     };
     let slot = state.hub.reserve_connection(actor.user_id).ok_or_else(|| ApiError::TooManyRequests {
         retry_after_secs: 5,
@@ -52,9 +77,7 @@ pub async fn connect(
         async move {
             match sessions::revalidate(&state, session_id, active).await {
                 Ok(now) if now.kind != actor_kind || now.organisation_status != actor_status => Access::Changed,
-                Ok(now) if authorize(&now, &Action::EditDraft { locked: false }).is_ok() != may_write => {
-                    Access::Changed
-                }
+                Ok(now) if may_draft(&now) != may_write => Access::Changed,
                 Ok(_) => Access::Unchanged,
                 Err(ApiError::Unauthorized(_)) => Access::Ended,
                 // A database hiccup is not a reason to drop a delegate in the middle of a sentence.

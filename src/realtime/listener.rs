@@ -11,6 +11,7 @@ use diesel::{Connection, RunQueryDsl};
 use tokio::sync::mpsc;
 
 use super::Hub;
+use crate::drafting::service::STAGE_CHANNEL;
 use crate::drafting::store::NOTIFY_CHANNEL;
 
 /// How often the listening connection is polled for notifications.
@@ -45,6 +46,7 @@ impl Listener {
                 match wake {
                     Wake::Update { draft, seq, instance } => hub.remote_update(draft, seq, instance).await,
                     Wake::Access(users) => hub.access_changed(&users),
+                    Wake::Stage(draft) => hub.stage_changed(draft).await,
                     Wake::Meeting(id) => meetings.wake(id).await,
                     // Notifications may have been missed: rooms read what they lack, and every
                     // connection re-checks its session.
@@ -78,6 +80,8 @@ enum Wake {
     },
     /// These users' access changed (see `realtime::access`).
     Access(Vec<i64>),
+    /// A draft's stage or lock changed (see `drafting::service::announce_stage`).
+    Stage(i64),
     /// A meeting has new live events (see `meetings::live`).
     Meeting(i64),
     /// The listening connection was re-established: notifications may have been missed.
@@ -101,6 +105,7 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
             .execute(&mut conn)
             .and_then(|_| diesel::sql_query(format!("LISTEN {}", super::access::CHANNEL)).execute(&mut conn))
             .and_then(|_| diesel::sql_query(format!("LISTEN {}", crate::meetings::live::CHANNEL)).execute(&mut conn))
+            .and_then(|_| diesel::sql_query(format!("LISTEN {STAGE_CHANNEL}")).execute(&mut conn))
         {
             tracing::warn!(error = %err, "LISTEN failed; retrying");
             pause(stop);
@@ -118,6 +123,8 @@ fn listen(url: &str, stop: &AtomicBool, tx: &mpsc::UnboundedSender<Wake>) {
                     Some(Wake::Access(super::access::parse(&n.payload)))
                 } else if n.channel == crate::meetings::live::CHANNEL {
                     n.payload.parse().ok().map(Wake::Meeting)
+                } else if n.channel == STAGE_CHANNEL {
+                    n.payload.parse().ok().map(Wake::Stage)
                 } else {
                     parse(&n.payload)
                 };

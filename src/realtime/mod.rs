@@ -157,14 +157,14 @@ impl Hub {
         if let Some(tx) = self.existing(draft_id) {
             return Ok(tx);
         }
-        let (doc, last_seq, log_len, locked) = self
+        let (doc, last_seq, log_len, gate, notice) = self
             .inner
             .db
             .read_consistent(move |c| {
-                let draft = crate::drafting::service::load(c, draft_id)?;
+                let (gate, notice) = crate::drafting::service::stage_notice(c, draft_id)?;
                 let stored = store::load(c, draft_id)?;
                 let doc = stored.to_doc()?;
-                Ok((doc, stored.last_seq(), stored.updates.len(), !draft.writable()))
+                Ok((doc, stored.last_seq(), stored.updates.len(), gate, notice))
             })
             .await?;
         let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
@@ -181,7 +181,8 @@ impl Hub {
                 doc,
                 last_seq,
                 log_len,
-                locked,
+                gate,
+                notice,
                 shared: self.inner.db.backend() == crate::db::Backend::Postgres,
             },
             self.inner.instance,
@@ -231,7 +232,8 @@ impl Hub {
         }
     }
 
-    /// Asks every loaded room to read what other instances stored (after a missed notification).
+    /// Asks every loaded room to read what other instances stored, and its draft's stage (after a
+    /// missed notification).
     pub async fn catch_up_all(&self) {
         let rooms: Vec<mpsc::Sender<RoomCommand>> = {
             let rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
@@ -239,13 +241,15 @@ impl Hub {
         };
         for tx in rooms {
             let _ = tx.send(RoomCommand::Remote { seq: i64::MAX }).await;
+            let _ = tx.send(RoomCommand::Stage).await;
         }
     }
 
-    /// Tells a loaded room that its draft was locked or unlocked.
-    pub async fn set_locked(&self, draft_id: i64, locked: bool) {
+    /// Tells a loaded room that its draft's stage or lock changed (here or on another instance):
+    /// it reads the draft, applies who may now write, and tells its clients.
+    pub async fn stage_changed(&self, draft_id: i64) {
         if let Some(tx) = self.existing(draft_id) {
-            let _ = tx.send(RoomCommand::SetLocked(locked)).await;
+            let _ = tx.send(RoomCommand::Stage).await;
         }
     }
 }

@@ -5,6 +5,8 @@
 //! [`on_both_backends!`], which makes a `name::sqlite` and a `name::postgres` test.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::dev::ServerHandle;

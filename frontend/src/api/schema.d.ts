@@ -303,6 +303,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/decisions/{id}.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One adopted decision as a print-ready HTML page: number, title, adoption, what it amends or
+         *     repeals, its text, and what has amended or repealed it.
+         */
+        get: operations["html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/decisions/{id}.md": {
         parameters: {
             query?: never;
@@ -312,6 +332,23 @@ export interface paths {
         };
         /** One adopted decision as Markdown. */
         get: operations["markdown"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/decisions/{id}.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One adopted decision as a PDF document (an attachment). */
+        get: operations["pdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -348,7 +385,10 @@ export interface paths {
         /** Lists drafts, newest first. */
         get: operations["list_drafts"];
         put?: never;
-        /** Opens a new draft (participants' delegates and secretariat administrators). */
+        /**
+         * Opens a new draft (participants' delegates and secretariat administrators), optionally
+         *     belonging to a meeting of its body and an item of that meeting's agenda.
+         */
         post: operations["create_drafts"];
         delete?: never;
         options?: never;
@@ -371,8 +411,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Renames a draft or locks and unlocks it (the chair of its body, or the secretariat's
-         *     administrators).
+         * Renames a draft, locks and unlocks it, or changes the meeting and agenda item it belongs to
+         *     (the chair of its body, or the secretariat's administrators).
          */
         patch: operations["update_drafts"];
         trace?: never;
@@ -1024,6 +1064,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/meetings/{id}/report.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The meeting's report as a PDF document (an attachment), with the same content as
+         *     `report.md` and `report.html` for the same reader.
+         */
+        get: operations["report_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -1238,6 +1298,14 @@ export interface components {
             presenter: string;
             purpose: components["schemas"]["Purpose"];
             state: components["schemas"]["ItemState"];
+            title: string;
+        };
+        /** @description An agenda item, by number and title (what a draft shows of the item it belongs to). */
+        AgendaItemRef: {
+            /** Format: int64 */
+            id: number;
+            /** @description `1`, `2`, `2.1` … as the agenda is numbered now. */
+            number: string;
             title: string;
         };
         /**
@@ -1521,6 +1589,7 @@ export interface components {
         DraftState: "drafting" | "locked";
         /** @description A draft in a list. */
         DraftSummary: {
+            agenda_item?: null | components["schemas"]["AgendaItemRef"];
             /**
              * Format: int64
              * @description The body whose chair runs the draft (renames, locks and unlocks it).
@@ -1537,13 +1606,12 @@ export interface components {
             deadline?: string | null;
             /** Format: int64 */
             id: number;
+            meeting?: null | components["schemas"]["MeetingRef"];
             /**
              * Format: date-time
              * @description The end of the current call for objections, if it has one.
              */
             objections_until?: string | null;
-            /** @description The owning body or meeting, as free text for now (e.g. "Brussels Plenary 2007"). */
-            reference: string;
             /** @description Where the draft is on its way to a decision. */
             stage: components["schemas"]["DraftStage"];
             state: components["schemas"]["DraftState"];
@@ -1551,9 +1619,20 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        /** @description Changes to a draft, as requested. */
+        /** @description Changes to a draft, as requested (a field left out stays as it is). */
         DraftUpdate: {
-            reference?: string | null;
+            /**
+             * Format: int64
+             * @description Another agenda item (given alone, the draft moves to the item's meeting), or `null` for
+             *     none (the meeting stays). The new item then lists the draft.
+             */
+            agenda_item_id?: number | null;
+            /**
+             * Format: int64
+             * @description Another meeting of the draft's body, or `null` for none. Changing or clearing the meeting
+             *     also clears the agenda item, unless `agenda_item_id` names one of the new meeting's items.
+             */
+            meeting_id?: number | null;
             state?: null | components["schemas"]["DraftState"];
             title?: string | null;
         };
@@ -1695,6 +1774,12 @@ export interface components {
          * @enum {string}
          */
         MeetingKind: "plenary" | "intersessional" | "working_group" | "extraordinary" | "special_session";
+        /** @description A meeting, by title (what a draft shows of the meeting it belongs to). */
+        MeetingRef: {
+            /** Format: int64 */
+            id: number;
+            title: string;
+        };
         /**
          * @description Where a meeting is in its life: `draft → convened → in_session → closed`, or `cancelled`.
          * @enum {string}
@@ -1793,11 +1878,21 @@ export interface components {
         NewDraft: {
             /**
              * Format: int64
+             * @description An item of that meeting's agenda the draft belongs to; given alone, the meeting is the
+             *     item's. The item then lists the draft, which only the meeting's chair (or the secretariat)
+             *     may make it do: 403 otherwise.
+             */
+            agenda_item_id?: number | null;
+            /**
+             * Format: int64
              * @description The body whose chair runs the draft; default: the plenary.
              */
             body_id?: number | null;
-            /** @description The owning body or meeting. */
-            reference?: string;
+            /**
+             * Format: int64
+             * @description A meeting of that body the draft belongs to (one the caller may see).
+             */
+            meeting_id?: number | null;
             title: string;
         };
         /** @description A new agenda item, as submitted. */
@@ -1969,6 +2064,7 @@ export interface components {
         /** @description One page of a list. */
         Page_DraftSummary: {
             items: {
+                agenda_item?: null | components["schemas"]["AgendaItemRef"];
                 /**
                  * Format: int64
                  * @description The body whose chair runs the draft (renames, locks and unlocks it).
@@ -1985,13 +2081,12 @@ export interface components {
                 deadline?: string | null;
                 /** Format: int64 */
                 id: number;
+                meeting?: null | components["schemas"]["MeetingRef"];
                 /**
                  * Format: date-time
                  * @description The end of the current call for objections, if it has one.
                  */
                 objections_until?: string | null;
-                /** @description The owning body or meeting, as free text for now (e.g. "Brussels Plenary 2007"). */
-                reference: string;
                 /** @description Where the draft is on its way to a decision. */
                 stage: components["schemas"]["DraftStage"];
                 state: components["schemas"]["DraftState"];
@@ -3339,6 +3434,46 @@ export interface operations {
             };
         };
     };
+    html: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/html */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     markdown: {
         parameters: {
             query?: never;
@@ -3357,6 +3492,46 @@ export interface operations {
                 };
                 content: {
                     "text/markdown": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/pdf */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             401: {
@@ -3525,6 +3700,12 @@ export interface operations {
                 };
                 content?: never;
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3608,6 +3789,12 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4284,6 +4471,8 @@ export interface operations {
             query?: {
                 /** @description The session token, for clients that cannot send a cookie or header */
                 token?: string;
+                /** @description `stage`: also send the draft's stage changes, as y-protocols message type 100 carrying a JSON string */
+                events?: string;
             };
             header?: never;
             path: {
@@ -5543,6 +5732,40 @@ export interface operations {
                 };
                 content: {
                     "text/markdown": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    report_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description application/pdf */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             401: {

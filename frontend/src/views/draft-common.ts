@@ -78,6 +78,22 @@ export interface RoomCallbacks {
   onPresence: (people: Person[]) => void;
   onText: (text: string) => void;
   onDenied: (reason: string) => void;
+  /** The draft's stage, lock or recorded objections changed (pushed by the server). */
+  onStage: (notice: StageNotice) => void;
+}
+
+/** What the server pushes over the draft's socket when its stage or lock changes. */
+export interface StageNotice {
+  type: 'stage';
+  draft_id: number;
+  stage: string;
+  state: string;
+  round: number;
+  objections_until: string | null;
+  deadline: string | null;
+  /** How many objections and abstentions are recorded. */
+  recorded: number;
+  updated_at: string;
 }
 
 

@@ -4,6 +4,7 @@
 import * as Y from 'yjs';
 import { WebsocketProvider, messageAuth } from 'y-websocket';
 import * as authProtocol from 'y-protocols/auth';
+import * as decoding from 'lib0/decoding';
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next';
 import { Compartment, EditorSelection, EditorState, type Extension } from '@codemirror/state';
 import {
@@ -23,7 +24,18 @@ import { defaultKeymap } from '@codemirror/commands';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { draftSocketBase } from '../api';
 import { currentUser } from '../session';
-import { colourFor, locatePassage, safeColour, type AwarenessUser, type Person, type RoomCallbacks } from './draft-common';
+import {
+  colourFor,
+  locatePassage,
+  safeColour,
+  type AwarenessUser,
+  type Person,
+  type RoomCallbacks,
+  type StageNotice,
+} from './draft-common';
+
+/** The server's message type for stage notices (see `?events=stage` on the draft's socket). */
+const STAGE_MESSAGE = 100;
 
 // ---------------------------------------------------------------------------
 // Editor extensions
@@ -54,9 +66,11 @@ function editability(canEdit: boolean, describedBy: string, label: string): Exte
       'aria-label': label,
       'aria-describedby': describedBy,
       'aria-readonly': canEdit ? 'false' : 'true',
-      // Read only, the text still takes the keyboard focus: to read it, and to show where a
-      // bracket chosen in the brackets panel is.
-      ...(canEdit ? {} : { tabindex: '0' }),
+      // The text always takes the keyboard focus: read only, to read it and to show where a
+      // bracket chosen in the brackets panel is; and, said explicitly, so the scroller counts
+      // as keyboard-scrollable (axe: scrollable-region-focusable) when a co-editor's caret
+      // label or a long text makes it scroll.
+      tabindex: '0',
     }),
     placeholder(canEdit ? 'Type the draft text here…' : 'The draft is empty.'),
   ];
@@ -89,7 +103,20 @@ export class LiveRoom {
   ) {
     this.text = this.doc.getText('content');
     this.undoManager = new Y.UndoManager(this.text);
-    this.provider = new WebsocketProvider(draftSocketBase(draftId), 'ws', this.doc, { disableBc: true });
+    // `events=stage`: the server also pushes the draft's stage changes (message type 100).
+    this.provider = new WebsocketProvider(draftSocketBase(draftId), 'ws', this.doc, {
+      disableBc: true,
+      params: { events: 'stage' },
+    });
+    this.provider.messageHandlers[STAGE_MESSAGE] = (_encoder, decoder) => {
+      let notice: StageNotice | null = null;
+      try {
+        notice = JSON.parse(decoding.readVarString(decoder)) as StageNotice;
+      } catch {
+        return;
+      }
+      if (!this.destroyed && notice && notice.type === 'stage') this.callbacks.onStage(notice);
+    };
 
     // The server says "permission-denied" when it refuses our updates.
     this.provider.messageHandlers[messageAuth] = (_encoder, decoder) => {

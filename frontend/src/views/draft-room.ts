@@ -1,8 +1,9 @@
 // The drafting room: one shared text edited live by the delegations (Yjs over the
 // server's y-websocket endpoint), with presence, connection status and the
 // bracketed-passage count. Observers and everyone on a locked draft follow read-only.
-// On its way to a decision the room shows the stage (polled: the websocket carries only the
-// text), the chair's controls, objections and abstentions, the brackets and the versions.
+// On its way to a decision the room shows the stage (pushed by the server over the same
+// websocket, `?events=stage`), the chair's controls, objections and abstentions, the brackets
+// and the versions.
 //
 // The editor itself (CodeMirror + Yjs + the websocket provider, see draft-editor.ts) is an
 // imperative island: created in an effect when the room mounts, destroyed in its clean-up.
@@ -16,6 +17,7 @@ import { announce } from '../status';
 import { Badge, ErrorPanel, Loading, PageHeading, Time } from '../ui/common';
 import { isAbort, useResource, useUnmountSignal } from '../ui/hooks';
 import type { LiveRoom } from './draft-editor';
+import { DraftPlace } from './drafts';
 import {
   STAGES,
   colourFor,
@@ -39,9 +41,6 @@ import {
 import { AuthorshipSection } from './draft-authorship';
 import { VersionsPanel } from './draft-versions';
 
-/** How often the room asks for the draft's stage and rights while it is open. */
-const POLL_MS = 3000;
-
 interface Connection {
   phase: ConnectionPhase;
   pending: number;
@@ -52,6 +51,9 @@ function readOnlyMessage(draft: Draft): string {
   if (draft.stage === 'adopted') return 'Read only — the text was adopted and can no longer be changed.';
   if (draft.stage === 'withdrawn') return 'Read only — the draft was withdrawn.';
   if (draft.state === 'locked') return 'This draft is locked — the text can be read but no longer changed.';
+  if (draft.stage === 'final_reading') {
+    return 'Read only — final reading: the chair reads the text out and alone may still mend it. It can be edited again if it returns to drafting.';
+  }
   if (draft.stage !== 'drafting') {
     return 'Read only — the text is frozen while the chair takes it towards a decision. It can be edited again if it returns to drafting.';
   }
@@ -377,23 +379,24 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
         textTimer = window.setTimeout(() => void refresh(), 1000);
       },
       onDenied: (reason) => void denied(reason),
+      // The server pushes each change of stage, lock or recorded objections: fetch the draft
+      // (our rights follow from it) and the objections.
+      onStage: () => {
+        void refresh();
+        void loadObjections();
+      },
     };
   }, [id]);
 
-  // Stage changes are not pushed over the websocket: ask while the room is open.
+  // Stage changes arrive over the websocket (onStage); a tab coming back asks once, in case
+  // its connection was asleep.
   useEffect(() => {
     void callbacks.loadObjections();
-    const poll = window.setInterval(() => {
-      if (!document.hidden) void callbacks.refresh();
-    }, POLL_MS);
     const onVisible = () => {
       if (!document.hidden) void callbacks.refresh();
     };
     document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      window.clearInterval(poll);
-      document.removeEventListener('visibilitychange', onVisible);
-    };
+    return () => document.removeEventListener('visibilitychange', onVisible);
   }, [callbacks]);
 
   // An adopted draft links to its decision (found in the register by its draft).
@@ -425,7 +428,7 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       h(
         'p',
         { class: 'draft-meta' },
-        current.reference ? h('span', { class: 'draft-reference' }, current.reference) : null,
+        h(DraftPlace, { draft: current, link: true }),
         bodyValue ? h('a', { href: `/bodies/${encodeURIComponent(String(bodyValue.id))}` }, bodyValue.short_name) : null,
         h(StageBadge, { stage: current.stage }),
         current.state === 'locked' ? h(Badge, { tone: 'warn' }, 'Locked') : null,

@@ -38,7 +38,7 @@ impl Room {
                 out.insert(client_id, entry);
                 continue;
             }
-            let Some(json) = stamp_user(&entry.json, &c.who, self.locked) else { continue };
+            let Some(json) = stamp_user(&entry.json, &c.who, self.gate) else { continue };
             self.presence.insert(client_id, Presence { clock: entry.clock, json: json.clone(), owner: conn });
             out.insert(client_id, AwarenessUpdateEntry { clock: entry.clock, json });
         }
@@ -65,7 +65,7 @@ impl Room {
 }
 
 /// Replaces the `user` field of a presence state with who the session says this is.
-pub(super) fn stamp_user(json: &str, who: &Participant, locked: bool) -> Option<Arc<str>> {
+pub(super) fn stamp_user(json: &str, who: &Participant, gate: TextGate) -> Option<Arc<str>> {
     let mut state: serde_json::Value = serde_json::from_str(json).ok()?;
     let obj = state.as_object_mut()?;
     let (color, light) = who.color();
@@ -78,7 +78,7 @@ pub(super) fn stamp_user(json: &str, who: &Participant, locked: bool) -> Option<
             "kind": who.kind,
             "color": color,
             "colorLight": light,
-            "readOnly": !who.may_write || locked,
+            "readOnly": !who.may_edit(gate),
         }),
     );
     Some(Arc::from(state.to_string()))
@@ -96,21 +96,31 @@ mod tests {
             organisation: "Botswana".into(),
             kind: "participant".into(),
             may_write,
+            chairs: false,
+            stage_events: false,
         }
     }
 
     #[test]
     fn presence_names_come_from_the_session() {
-        let json =
-            stamp_user(r##"{"user":{"name":"Impostor","color":"#000"},"cursor":{"anchor":1}}"##, &who(true), false)
-                .expect("object");
+        let json = stamp_user(
+            r##"{"user":{"name":"Impostor","color":"#000"},"cursor":{"anchor":1}}"##,
+            &who(true),
+            TextGate::Open,
+        )
+        .expect("object");
         let v: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert_eq!(v["user"]["name"], "Kabo Molefe");
         assert_eq!(v["user"]["organisation"], "Botswana");
         assert_eq!(v["user"]["readOnly"], false);
         assert_eq!(v["cursor"]["anchor"], 1);
-        assert!(stamp_user("[1,2]", &who(true), false).is_none());
-        let locked = stamp_user("{}", &who(true), true).expect("object");
+        assert!(stamp_user("[1,2]", &who(true), TextGate::Open).is_none());
+        let locked = stamp_user("{}", &who(true), TextGate::Closed).expect("object");
         assert!(locked.contains("\"readOnly\":true"));
+        // In final reading the chair alone writes.
+        let reading = stamp_user("{}", &who(true), TextGate::ChairOnly).expect("object");
+        assert!(reading.contains("\"readOnly\":true"));
+        let chair = Participant { chairs: true, ..who(true) };
+        assert!(stamp_user("{}", &chair, TextGate::ChairOnly).expect("object").contains("\"readOnly\":false"));
     }
 }

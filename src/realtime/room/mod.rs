@@ -47,8 +47,18 @@ use yrs::{ClientID, Doc, ID, ReadTxn, StateVector, Transact, Update};
 
 use crate::config::DraftingConfig;
 use crate::db::Db;
+use crate::drafting::model::TextGate;
 use crate::drafting::store::{self, NewUpdate};
 use crate::error::Error;
+
+/// The y-protocols message type of a stage notice: a JSON string (`{"type":"stage",…}`), sent
+/// only to connections that asked for them with `?events=stage`. (y-websocket lets a client add
+/// a handler for a message type; stock clients never ask, so never see one.)
+pub const STAGE_MESSAGE: u8 = 100;
+
+fn stage_message(notice: &str) -> Bytes {
+    Bytes::from(Message::Custom(STAGE_MESSAGE, notice.as_bytes().to_vec()).encode_v1())
+}
 
 /// Identifies one websocket connection.
 pub type ConnId = u64;
@@ -80,11 +90,25 @@ pub struct Participant {
     pub name: String,
     pub organisation: String,
     pub kind: String,
-    /// May this person change the text (before the draft's own lock is considered)?
+    /// May this person change the text while it is drafted (before the draft's stage and lock)?
     pub may_write: bool,
+    /// Does this person chair the draft's body (who alone edits in final reading)? Read when
+    /// the connection opened; the check before storing reads it again.
+    pub chairs: bool,
+    /// Did the client ask for the draft's stage changes (`?events=stage`)?
+    pub stage_events: bool,
 }
 
 impl Participant {
+    /// Whether this person may change the text behind `gate`.
+    pub fn may_edit(&self, gate: TextGate) -> bool {
+        match gate {
+            TextGate::Open => self.may_write,
+            TextGate::ChairOnly => self.chairs,
+            TextGate::Closed => false,
+        }
+    }
+
     fn color(&self) -> (&'static str, &'static str) {
         const COLORS: [(&str, &str); 8] = [
             ("#1f77b4", "#1f77b433"),
@@ -136,8 +160,8 @@ pub enum RoomCommand {
     Leave { conn: ConnId },
     /// A binary websocket message from a connection.
     Frame { conn: ConnId, data: Bytes },
-    /// The draft was locked (read-only for all) or unlocked.
-    SetLocked(bool),
+    /// The draft's stage or lock changed: read the row, tell the clients who asked.
+    Stage,
     /// Reports the text and who is connected.
     View(oneshot::Sender<RoomView>),
     /// Another instance stored updates up to this sequence number: read and forward them.
@@ -204,7 +228,8 @@ pub struct Room {
     doc: Doc,
     last_seq: i64,
     since_compaction: usize,
-    locked: bool,
+    /// Who may change the text now (the draft's stage and lock).
+    gate: TextGate,
     conns: HashMap<ConnId, Conn>,
     presence: HashMap<ClientID, Presence>,
     /// Set when the document must be rebuilt from the database: an update failed half-way, or
@@ -218,6 +243,8 @@ pub struct Room {
     /// After a failed compaction, when to try again (and how long to wait after the next failure).
     compact_retry_at: Option<Instant>,
     compact_backoff: Duration,
+    /// The stage notice last sent, so a repeated announcement (local and by NOTIFY) is sent once.
+    last_notice: Option<String>,
     /// Messages produced while closing connections, sent at the end of the batch.
     deferred: Vec<After>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -243,7 +270,10 @@ pub struct Loaded {
     pub last_seq: i64,
     /// How many updates follow the snapshot (counted towards the next compaction).
     pub log_len: usize,
-    pub locked: bool,
+    /// Who may change the text (the draft's stage and lock).
+    pub gate: TextGate,
+    /// The draft's stage notice (see [`STAGE_MESSAGE`]), sent to each joining client that asks.
+    pub notice: String,
     /// Whether other instances may write to the same database (PostgreSQL): poll for their rows.
     pub shared: bool,
 }
@@ -266,7 +296,7 @@ impl Room {
             doc: loaded.doc,
             last_seq: loaded.last_seq,
             since_compaction: loaded.log_len,
-            locked: loaded.locked,
+            gate: loaded.gate,
             conns: HashMap::new(),
             presence: HashMap::new(),
             must_reload: false,
@@ -275,6 +305,7 @@ impl Room {
             last_poll: Instant::now(),
             compact_retry_at: None,
             compact_backoff: COMPACT_BACKOFF_MIN,
+            last_notice: Some(loaded.notice),
             deferred: Vec::new(),
             metrics,
             writer_check,
@@ -335,12 +366,14 @@ impl Room {
         let mut after: Vec<After> = Vec::new();
         let mut remote_seq = 0;
         let mut tick = false;
+        let mut restage = false;
         for cmd in batch {
             match cmd {
                 RoomCommand::Join { conn, who, outbox, kill, joined } => {
                     if joined.send(()).is_err() {
                         continue;
                     }
+                    let stage_events = who.stage_events;
                     let budget = f64::from(self.cfg.awareness_per_sec.max(1));
                     self.conns.insert(
                         conn,
@@ -355,6 +388,9 @@ impl Room {
                     );
                     after.push(After::SyncStep1(conn));
                     after.push(After::AllPresence(conn));
+                    if let Some(notice) = self.last_notice.as_ref().filter(|_| stage_events) {
+                        after.push(After::Send(conn, stage_message(notice)));
+                    }
                 }
                 RoomCommand::Leave { conn } => {
                     if self.conns.remove(&conn).is_some() {
@@ -362,7 +398,7 @@ impl Room {
                     }
                 }
                 RoomCommand::Frame { conn, data } => self.frame(conn, &data, &mut pending, &mut after),
-                RoomCommand::SetLocked(locked) => self.locked = locked,
+                RoomCommand::Stage => restage = true,
                 RoomCommand::View(reply) => after.push(After::View(reply)),
                 RoomCommand::Remote { seq } => remote_seq = remote_seq.max(seq),
                 RoomCommand::Tick => tick = true,
@@ -379,6 +415,9 @@ impl Room {
                 }
                 remote_seq = remote_seq.max(stored);
             }
+        }
+        if restage {
+            self.restage().await?;
         }
         // What other instances stored goes out first: local updates may build on it.
         let mut remote = Vec::new();
@@ -406,6 +445,26 @@ impl Room {
             && self.compact_retry_at.is_none_or(|at| Instant::now() >= at)
         {
             self.compact().await;
+        }
+        Ok(())
+    }
+
+    /// Reads the draft's stage, lock and recorded objections (the database says, whichever
+    /// instance changed them),
+    /// applies the new gate to the updates that follow, and tells the clients who asked.
+    async fn restage(&mut self) -> Result<(), Fatal> {
+        let draft_id = self.draft_id;
+        let (gate, notice) =
+            self.db.read(move |c| crate::drafting::service::stage_notice(c, draft_id)).await.map_err(Fatal)?;
+        self.gate = gate;
+        if self.last_notice.as_deref() == Some(notice.as_str()) {
+            return Ok(());
+        }
+        let bytes = stage_message(&notice);
+        self.last_notice = Some(notice);
+        let targets: Vec<ConnId> = self.conns.iter().filter(|(_, c)| c.who.stage_events).map(|(id, _)| *id).collect();
+        for id in targets {
+            self.send(id, bytes.clone());
         }
         Ok(())
     }

@@ -48,7 +48,7 @@ impl Room {
         };
         let Some(c) = self.conns.get(&conn) else { return };
         let (user_id, session_id) = (c.who.user_id, c.who.session_id);
-        if !c.who.may_write || self.locked {
+        if !c.who.may_edit(self.gate) {
             if carries_changes(&self.doc, &update) {
                 self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 after.push(After::Send(conn, permission_denied()));
