@@ -44,21 +44,25 @@ async fn setup(app: &TestApp, text: &str) -> (i64, i64) {
         .await;
     assert_eq!(res.status(), 201);
     let author = app.login(BOTSWANA, PASSWORD).await.user_id();
-    let text = text.to_string();
-    let draft = app
-        .state
+    let draft = insert_draft(app, group, author, "Decision on review visits", text).await;
+    (group, draft)
+}
+
+/// A draft of `group` with `text`, written by `author` (stored as the service stores one).
+async fn insert_draft(app: &TestApp, group: i64, author: i64, title: &str, text: &str) -> i64 {
+    let (title, text) = (title.to_string(), text.to_string());
+    app.state
         .db
         .write(move |c| {
             let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
-                title: "Decision on review visits".into(),
+                title,
                 body_id: Some(group),
                 ..Default::default()
             })?;
             plenum::drafting::service::insert(c, author, chrono::Utc::now().naive_utc(), &input, &text)
         })
         .await
-        .expect("draft");
-    (group, draft)
+        .expect("draft")
 }
 
 /// Replaces the draft's text, as a delegate's edit stored through the log.
@@ -211,25 +215,7 @@ async fn consensus_objections_and_adoption(app: TestApp) {
     assert_eq!(chair.get(&format!("/api/drafts/{draft}/versions/99")).await.status(), 404);
     // A later decision amends this one: links both ways.
     let author = chair.user_id();
-    let second = app
-        .state
-        .db
-        .write(move |c| {
-            let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
-                title: "Amendment on review visits".into(),
-                body_id: Some(group),
-                ..Default::default()
-            })?;
-            plenum::drafting::service::insert(
-                c,
-                author,
-                chrono::Utc::now().naive_utc(),
-                &input,
-                "1. Visits may be virtual.",
-            )
-        })
-        .await
-        .expect("second draft");
+    let second = insert_draft(&app, group, author, "Amendment on review visits", "1. Visits may be virtual.").await;
     let p = problem(
         chair.post(&format!("/api/drafts/{second}/relations"), &json!({"kind": "amends", "decision_id": 424242})).await,
         422,
@@ -591,25 +577,7 @@ async fn decisions_are_published_as_html_and_pdf(app: TestApp) {
     let id = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
     // A later decision amends it: both exports say so.
     let author = chair.user_id();
-    let second = app
-        .state
-        .db
-        .write(move |c| {
-            let input = plenum::drafting::model::ValidNewDraft::try_from(plenum::drafting::model::NewDraft {
-                title: "Amendment on review visits".into(),
-                body_id: Some(group),
-                ..Default::default()
-            })?;
-            plenum::drafting::service::insert(
-                c,
-                author,
-                chrono::Utc::now().naive_utc(),
-                &input,
-                "1. Visits may be virtual.",
-            )
-        })
-        .await
-        .expect("second draft");
+    let second = insert_draft(&app, group, author, "Amendment on review visits", "1. Visits may be virtual.").await;
     let res =
         chair.post(&format!("/api/drafts/{second}/relations"), &json!({"kind": "amends", "decision_id": id})).await;
     assert_eq!(res.status(), 200);
