@@ -227,6 +227,48 @@ pub fn invite_delegate(
 
 // ---- organisations ---------------------------------------------------------------------
 
+/// Whose delegates a mail goes to.
+#[derive(Clone, Copy, Debug)]
+pub enum Delegates<'a> {
+    /// Every delegate of these organisations.
+    Of(&'a [i64]),
+    /// The delegates of one organisation, or only `person` among them when a term names one.
+    Holding { organisation_id: i64, person: Option<i64> },
+    /// Every delegate of every active participant.
+    ActiveParticipants,
+    /// The secretariat's administrators.
+    SecretariatAdmins,
+}
+
+/// The delegates a mail can reach (enabled, and with a password set: an invitation not yet
+/// accepted is not an address to write to), as `(email, display name)`, in a stable order. The
+/// one query behind every notice, digest and procedure mail.
+pub fn reachable(conn: &mut DbConnection, who: Delegates<'_>) -> Result<Vec<(String, String)>, Error> {
+    use crate::accounts::model::{OrganisationKind, OrganisationStatus};
+    let mut q = users::table
+        .inner_join(organisations::table)
+        .filter(users::disabled.eq(false))
+        .filter(users::password_hash.is_not_null())
+        .order(users::id.asc())
+        .select((users::email, users::display_name))
+        .into_boxed();
+    q = match who {
+        Delegates::Of(ids) => q.filter(users::organisation_id.eq_any(ids.to_vec())),
+        Delegates::Holding { organisation_id, person: None } => q.filter(users::organisation_id.eq(organisation_id)),
+        Delegates::Holding { organisation_id, person: Some(person) } => {
+            q.filter(users::organisation_id.eq(organisation_id)).filter(users::id.eq(person))
+        }
+        Delegates::ActiveParticipants => q
+            .filter(organisations::kind.eq(OrganisationKind::Participant.as_str()))
+            .filter(organisations::status.eq(OrganisationStatus::Active.as_str())),
+        Delegates::SecretariatAdmins => {
+            q.filter(organisations::kind.eq(OrganisationKind::Secretariat.as_str())).filter(users::is_admin.eq(true))
+        }
+    };
+    Ok(q.load(conn)?)
+}
+
+
 /// Organisations by id: up to `limit + 1` rows with ids above `after` (the caller pages).
 pub fn list_organisations(
     conn: &mut DbConnection,

@@ -898,27 +898,12 @@ fn advance_following(conn: &mut DbConnection, body_id: i64, now: DateTime<Utc>) 
 /// The addresses of the delegates who hold `term` (its named person, or every active delegate
 /// of its organisation), with their names.
 fn holders(conn: &mut DbConnection, term: &TermRow) -> Result<Vec<(String, String)>, Error> {
-    let mut q = users::table
-        .filter(users::organisation_id.eq(term.organisation_id))
-        .filter(users::disabled.eq(false))
-        .filter(users::password_hash.is_not_null())
-        .select((users::email, users::display_name))
-        .into_boxed();
-    if let Some(person) = term.person_user_id {
-        q = q.filter(users::id.eq(person));
-    }
-    Ok(q.load(conn)?)
+    use crate::accounts::service::{Delegates, reachable};
+    reachable(conn, Delegates::Holding { organisation_id: term.organisation_id, person: term.person_user_id })
 }
 
 fn secretariat_admins(conn: &mut DbConnection) -> Result<Vec<(String, String)>, Error> {
-    Ok(users::table
-        .inner_join(organisations::table)
-        .filter(organisations::kind.eq(OrganisationKind::Secretariat.as_str()))
-        .filter(users::is_admin.eq(true))
-        .filter(users::disabled.eq(false))
-        .filter(users::password_hash.is_not_null())
-        .select((users::email, users::display_name))
-        .load(conn)?)
+    crate::accounts::service::reachable(conn, crate::accounts::service::Delegates::SecretariatAdmins)
 }
 
 /// Records that a notice went out; `false` if it already had (here or on another instance).

@@ -401,15 +401,8 @@ fn mail_participants(
     extra: &[(&'static str, String)],
     ctx: &MailContext,
 ) -> Result<(), Error> {
-    let recipients: Vec<(String, String)> = users::table
-        .inner_join(organisations::table)
-        .filter(organisations::kind.eq("participant"))
-        .filter(organisations::status.eq("active"))
-        .filter(users::disabled.eq(false))
-        .filter(users::password_hash.is_not_null())
-        .order(users::id.asc())
-        .select((users::email, users::display_name))
-        .load(conn)?;
+    let recipients =
+        crate::accounts::service::reachable(conn, crate::accounts::service::Delegates::ActiveParticipants)?;
     let deadline = draft.deadline.map(|d| d.format("%A %-d %B %Y, %H:%M UTC").to_string()).unwrap_or_default();
     let link = format!("{}/drafts/{}", ctx.public_url.trim_end_matches('/'), draft.id);
     for (email, name) in recipients {

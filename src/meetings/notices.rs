@@ -10,7 +10,7 @@ use super::model::{InvitationRole, MeetingRow};
 use super::service::agenda_view;
 use crate::accounts::service::MailContext;
 use crate::db::DbConnection;
-use crate::db::schema::{bodies, meeting_invitations, organisations, users};
+use crate::db::schema::{bodies, meeting_invitations, organisations};
 use crate::error::Error;
 use crate::mail::{self, Attachment, Template};
 
@@ -72,13 +72,7 @@ pub fn mail_invited(
             })
             .map(|(id, _, _)| *id)
             .collect();
-        let recipients: Vec<(String, String)> = users::table
-            .filter(users::organisation_id.eq_any(&orgs))
-            .filter(users::disabled.eq(false))
-            .filter(users::password_hash.is_not_null())
-            .order(users::id.asc())
-            .select((users::email, users::display_name))
-            .load(conn)?;
+        let recipients = crate::accounts::service::reachable(conn, crate::accounts::service::Delegates::Of(&orgs))?;
         for (email, name) in recipients {
             let rendered = mail::render(
                 template,
