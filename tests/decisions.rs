@@ -488,8 +488,16 @@ async fn final_reading_is_the_chairs_and_rooms_hear_each_step(app: TestApp) {
     assert_eq!(chair.post(&format!("/api/drafts/{draft}/final-reading"), &json!({})).await.status(), 200);
     notice_reaches(&mut kabo, "final_reading", None).await;
     notice_reaches(&mut priya, "final_reading", None).await;
-    assert_eq!(chair.json(&format!("/api/drafts/{draft}")).await["can_edit"], true, "the chair mends the text");
-    assert_eq!(india.json(&format!("/api/drafts/{draft}")).await["can_edit"], false);
+    let (as_chair, as_india) =
+        (chair.json(&format!("/api/drafts/{draft}")).await, india.json(&format!("/api/drafts/{draft}")).await);
+    assert_eq!(as_chair["can_edit"], true, "the chair mends the text");
+    assert_eq!(as_india["can_edit"], false);
+    // Who conducts and who may object is the server's answer, not the client's guess.
+    assert_eq!((as_chair["can_conduct"].as_bool(), as_india["can_conduct"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(as_india["can_object"], true);
+    let observer = app.login(OBSERVER, PASSWORD).await;
+    let as_observer = observer.json(&format!("/api/drafts/{draft}")).await;
+    assert_eq!((as_observer["can_object"].as_bool(), as_observer["can_conduct"].as_bool()), (Some(false), Some(false)));
     kabo.type_text("As read out: ").await;
     let text = eventually("the chair's mend stored", Duration::from_secs(10), || async {
         let text = chair.json(&format!("/api/drafts/{draft}")).await["text"].as_str().unwrap_or("").to_string();

@@ -12,8 +12,6 @@ use crate::policy::{Action, authorize};
 
 /// The draft as the caller sees it: the live text if the room is loaded here, else the stored one.
 async fn view(state: &AppState, actor: &Actor, row: DraftRow) -> Result<Draft, ApiError> {
-    let (who, draft, now) = (actor.clone(), row.clone(), state.clock.now());
-    let can_edit = state.db.read(move |c| service::may_edit(c, &who, &draft, now)).await?;
     let id = row.id;
     let (text, connected) = match state.hub.view(id).await {
         Some(live) => (live.text, live.connected),
@@ -21,8 +19,14 @@ async fn view(state: &AppState, actor: &Actor, row: DraftRow) -> Result<Draft, A
     };
     let brackets = super::brackets::parse(&text);
     let (who, now) = (actor.clone(), state.clock.now());
-    let summary = state.db.read(move |c| service::summary(c, &who, now, row)).await?;
-    Ok(Draft { summary, text, connected, can_edit, brackets })
+    let (summary, rights) = state
+        .db
+        .read(move |c| {
+            let rights = service::rights(c, &who, &row, now)?;
+            Ok((service::summary(c, &who, now, row)?, rights))
+        })
+        .await?;
+    Ok(Draft { summary, text, connected, rights, brackets })
 }
 
 /// The live feed of the meeting whose agenda item the draft belongs to shows the item's drafts.

@@ -161,10 +161,24 @@ pub struct Draft {
     pub text: String,
     /// People connected to the drafting room (on this server instance).
     pub connected: Vec<Connected>,
-    /// Whether the caller may change the text right now.
-    pub can_edit: bool,
+    /// What the caller may do with the draft right now.
+    #[serde(flatten)]
+    pub rights: DraftRights,
     /// The text's open brackets (with paragraph numbers) and bracket problems.
     pub brackets: crate::drafting::brackets::Brackets,
+}
+
+/// What the caller may do with a draft at the moment of the request (the server's answer, so
+/// a client never guesses who chairs or who decides).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, ToSchema)]
+pub struct DraftRights {
+    /// May change the text now (its stage, its lock and the caller's standing decide).
+    pub can_edit: bool,
+    /// Chairs the draft's body now: takes it towards a decision (final reading, calls for
+    /// objections, adoption, the written procedure, withdrawal).
+    pub can_conduct: bool,
+    /// May object or abstain when a call for objections or a written procedure is open.
+    pub can_object: bool,
 }
 
 /// A new draft, as requested.

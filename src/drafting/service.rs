@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::model::{DraftRow, DraftState, DraftSummary, TextGate, ValidDraftUpdate, ValidNewDraft};
+use super::model::{DraftRights, DraftRow, DraftState, DraftSummary, TextGate, ValidDraftUpdate, ValidNewDraft};
 use super::store;
 use crate::accounts::actor::Actor;
 use crate::audit::{self, AuditEntry};
@@ -67,6 +67,19 @@ pub fn may_edit(conn: &mut DbConnection, actor: &Actor, draft: &DraftRow, now: D
         _ => Standing::default(),
     };
     Ok(authorize(actor, &Action::EditDraft { gate, standing }).is_ok())
+}
+
+/// What `actor` may do with the draft at `now`: edit its text, conduct it, object to it.
+pub fn rights(conn: &mut DbConnection, actor: &Actor, draft: &DraftRow, now: DateTime<Utc>) -> Result<DraftRights, Error> {
+    let standing = match draft.body_id {
+        Some(body_id) => crate::bodies::service::standing(conn, actor, body_id, now)?,
+        None => Standing::default(),
+    };
+    Ok(DraftRights {
+        can_edit: authorize(actor, &Action::EditDraft { gate: draft.gate(), standing }).is_ok(),
+        can_conduct: authorize(actor, &Action::ConductDecision { standing }).is_ok(),
+        can_object: authorize(actor, &Action::Object).is_ok(),
+    })
 }
 
 /// Whether `actor` holds the chair's powers in the draft's body at `now`.

@@ -32,7 +32,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Attaches a document to an item: the raw file as the body, its name as `?filename=`. */
-        post: operations["upload"];
+        post: operations["upload_agenda_items_documents"];
         delete?: never;
         options?: never;
         head?: never;
@@ -365,7 +365,7 @@ export interface paths {
             cookie?: never;
         };
         /** Downloads a document (as an attachment, with the type decided at upload). */
-        get: operations["download"];
+        get: operations["download_documents"];
         put?: never;
         post?: never;
         /** Removes a document. */
@@ -632,6 +632,43 @@ export interface paths {
         };
         /** Upgrades to a websocket speaking the y-protocols on the draft's `Y.Text` named `content`. */
         get: operations["connect"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uploads a file (evidence of implementation, or a review visit's report): the raw file as the
+         *     body, its name as `?filename=`. It stays the uploader's until attached.
+         */
+        post: operations["upload_evidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evidence/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Downloads an uploaded file (as an attachment, with the type decided at upload). */
+        get: operations["download_evidence"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1137,6 +1174,199 @@ export interface paths {
         patch: operations["update_organisations"];
         trace?: never;
     };
+    "/api/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The recommendations the caller may see, in issue order, filtered. */
+        get: operations["list_recommendations"];
+        put?: never;
+        /** Issues a recommendation (the issuing body's chair, or the secretariat). */
+        post: operations["create_recommendations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/recommendations/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every implementation record as it stands now, as CSV, with the list's filters
+         *     (`organisation_id`, `status` and `overdue` select records).
+         */
+        get: operations["export_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/recommendations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One recommendation with each addressee's current status. */
+        get: operations["get_recommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes a recommendation's title, text, due date, priority, themes, restriction, parent (or
+         *     its vocabulary while nothing is recorded); never its addressees (409).
+         */
+        patch: operations["update_recommendations"];
+        trace?: never;
+    };
+    "/api/recommendations/{id}/implementations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every addressee's implementation record, with its history (oldest first). */
+        get: operations["implementations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/recommendations/{id}/implementations/bodies/{body_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records progress on a body's record: the addressed body's chair, the issuing body's chair or
+         *     the secretariat.
+         */
+        post: operations["record_for_body"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/recommendations/{id}/implementations/{organisation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records progress on a participant's record: its own delegates, the issuing body's chair or
+         *     the secretariat. Append-only: a correction is a new entry with `corrects_id`.
+         */
+        post: operations["record_for_organisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review-visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review visits (everyone but guests), newest first. */
+        get: operations["list_visits"];
+        put?: never;
+        /** Plans a review visit (the following body's chair, or the secretariat). */
+        post: operations["create_visit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/review-visits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One review visit, with the recommendations of its report. */
+        get: operations["get_visit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a review visit, or moves it forward: `planned → visited → report_adopted`. */
+        patch: operations["update_visit"];
+        trace?: never;
+    };
+    "/api/stocktaking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a body's recommendations stood at the end of `as_of` (default today in the body's time
+         *     zone), computed from the history: by status, participant, theme and source; the overdue; what
+         *     changed since the previous meeting. Observers see only the recommendations not restricted.
+         */
+        get: operations["stocktaking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stocktaking.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The stocktaking as CSV: one row per implementation record with its status at the end of
+         *     `as_of` (header row; RFC 4180 quoting).
+         */
+        get: operations["stocktaking_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/terms/{id}": {
         parameters: {
             query?: never;
@@ -1190,6 +1420,24 @@ export interface paths {
         head?: never;
         /** Changes a user: administrators change anyone; a delegate changes their own name. */
         patch: operations["update_users"];
+        trace?: never;
+    };
+    "/api/vocabularies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The status vocabularies recommendations are tracked with. */
+        get: operations["vocabularies"];
+        put?: never;
+        /** Defines a vocabulary (the secretariat's administrators). */
+        post: operations["create_vocabulary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/healthz": {
@@ -1262,6 +1510,37 @@ export interface components {
         ActingChairRequest: {
             /** @description Why the vice-chair acts ("the chair is absent from the intersessional"). */
             reason: string;
+        };
+        /**
+         * @description To whom a recommendation is addressed.
+         * @enum {string}
+         */
+        AddressedTo: "all_participants" | "participants" | "body";
+        /** @description One addressee of a recommendation, with the current state of its implementation record. */
+        Addressee: {
+            body?: null | components["schemas"]["BodyRef"];
+            /** @description Whether the caller may add an entry to this record. */
+            can_record: boolean;
+            /**
+             * Format: int64
+             * @description The addressee's (record's) id.
+             */
+            id: number;
+            organisation?: null | components["schemas"]["OrganisationRef"];
+            /** @description The due date passed (in the issuing body's time zone) and the status is not final. */
+            overdue: boolean;
+            /** @description The status of the last entry (none: the vocabulary's first status). */
+            status: components["schemas"]["StatusRef"];
+            /**
+             * Format: date-time
+             * @description When the last entry was recorded.
+             */
+            updated_at?: string | null;
+        };
+        /** @description An addressee, by name: a participant or a body. */
+        AddresseeRef: {
+            body?: null | components["schemas"]["BodyRef"];
+            organisation?: null | components["schemas"]["OrganisationRef"];
         };
         /** @description A meeting's agenda as the caller may see it. */
         Agenda: {
@@ -1404,6 +1683,14 @@ export interface components {
          * @enum {string}
          */
         BodyKind: "plenary" | "working_group" | "committee" | "ad_hoc";
+        /** @description A body, by name. */
+        BodyRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** @description KP, WGM, WGS … */
+            short_name: string;
+        };
         /** @description A body in the list. */
         BodySummary: {
             /** Format: date */
@@ -1567,15 +1854,28 @@ export interface components {
             uploaded_at: string;
         };
         /** @description A draft with its current text and who is in the room. */
-        Draft: components["schemas"]["DraftSummary"] & {
+        Draft: components["schemas"]["DraftSummary"] & components["schemas"]["DraftRights"] & {
             /** @description The text's open brackets (with paragraph numbers) and bracket problems. */
             brackets: components["schemas"]["Brackets"];
-            /** @description Whether the caller may change the text right now. */
-            can_edit: boolean;
             /** @description People connected to the drafting room (on this server instance). */
             connected: components["schemas"]["Connected"][];
             /** @description The current plain text of the shared `Y.Text` named `content`. */
             text: string;
+        };
+        /**
+         * @description What the caller may do with a draft at the moment of the request (the server's answer, so
+         *     a client never guesses who chairs or who decides).
+         */
+        DraftRights: {
+            /**
+             * @description Chairs the draft's body now: takes it towards a decision (final reading, calls for
+             *     objections, adoption, the written procedure, withdrawal).
+             */
+            can_conduct: boolean;
+            /** @description May change the text now (its stage, its lock and the caller's standing decide). */
+            can_edit: boolean;
+            /** @description May object or abstain when a call for objections or a written procedure is open. */
+            can_object: boolean;
         };
         /**
          * @description Where a draft is on its way to a decision.
@@ -1636,6 +1936,14 @@ export interface components {
             state?: null | components["schemas"]["DraftState"];
             title?: string | null;
         };
+        /** @description Evidence of an entry: a link or an uploaded file. */
+        Evidence: {
+            /** Format: int64 */
+            id: number;
+            label: string;
+            upload?: null | components["schemas"]["UploadRef"];
+            url?: string | null;
+        };
         /** @description One offending field of a request. */
         FieldError: {
             /** @description Where the problem is: a JSON field name (`email`), a path parameter or `body`. */
@@ -1676,6 +1984,34 @@ export interface components {
             id: number;
             state: string;
             title: string;
+        };
+        /**
+         * @description One dated, attributed entry of an implementation record (never changed: a correction is a
+         *     new entry naming the one it corrects).
+         */
+        ImplementationEntry: {
+            /**
+             * Format: int64
+             * @description The earlier entry of the same record this one corrects.
+             */
+            corrects_id?: number | null;
+            evidence: components["schemas"]["Evidence"][];
+            /** Format: int64 */
+            id: number;
+            /** @description Markdown. */
+            note: string;
+            /** Format: date-time */
+            recorded_at: string;
+            recorded_by: components["schemas"]["PersonRef"];
+            /** @description The organisation of the delegate who recorded it. */
+            recorded_for: components["schemas"]["OrganisationRef"];
+            status: components["schemas"]["StatusRef"];
+        };
+        /** @description One addressee's implementation record: its current state and its history. */
+        ImplementationRecord: {
+            addressee: components["schemas"]["Addressee"];
+            /** @description Oldest first. */
+            entries: components["schemas"]["ImplementationEntry"][];
         };
         /** @description Who holds a body's offices on a date. */
         InOffice: {
@@ -1733,6 +2069,12 @@ export interface components {
             purpose?: null | components["schemas"]["Purpose"];
             state?: null | components["schemas"]["ItemState"];
             title?: string | null;
+        };
+        /** @description A link given as evidence. */
+        LinkInput: {
+            label?: string;
+            /** @description http or https, at most 2000 characters. */
+            url: string;
         };
         /** @description A draft linked to an agenda item. */
         LinkedDraft: {
@@ -1895,6 +2237,21 @@ export interface components {
             meeting_id?: number | null;
             title: string;
         };
+        /** @description A new entry of an implementation record. */
+        NewEntry: {
+            /**
+             * Format: int64
+             * @description An earlier entry of the same record that this one corrects.
+             */
+            corrects_id?: number | null;
+            links?: components["schemas"]["LinkInput"][];
+            /** @description Markdown, at most 10000 characters. */
+            note?: string;
+            /** @description A status key of the recommendation's vocabulary. */
+            status: string;
+            /** @description Files uploaded with `POST /api/evidence` by the caller, not yet attached. */
+            upload_ids?: number[];
+        };
         /** @description A new agenda item, as submitted. */
         NewItem: {
             closed_session?: boolean;
@@ -1938,11 +2295,77 @@ export interface components {
             short_code: string;
             status?: null | components["schemas"]["OrganisationStatus"];
         };
+        /** @description A new recommendation, as submitted. */
+        NewRecommendation: {
+            addressed_to?: null | components["schemas"]["AddressedTo"];
+            /**
+             * Format: int64
+             * @description For `body`.
+             */
+            addressee_body_id?: number | null;
+            /**
+             * Format: int64
+             * @description The issuing body (for a review visit's recommendations: the visit's body, if omitted).
+             */
+            body_id?: number | null;
+            /** @description `GAB-2006/03`: 1–40 characters, unique. */
+            code: string;
+            /**
+             * Format: date
+             * @description Not before `issued_on`.
+             */
+            due_on?: string | null;
+            /** Format: date */
+            issued_on: string;
+            /** @description For `participants`: each an active participant. */
+            organisation_ids?: number[];
+            /** Format: int64 */
+            parent_id?: number | null;
+            priority?: null | components["schemas"]["Priority"];
+            restricted?: boolean;
+            source: components["schemas"]["SourceInput"];
+            /** @description Markdown, at most 20000 characters. */
+            text?: string;
+            /** @description At most 20, each 1–60 characters (lower-cased, trimmed). */
+            themes?: string[];
+            title: string;
+            /**
+             * Format: int64
+             * @description Defaults to the body's vocabulary (or the visit's), else `simple`.
+             */
+            vocabulary_id?: number | null;
+        };
         /** @description Declares that a draft, once adopted, amends or repeals a decision. */
         NewRelation: {
             /** Format: int64 */
             decision_id: number;
             kind: components["schemas"]["RelationKind"];
+        };
+        /** @description A new review visit, as submitted. */
+        NewReviewVisit: {
+            /**
+             * Format: int64
+             * @description The body that follows it up (the monitoring working group).
+             */
+            body_id: number;
+            /** Format: date */
+            ends_on?: string | null;
+            notes?: string;
+            origin: components["schemas"]["VisitOrigin"];
+            /**
+             * Format: int64
+             * @description The visited participant.
+             */
+            participant_id: number;
+            report_title?: string;
+            /** Format: date */
+            starts_on?: string | null;
+            team?: components["schemas"]["TeamMemberInput"][];
+            /**
+             * Format: int64
+             * @description The vocabulary for the recommendations of its report.
+             */
+            vocabulary_id?: number | null;
         };
         /** @description A new term of office, as submitted. */
         NewTerm: {
@@ -1968,6 +2391,37 @@ export interface components {
         NewVersion: {
             /** @description "as circulated 12 June". */
             label: string;
+        };
+        /** @description A new vocabulary, as submitted (administrators). */
+        NewVocabulary: {
+            /**
+             * Format: int64
+             * @description A body whose recommendations default to it.
+             */
+            body_id?: number | null;
+            description?: string;
+            /** @description `[a-z0-9_]{1,40}`, unique. */
+            key: string;
+            name: string;
+            /** @description At least two, at least one final. */
+            statuses: components["schemas"]["NewVocabularyStatus"][];
+        };
+        /** @description A status of a new vocabulary. */
+        NewVocabularyStatus: {
+            final: boolean;
+            /** @description `[a-z0-9_]{1,40}`, unique in the vocabulary. */
+            key: string;
+            label: string;
+            /**
+             * Format: int32
+             * @description Defaults to the status's place in the list.
+             */
+            position?: number | null;
+            /**
+             * Format: int32
+             * @description 0–100.
+             */
+            weight: number;
         };
         /** @description A recorded objection or abstention. */
         Objection: {
@@ -2039,6 +2493,14 @@ export interface components {
             name?: string | null;
             short_code?: string | null;
             status?: null | components["schemas"]["OrganisationStatus"];
+        };
+        /** @description A record past its due date in a status that is not final. */
+        OverdueRecord: {
+            addressee: components["schemas"]["AddresseeRef"];
+            /** Format: date */
+            due_on: string;
+            recommendation: components["schemas"]["RecommendationRef"];
+            status: components["schemas"]["StatusRef"];
         };
         /** @description One page of a list. */
         Page_AuditRecord: {
@@ -2123,6 +2585,55 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        Page_Recommendation: {
+            items: {
+                addressed_to: components["schemas"]["AddressedTo"];
+                addressees: components["schemas"]["Addressee"][];
+                /** @description The issuing body (it follows the recommendation up). */
+                body: components["schemas"]["BodyRef"];
+                /** @description Whether the caller may change it (`PATCH`). */
+                can_manage: boolean;
+                /** @description The recommendations grouped under this one (those the caller may see). */
+                children: number[];
+                /** @description `GAB-2006/03`: unique. */
+                code: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date */
+                due_on?: string | null;
+                /** Format: int64 */
+                id: number;
+                /** Format: date */
+                issued_on: string;
+                /**
+                 * Format: int64
+                 * @description How many of its addressees' records are overdue.
+                 */
+                overdue_count: number;
+                /** Format: int64 */
+                parent_id?: number | null;
+                priority: components["schemas"]["Priority"];
+                /**
+                 * Format: int32
+                 * @description 0–100: the mean weight of its addressees' current statuses; for a parent, the mean of
+                 *     its children's progress.
+                 */
+                progress: number;
+                /** @description Not for observers. */
+                restricted: boolean;
+                source: components["schemas"]["Source"];
+                /** @description Markdown. */
+                text: string;
+                themes: string[];
+                title: string;
+                /** Format: date-time */
+                updated_at: string;
+                vocabulary: components["schemas"]["VocabularyRef"];
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         Page_SessionInfo: {
             items: {
                 client_ip?: string | null;
@@ -2160,6 +2671,18 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
         };
+        /** @description The records addressed to one participant. */
+        ParticipantStock: {
+            by_status: components["schemas"]["StatusCount"][];
+            organisation: components["schemas"]["OrganisationRef"];
+            overdue: number;
+            /**
+             * Format: double
+             * @description 0–100: the mean weight of the records' statuses, to one decimal.
+             */
+            progress: number;
+            records: number;
+        };
         /** @description A passage of a text and who wrote it. */
         Passage: {
             organisation?: null | components["schemas"]["OrganisationRef"];
@@ -2172,6 +2695,19 @@ export interface components {
             /** Format: int64 */
             id: number;
         };
+        /** @description The meeting a stocktaking compares with. */
+        PreviousMeeting: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            starts_at: string;
+            title: string;
+        };
+        /**
+         * @description How urgent a recommendation is.
+         * @enum {string}
+         */
+        Priority: "low" | "normal" | "high";
         /** @description The problem+json body (RFC 9457), as documented in the OpenAPI document. */
         Problem: {
             /** @description The same as the last segment of `type`: `not-found`, `validation`, … */
@@ -2200,6 +2736,92 @@ export interface components {
          * @enum {string}
          */
         Purpose: "for_decision" | "for_discussion" | "for_information";
+        /** @description A recommendation and where its implementation stands. */
+        Recommendation: {
+            addressed_to: components["schemas"]["AddressedTo"];
+            addressees: components["schemas"]["Addressee"][];
+            /** @description The issuing body (it follows the recommendation up). */
+            body: components["schemas"]["BodyRef"];
+            /** @description Whether the caller may change it (`PATCH`). */
+            can_manage: boolean;
+            /** @description The recommendations grouped under this one (those the caller may see). */
+            children: number[];
+            /** @description `GAB-2006/03`: unique. */
+            code: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            due_on?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: date */
+            issued_on: string;
+            /**
+             * Format: int64
+             * @description How many of its addressees' records are overdue.
+             */
+            overdue_count: number;
+            /** Format: int64 */
+            parent_id?: number | null;
+            priority: components["schemas"]["Priority"];
+            /**
+             * Format: int32
+             * @description 0–100: the mean weight of its addressees' current statuses; for a parent, the mean of
+             *     its children's progress.
+             */
+            progress: number;
+            /** @description Not for observers. */
+            restricted: boolean;
+            source: components["schemas"]["Source"];
+            /** @description Markdown. */
+            text: string;
+            themes: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            vocabulary: components["schemas"]["VocabularyRef"];
+        };
+        /** @description A recommendation, by code and title. */
+        RecommendationRef: {
+            code: string;
+            /** Format: int64 */
+            id: number;
+            title: string;
+        };
+        /**
+         * @description Changes to a recommendation. The addressees never change (409: issue a new recommendation);
+         *     the vocabulary only while no entry exists (409 after).
+         */
+        RecommendationUpdate: {
+            addressed_to?: null | components["schemas"]["AddressedTo"];
+            /**
+             * Format: int64
+             * @description Always refused (409).
+             */
+            addressee_body_id?: number | null;
+            /**
+             * Format: date
+             * @description `null` clears it.
+             */
+            due_on?: string | null;
+            /** @description Always refused (409). */
+            organisation_ids?: number[] | null;
+            /**
+             * Format: int64
+             * @description `null`: no parent.
+             */
+            parent_id?: number | null;
+            priority?: null | components["schemas"]["Priority"];
+            restricted?: boolean | null;
+            text?: string | null;
+            themes?: string[] | null;
+            title?: string | null;
+            /**
+             * Format: int64
+             * @description Refused (409) once any entry exists.
+             */
+            vocabulary_id?: number | null;
+        };
         /**
          * @description How a decision bears on an earlier one.
          * @enum {string}
@@ -2208,6 +2830,61 @@ export interface components {
         /** @description Asks for a password-reset link. */
         ResetRequest: {
             email: string;
+        };
+        /** @description A peer-review visit to a participant. */
+        ReviewVisit: {
+            /** @description The body that follows the visit up (the monitoring working group). */
+            body: components["schemas"]["BodyRef"];
+            /** @description Whether the caller may change it (`PATCH`). */
+            can_manage: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            ends_on?: string | null;
+            /** Format: int64 */
+            id: number;
+            notes: string;
+            origin: components["schemas"]["VisitOrigin"];
+            /** @description The visited participant. */
+            participant: components["schemas"]["OrganisationRef"];
+            /** @description The recommendations issued from its report (those the caller may see). */
+            recommendations: components["schemas"]["RecommendationRef"][];
+            report?: null | components["schemas"]["UploadRef"];
+            /** Format: date */
+            report_adopted_on?: string | null;
+            report_title: string;
+            /** Format: date */
+            starts_on?: string | null;
+            state: components["schemas"]["VisitState"];
+            team: components["schemas"]["TeamMember"][];
+            /** Format: date-time */
+            updated_at: string;
+            vocabulary?: null | components["schemas"]["VocabularyRef"];
+        };
+        /** @description Changes to a review visit (the state moves forward only). */
+        ReviewVisitUpdate: {
+            /** Format: date */
+            ends_on?: string | null;
+            notes?: string | null;
+            origin?: null | components["schemas"]["VisitOrigin"];
+            /**
+             * Format: date
+             * @description Defaults to today (in the body's time zone) when the state becomes `report_adopted`.
+             */
+            report_adopted_on?: string | null;
+            report_title?: string | null;
+            /**
+             * Format: int64
+             * @description An upload (`POST /api/evidence`) holding the report; needed for `report_adopted`.
+             */
+            report_upload_id?: number | null;
+            /** Format: date */
+            starts_on?: string | null;
+            state?: null | components["schemas"]["VisitState"];
+            /** @description Replaces the team. */
+            team?: components["schemas"]["TeamMemberInput"][] | null;
+            /** Format: int64 */
+            vocabulary_id?: number | null;
         };
         /** @description How a body's chair passes on. */
         Rotation: {
@@ -2273,11 +2950,166 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        /** @description What changed between the start of the previous meeting and the end of the day. */
+        SincePrevious: {
+            /** @description Every status of the vocabularies in use then or now, in vocabulary and position order. */
+            by_status_delta: components["schemas"]["StatusDelta"][];
+            /** @description Oldest first. */
+            changes: components["schemas"]["StatusChange"][];
+        };
+        /** @description Where a recommendation comes from, linked. */
+        Source: {
+            /**
+             * Format: int64
+             * @description For a report: the body whose report it is.
+             */
+            body_id?: number | null;
+            /** Format: int64 */
+            decision_id?: number | null;
+            kind: components["schemas"]["SourceKind"];
+            /** Format: int64 */
+            meeting_id?: number | null;
+            /**
+             * @description For display: the meeting's title, the decision's number and title, "Review visit to
+             *     Ghana, 2008", or the report's title.
+             */
+            title: string;
+            /** Format: int64 */
+            visit_id?: number | null;
+        };
+        /** @description Where a new recommendation comes from: the kind and the one link it needs. */
+        SourceInput: {
+            /**
+             * Format: int64
+             * @description For `report`: the body whose report it is.
+             */
+            body_id?: number | null;
+            /**
+             * Format: int64
+             * @description For `decision` (an adopted decision).
+             */
+            decision_id?: number | null;
+            kind: components["schemas"]["SourceKind"];
+            /**
+             * Format: int64
+             * @description For `meeting`.
+             */
+            meeting_id?: number | null;
+            /** @description For `report`, the report's title (required); otherwise the display title is derived. */
+            title?: string | null;
+            /**
+             * Format: int64
+             * @description For `review_visit`.
+             */
+            visit_id?: number | null;
+        };
+        /**
+         * @description Where a recommendation comes from.
+         * @enum {string}
+         */
+        SourceKind: "meeting" | "decision" | "review_visit" | "report";
+        /** @description The records of the recommendations from one source. */
+        SourceStock: {
+            by_status: components["schemas"]["StatusCount"][];
+            kind: components["schemas"]["SourceKind"];
+            overdue: number;
+            /** Format: double */
+            progress: number;
+            records: number;
+            title: string;
+        };
         /**
          * @description What a participant records on a draft.
          * @enum {string}
          */
         Stance: "objection" | "abstention";
+        /** @description One entry recorded since the previous meeting began. */
+        StatusChange: {
+            addressee: components["schemas"]["AddresseeRef"];
+            /** @description The record's status before (null: no entry before this one). */
+            from?: string | null;
+            recommendation: components["schemas"]["RecommendationRef"];
+            /** Format: date-time */
+            recorded_at: string;
+            to: string;
+        };
+        /** @description How many records of one vocabulary are in one status. */
+        StatusCount: {
+            count: number;
+            final: boolean;
+            key: string;
+            label: string;
+            /**
+             * Format: double
+             * @description Of the records tracked with this vocabulary, to one decimal (the statuses of one
+             *     vocabulary add up to exactly 100, largest remainders rounded up).
+             */
+            percent: number;
+            /** @description The vocabulary's key. */
+            vocabulary: string;
+        };
+        /** @description How many more (or fewer) records are in a status than when the previous meeting began. */
+        StatusDelta: {
+            /** Format: int64 */
+            delta: number;
+            key: string;
+            vocabulary: string;
+        };
+        /** @description A status as a record shows it. */
+        StatusRef: {
+            final: boolean;
+            key: string;
+            label: string;
+            /** Format: int32 */
+            weight: number;
+        };
+        /** @description The state of a body's recommendations as it was at the end of `as_of`. */
+        Stocktaking: {
+            /** Format: date */
+            as_of: string;
+            body: components["schemas"]["BodyRef"];
+            /** @description Records addressed to participants, by participant name. */
+            by_participant: components["schemas"]["ParticipantStock"][];
+            by_source: components["schemas"]["SourceStock"][];
+            /** @description Per vocabulary, every status in position order. */
+            by_status: components["schemas"]["StatusCount"][];
+            /** @description By theme (a record counts under each theme of its recommendation; none: not listed). */
+            by_theme: components["schemas"]["ThemeStock"][];
+            /** @description Records overdue then. */
+            overdue: number;
+            /** @description By due date, then code and addressee. */
+            overdue_list: components["schemas"]["OverdueRecord"][];
+            previous_meeting?: null | components["schemas"]["PreviousMeeting"];
+            /**
+             * Format: double
+             * @description 0–100: the mean weight of the records' statuses, to one decimal.
+             */
+            progress: number;
+            /** @description Recommendations issued (and entered) by then. */
+            recommendations: number;
+            /** @description Their implementation records (one per addressee). */
+            records: number;
+            since_previous_meeting?: null | components["schemas"]["SincePrevious"];
+        };
+        /** @description A member of a review visit's team. */
+        TeamMember: {
+            organisation: components["schemas"]["OrganisationRef"];
+            role: components["schemas"]["TeamRole"];
+        };
+        /** @description A member of a review visit's team, as submitted. */
+        TeamMemberInput: {
+            /**
+             * Format: int64
+             * @description A participant or an observer (not the visited participant).
+             */
+            organisation_id: number;
+            role?: components["schemas"]["TeamRole"];
+        };
+        /**
+         * @description A team member's role on a review visit.
+         * @enum {string}
+         */
+        TeamRole: "leader" | "member";
         /** @description A term of office. */
         Term: {
             /** Format: int64 */
@@ -2322,11 +3154,30 @@ export interface components {
             /** Format: date */
             starts_on?: string | null;
         };
+        /** @description The records of the recommendations with one theme. */
+        ThemeStock: {
+            by_status: components["schemas"]["StatusCount"][];
+            overdue: number;
+            /** Format: double */
+            progress: number;
+            records: number;
+            theme: string;
+        };
         /** @description A single-use token and the password to set with it. */
         TokenPassword: {
             /** @description At least 12 characters, at most 1024 bytes. */
             password: string;
             token: string;
+        };
+        /** @description An uploaded file, without its bytes. */
+        UploadRef: {
+            content_type: string;
+            filename: string;
+            /** Format: int64 */
+            id: number;
+            sha256: string;
+            /** Format: int64 */
+            size: number;
         };
         /** @description A delegate as the API shows it. */
         User: {
@@ -2365,6 +3216,57 @@ export interface components {
             n: number;
             /** @description The draft's stage when it was saved. */
             stage: string;
+        };
+        /**
+         * @description Who asked for a review visit.
+         * @enum {string}
+         */
+        VisitOrigin: "requested" | "invited";
+        /**
+         * @description Where a review visit is: `planned → visited → report_adopted`, forward only.
+         * @enum {string}
+         */
+        VisitState: "planned" | "visited" | "report_adopted";
+        /** @description A list of statuses recommendations are tracked with. */
+        Vocabulary: {
+            /**
+             * Format: int64
+             * @description The body whose recommendations default to it (the newest wins), if any.
+             */
+            body_id?: number | null;
+            description: string;
+            /** Format: int64 */
+            id: number;
+            /** @description `simple`, `upr`, `fatf` or one defined later. */
+            key: string;
+            name: string;
+            /** @description In position order. */
+            statuses: components["schemas"]["VocabularyStatus"][];
+        };
+        /** @description A vocabulary, by key and name. */
+        VocabularyRef: {
+            /** Format: int64 */
+            id: number;
+            key: string;
+            name: string;
+        };
+        /** @description One status of a vocabulary. */
+        VocabularyStatus: {
+            /** @description A record in a final status is closed: it is never overdue. */
+            final: boolean;
+            /** @description `in_progress`: what entries store. */
+            key: string;
+            label: string;
+            /**
+             * Format: int32
+             * @description The order statuses are shown in; the first is the status of a record without entries.
+             */
+            position: number;
+            /**
+             * Format: int32
+             * @description How much of the way to implementation this status is (0–100).
+             */
+            weight: number;
         };
         /** @description Something the chair and the secretariat should act on. */
         Warning: {
@@ -2493,7 +3395,7 @@ export interface operations {
             };
         };
     };
-    upload: {
+    upload_agenda_items_documents: {
         parameters: {
             query: {
                 filename: string;
@@ -3554,7 +4456,7 @@ export interface operations {
             };
         };
     };
-    download: {
+    download_documents: {
         parameters: {
             query?: never;
             header?: never;
@@ -4503,6 +5405,95 @@ export interface operations {
                 content?: never;
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    upload_evidence: {
+        parameters: {
+            query: {
+                filename: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadRef"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    download_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5977,6 +6968,660 @@ export interface operations {
             };
         };
     };
+    list_recommendations: {
+        parameters: {
+            query?: {
+                /** @description The issuing body. */
+                body_id?: number | null;
+                /** @description `meeting`, `decision`, `review_visit` or `report`. */
+                source_kind?: null | components["schemas"]["SourceKind"];
+                theme?: string | null;
+                /** @description An addressee. */
+                organisation_id?: number | null;
+                /**
+                 * @description A status key of the recommendation's vocabulary: recommendations with an addressee (the
+                 *     named one, with `organisation_id`) in that status.
+                 */
+                status?: string | null;
+                /** @description `true`: only those with an overdue record (the named addressee's, with `organisation_id`). */
+                overdue?: boolean | null;
+                /** @description Words to find in the code, title or text. */
+                q?: string | null;
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number | null;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Recommendation"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_recommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRecommendation"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recommendation"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    export_csv: {
+        parameters: {
+            query?: {
+                /** @description The issuing body. */
+                body_id?: number | null;
+                /** @description `meeting`, `decision`, `review_visit` or `report`. */
+                source_kind?: null | components["schemas"]["SourceKind"];
+                theme?: string | null;
+                /** @description An addressee. */
+                organisation_id?: number | null;
+                /**
+                 * @description A status key of the recommendation's vocabulary: recommendations with an addressee (the
+                 *     named one, with `organisation_id`) in that status.
+                 */
+                status?: string | null;
+                /** @description `true`: only those with an overdue record (the named addressee's, with `organisation_id`). */
+                overdue?: boolean | null;
+                /** @description Words to find in the code, title or text. */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_recommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recommendation"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_recommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecommendationUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recommendation"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    implementations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImplementationRecord"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    record_for_body: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                body_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEntry"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImplementationEntry"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    record_for_organisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                organisation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEntry"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImplementationEntry"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_visits: {
+        parameters: {
+            query?: {
+                participant_id?: number | null;
+                body_id?: number | null;
+                state?: null | components["schemas"]["VisitState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewVisit"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_visit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewReviewVisit"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewVisit"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_visit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewVisit"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_visit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewVisitUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewVisit"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    stocktaking: {
+        parameters: {
+            query: {
+                /** @description The body whose recommendations (required). */
+                body_id: number;
+                /** @description `YYYY-MM-DD`, not in the future (default: today in the body's time zone). */
+                as_of?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stocktaking"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    stocktaking_csv: {
+        parameters: {
+            query: {
+                /** @description The body whose recommendations (required). */
+                body_id: number;
+                /** @description `YYYY-MM-DD`, not in the future (default: today in the body's time zone). */
+                as_of?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/csv */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     change_term: {
         parameters: {
             query?: never;
@@ -6139,6 +7784,84 @@ export interface operations {
                 content?: never;
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    vocabularies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vocabulary"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    create_vocabulary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewVocabulary"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vocabulary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

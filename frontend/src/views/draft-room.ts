@@ -34,8 +34,6 @@ import {
   ObjectionsList,
   StageBadge,
   StageBanner,
-  chairsBody,
-  mayObject,
   type RoomActions,
 } from './draft-stage';
 import { AuthorshipSection } from './draft-authorship';
@@ -271,7 +269,9 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
     [initial.body_id],
   );
   const bodyValue = body.state.status === 'ready' ? body.state.value : null;
-  const isChair = bodyValue !== null && chairsBody(bodyValue.in_office);
+  // The server says who chairs the draft's body now (a term may name one delegate, the
+  // vice-chair may be acting): the controls follow `can_conduct`, objecting `can_object`.
+  const isChair = current.can_conduct;
 
   // Callbacks for the island; they only touch signals, so one set serves every room it opens.
   const callbacks = useMemo<RoomControl>(() => {
@@ -437,10 +437,10 @@ function DraftRoom({ id, initial }: { id: string; initial: Draft }) {
       isAdmin && !finished ? h(LockButton, { draft: current, onChanged: callbacks.apply }) : null,
     ),
     h(StageBanner, { draft: current, decision: decision.value }),
-    isChair && bodyValue
-      ? h(ChairControls, { draft: current, bodyName: bodyValue.short_name, actions: callbacks.actions })
+    isChair
+      ? h(ChairControls, { draft: current, bodyName: bodyValue?.short_name ?? 'the body', actions: callbacks.actions })
       : null,
-    mayObject() && OBJECTING.includes(current.stage) ? h(ObjectForm, { draft: current, actions: callbacks.actions }) : null,
+    current.can_object && OBJECTING.includes(current.stage) ? h(ObjectForm, { draft: current, actions: callbacks.actions }) : null,
     h(
       'div',
       {

@@ -13,7 +13,6 @@ import {
   type DraftSummary,
   type Objection,
 } from '../api';
-import { currentUser } from '../session';
 import { announce } from '../status';
 import { Badge, errorMessage, Time } from '../ui/common';
 import { parseTimestamp } from '../ui/format';
@@ -120,16 +119,6 @@ export function StageBanner({ draft, decision }: { draft: Draft; decision: Decis
 
 // ---------------------------------------------------------------------------
 // The chair's controls
-
-/** Whether the signed-in user's organisation holds the chair of the body now (or acts as chair). */
-export function chairsBody(inOffice: { chairs: { organisation: { id: number } }[]; acting_chair?: { term: { organisation: { id: number } } } | null } | null): boolean {
-  const user = currentUser.value;
-  if (!user || !inOffice) return false;
-  return (
-    inOffice.chairs.some((t) => t.organisation.id === user.organisation.id) ||
-    inOffice.acting_chair?.term.organisation.id === user.organisation.id
-  );
-}
 
 /** An inline "are you sure?" that takes the focus. */
 function Confirm({ question, yes, no, busy, onYes, onNo }: { question: string; yes: string; no: string; busy: boolean; onYes: () => void; onNo: () => void }) {
@@ -324,11 +313,6 @@ export function ChairControls({ draft, bodyName, actions }: { draft: Draft; body
 
 // ---------------------------------------------------------------------------
 // Objections and abstentions
-
-/** Delegates of participants object or abstain (observers and the secretariat do not decide). */
-export function mayObject(): boolean {
-  return currentUser.value?.organisation.kind === 'participant';
-}
 
 export function ObjectForm({ draft, actions }: { draft: Draft; actions: RoomActions }) {
   const form = useForm();
