@@ -7,7 +7,6 @@
 // /usr/bin/chromium, python3 with aiosmtpd (tests/support/smtp_sink.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -15,8 +14,8 @@ import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
+import { CHROMIUM, launchChromium, openPage, submitSignIn } from '../support/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 // The sink needs Debian's python3-aiosmtpd: prefer the system interpreter over a
 // python3 earlier on PATH (e.g. pyenv) that lacks it.
@@ -25,16 +24,6 @@ const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin
 const ADMIN = { email: 'admin@example.org', name: 'Ada Admin', password: 'correct horse battery' };
 const DELEGATE = { email: 'dana.delegate@example.org', name: 'Dana Delegate', password: 'diamonds are forever 2003' };
 const ORG = { name: 'Botswana', code: 'BW', admitted: '2003-01-01', countries: 'Botswana' };
-
-// playwright-core is a devDependency of frontend/package.json.
-function loadPlaywright() {
-  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
-  try {
-    return require('playwright-core');
-  } catch (err) {
-    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
-  }
-}
 
 async function waitForLine(child, pattern, timeoutMs, name) {
   const deadline = Date.now() + timeoutMs;
@@ -137,7 +126,6 @@ function invitationLink(raw, base) {
 test('admin invites a delegate who accepts, signs out and signs in again', { timeout: 240_000 }, async () => {
   assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  const { chromium } = loadPlaywright();
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-browser-'));
   const mailDir = path.join(tmp, 'mail');
@@ -177,31 +165,16 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await waitForReady(base, server);
 
     // 4. Browser
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const watch = (page, who) => {
-      page.on('pageerror', (err) => problems.push(`[${who}] page error: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`[${who}] console: ${msg.text()}`);
-      });
-    };
+    browser = await launchChromium();
 
     // --- the admin ---
-    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const admin = await adminContext.newPage();
-    admin.setDefaultTimeout(15_000);
-    watch(admin, 'admin');
+    const admin = await openPage(browser, 'admin', problems);
 
     await admin.goto(`${base}/`);
     await admin.waitForURL(`${base}/login`);
     await admin.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
     await checkA11y(admin, 'the sign-in page');
-    await admin.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-    await admin.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(admin, ADMIN, ADMIN.password);
     // Signing in lands on "Today"; the organisations are one click away.
     await admin.waitForURL(`${base}/`);
     await admin.getByRole('main').getByRole('heading', { level: 1, name: 'Today' }).waitFor();
@@ -271,10 +244,7 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     const link = invitationLink(mail, base);
 
     // --- the delegate, in a fresh context (no admin cookie) ---
-    const delegateContext = await browser.newContext({ viewport: { width: 900, height: 1100 } });
-    const delegate = await delegateContext.newPage();
-    delegate.setDefaultTimeout(15_000);
-    watch(delegate, 'delegate');
+    const delegate = await openPage(browser, 'delegate', problems, { contextOptions: { viewport: { width: 900, height: 1100 } } });
 
     await delegate.goto(link);
     await delegate.getByRole('heading', { level: 1, name: 'Accept your invitation' }).waitFor();
@@ -339,7 +309,7 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
       await nav.getByRole('link', { name: area, exact: true }).click();
       await delegate.waitForURL(`${base}/${area.toLowerCase()}`);
       await main.getByRole('heading', { level: 1, name: area }).waitFor();
-      await main.getByRole('heading', { level: 2, name: 'Not available yet' }).waitFor();
+      await main.getByText('No recommendation yet.').waitFor();
       assert.equal(await nav.getByRole('link', { name: area, exact: true }).getAttribute('aria-current'), 'page');
       assert.equal(await main.getByRole('table').count(), 0, `${area} shows no list yet`);
       assert.equal(await delegate.evaluate(() => document.activeElement?.tagName), 'H1', 'the new page heading has the focus');
@@ -381,9 +351,7 @@ test('admin invites a delegate who accepts, signs out and signs in again', { tim
     await checkA11y(delegate, 'the password-reset page');
     await delegate.goBack();
     await delegate.waitForURL(/\/login\?next=/);
-    await delegate.getByLabel('Email', { exact: true }).fill(DELEGATE.email);
-    await delegate.getByLabel('Password', { exact: true }).fill(DELEGATE.password);
-    await delegate.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(delegate, DELEGATE, DELEGATE.password);
     await delegate.waitForURL(`${base}/account`);
     await delegate.getByRole('main').getByText(DELEGATE.name, { exact: true }).waitFor();
 

@@ -9,17 +9,15 @@
 // frontend/node_modules (npm ci in frontend/), /usr/bin/chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
+import { PLENUM, freePort, run, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
+import { CHROMIUM, call, launchChromium, login, openPage, signIn, waitFor } from '../support/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const DEMO_PASSWORD = 'kimberley-2007';
 const KABO = { email: 'kabo.molefe@bw.kp.example' };
 const PRIYA = { email: 'priya.raman@in.kp.example' };
 const TITLE = 'Decision on the authorship of review reports';
@@ -28,45 +26,6 @@ const TITLE = 'Decision on the authorship of review reports';
 const BOTSWANA_TEXT = 'Reports are published.';
 const INDIA_TEXT = ' Each names its authors.';
 const INDIA_MORE = ' Promptly.';
-
-function loadPlaywright() {
-  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
-  try {
-    return require('playwright-core');
-  } catch (err) {
-    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
-  }
-}
-
-async function waitFor(what, fn, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last.ok) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-async function signIn(page, base, account, next) {
-  await page.goto(`${base}${next}`);
-  await page.waitForURL(/\/login\?next=/);
-  await page.getByLabel('Email', { exact: true }).fill(account.email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}${next}`);
-}
-
-async function call(base, token, method, p, body, expect = 200) {
-  const headers = { Accept: 'application/json', Origin: base };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${base}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== expect) throw new Error(`${method} ${p}: HTTP ${res.status} (expected ${expect}): ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 /** The coloured text of a region: each organisation's passages joined, and their backgrounds. */
 async function colouredText(region) {
@@ -106,7 +65,6 @@ async function assertColours(region, india) {
 test('authorship colours show who wrote what', { timeout: 180_000 }, async () => {
   assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  const { chromium } = loadPlaywright();
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-authorship-'));
   const databaseUrl = `sqlite://${path.join(tmp, 'plenum.db')}`;
@@ -124,27 +82,13 @@ test('authorship colours show who wrote what', { timeout: 180_000 }, async () =>
     server.stdin.end();
     await waitForReady(base, server);
 
-    const kaboToken = (await call(base, null, 'POST', '/api/auth/login', { email: KABO.email, password: DEMO_PASSWORD })).token;
+    const kaboToken = await login(base, KABO.email);
     const draft = await call(base, kaboToken, 'POST', '/api/drafts', { title: TITLE }, 201);
     const room = `/drafts/${draft.id}`;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const openAs = async (who) => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      page.on('pageerror', (err) => problems.push(`[${who}] page error: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`[${who}] console: ${msg.text()}`);
-      });
-      return page;
-    };
-    const kabo = await openAs('kabo');
-    const priya = await openAs('priya');
+    browser = await launchChromium();
+    const kabo = await openPage(browser, 'kabo', problems);
+    const priya = await openPage(browser, 'priya', problems);
     await signIn(kabo, base, KABO, room);
     await signIn(priya, base, PRIYA, room);
     for (const page of [kabo, priya]) {

@@ -9,7 +9,6 @@
 // /usr/bin/chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -17,23 +16,13 @@ import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
+import { CHROMIUM, launchChromium, openPage, signInCheckingA11y, waitFor } from '../support/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 
-const ADMIN = { email: 'admin@secretariat.kp.example', password: 'kimberley-2007' };
+const ADMIN = { email: 'admin@secretariat.kp.example' };
 const GROUP = { name: 'Working Group on Traceability', short: 'WGT' };
 const DAY = 86_400_000;
-
-// playwright-core is a devDependency of frontend/package.json.
-function loadPlaywright() {
-  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
-  try {
-    return require('playwright-core');
-  } catch (err) {
-    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
-  }
-}
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
@@ -52,7 +41,6 @@ async function paintedPixels(canvas) {
 test('an administrator sets up a working group, its members and its chair', { timeout: 240_000 }, async () => {
   assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  const { chromium } = loadPlaywright();
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-bodies-'));
   const databaseUrl = `sqlite://${path.join(tmp, 'plenum.db')}`;
@@ -75,30 +63,13 @@ test('an administrator sets up a working group, its members and its chair', { ti
     await waitForReady(base, server);
 
     // 2. Browser
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      // The refused term (422) is logged by the browser as a failed request: that one is expected.
-      if (msg.type() === 'error' && !/status of (401|422)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
-    });
+    browser = await launchChromium();
+    // The refused term (422) is logged by the browser as a failed request: that one is expected.
+    const page = await openPage(browser, 'admin', problems, { allowed: /status of (401|422)/ });
     const main = page.getByRole('main');
 
     // 3. Sign in and land on the bodies.
-    await page.goto(`${base}/bodies`);
-    await page.waitForURL(/\/login\?next=/);
-    await page.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
-    await checkA11y(page, 'the sign-in page');
-    await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${base}/bodies`);
+    await signInCheckingA11y(page, base, ADMIN, '/bodies');
     await main.getByRole('heading', { level: 1, name: 'Bodies' }).waitFor();
     const plenaryLink = main.getByRole('link', { name: /^KP — / });
     await plenaryLink.waitFor();
@@ -167,7 +138,11 @@ test('an administrator sets up a working group, its members and its chair', { ti
     const description = await picture.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby'))?.textContent ?? '');
     assert.match(description, /1 term of WGT/);
     assert.match(description, /in office: chair Botswana \(BW\)/);
-    await waitForPaint(picture);
+    // The chart paints the canvas once its library chunk has loaded.
+    await waitFor('the timeline to be drawn', async () => {
+      const painted = await paintedPixels(picture);
+      return { ok: painted > 500, painted };
+    }, 10_000);
     await main.getByText('The timeline as a table').click();
     const termTable = main.getByRole('table', { name: `Chairmanship terms of ${GROUP.short}, earliest first` });
     const chairRow = termTable.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Chair', exact: true }) });
@@ -222,13 +197,3 @@ test('an administrator sets up a working group, its members and its chair', { ti
     await fs.rm(tmp, { recursive: true, force: true });
   }
 });
-
-/** Waits until the chart has painted the canvas (it is drawn once its library chunk loaded). */
-async function waitForPaint(canvas, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await paintedPixels(canvas)) > 500) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the timeline was not drawn');
-}

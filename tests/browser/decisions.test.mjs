@@ -11,7 +11,6 @@
 // frontend/node_modules (npm ci in frontend/), /usr/bin/chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,11 +18,21 @@ import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
+import {
+  CHROMIUM,
+  call,
+  editable,
+  editorText,
+  launchChromium,
+  login,
+  openPage,
+  signIn,
+  stageHeading,
+  waitFor,
+} from '../support/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 
-const DEMO_PASSWORD = 'kimberley-2007';
 const ADMIN = { email: 'admin@secretariat.kp.example' };
 const KABO = { email: 'kabo.molefe@bw.kp.example', name: 'Kabo Molefe' };
 const PRIYA = { email: 'priya.raman@in.kp.example', name: 'Priya Raman' };
@@ -34,81 +43,9 @@ const BRACKETED = '[at least once every three years]';
 const LINE_2 = `Decides that review visits take place ${BRACKETED}.`;
 const OBJECTION = 'Three years is too short a cycle for small producers.';
 
-// playwright-core is a devDependency of frontend/package.json.
-function loadPlaywright() {
-  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
-  try {
-    return require('playwright-core');
-  } catch (err) {
-    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
-  }
-}
-
-/** The editor's text as the user sees it, without the remote-cursor name labels. */
-async function editorText(page) {
-  return page.evaluate(() => {
-    const lines = [...document.querySelectorAll('.draft-editor .cm-content .cm-line')];
-    return lines
-      .map((line) => {
-        const copy = line.cloneNode(true);
-        for (const el of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer, .cm-placeholder')) el.remove();
-        return copy.textContent;
-      })
-      .join('\n');
-  });
-}
-
-async function waitFor(what, fn, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last.ok) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-async function signIn(page, base, account, next) {
-  await page.goto(`${base}${next}`);
-  await page.waitForURL(/\/login\?next=/);
-  await page.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
-  await page.getByLabel('Email', { exact: true }).fill(account.email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}${next}`);
-}
-
-/** A JSON call to the API with a bearer token; throws unless the status is `expect`. */
-async function call(base, token, method, p, body, expect = 200) {
-  const headers = { Accept: 'application/json', Origin: base };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${base}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== expect) throw new Error(`${method} ${p}: HTTP ${res.status} (expected ${expect}): ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-async function login(base, email) {
-  const session = await call(base, null, 'POST', '/api/auth/login', { email, password: DEMO_PASSWORD });
-  assert.ok(session.token, `a token for ${email}`);
-  return session.token;
-}
-
-/** The stage banner's heading ("Stage: Drafting"). */
-function stageHeading(page, label) {
-  return page.getByRole('main').getByRole('heading', { level: 2, name: `Stage: ${label}`, exact: true });
-}
-
-async function editable(page) {
-  return page.locator('.draft-editor .cm-content').getAttribute('contenteditable');
-}
-
 test('from a bracketed text to a numbered decision, with an objection on the way', { timeout: 300_000 }, async () => {
   assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  const { chromium } = loadPlaywright();
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-decisions-'));
   const databaseUrl = `sqlite://${path.join(tmp, 'plenum.db')}`;
@@ -154,24 +91,11 @@ test('from a bracketed text to a numbered decision, with an objection on the way
     const room = `/drafts/${draft.id}`;
 
     // 3. Two delegates open the room: Botswana (the chair) and India.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const openAs = async (who) => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      page.on('pageerror', (err) => problems.push(`[${who}] page error: ${err.message}`));
-      page.on('console', (msg) => {
-        // 401: /api/me before sign-in; 409: the refused final reading (brackets), on purpose.
-        if (msg.type() === 'error' && !/status of (401|409)/.test(msg.text())) problems.push(`[${who}] console: ${msg.text()}`);
-      });
-      return page;
-    };
-    const kabo = await openAs('kabo');
-    const priya = await openAs('priya');
+    browser = await launchChromium();
+    // 401: /api/me before sign-in; 409: the refused final reading (brackets), on purpose.
+    const allowed = /status of (401|409)/;
+    const kabo = await openPage(browser, 'kabo', problems, { allowed });
+    const priya = await openPage(browser, 'priya', problems, { allowed });
     await signIn(kabo, base, KABO, room);
     await signIn(priya, base, PRIYA, room);
     for (const page of [kabo, priya]) {

@@ -7,7 +7,6 @@
 // frontend/node_modules (npm ci in frontend/), /usr/bin/chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -15,62 +14,14 @@ import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, sleep, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
+import { CHROMIUM, editorText, launchChromium, openPage, signInCheckingA11y, waitFor } from '../support/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 
-const DEMO_PASSWORD = 'kimberley-2007';
 const KABO = { email: 'kabo.molefe@bw.kp.example', name: 'Kabo Molefe' };
 const PRIYA = { email: 'priya.raman@in.kp.example', name: 'Priya Raman' };
 const RAFAEL = { email: 'rafael.adler@wdc.kp.example', name: 'Rafael Adler' };
 const DRAFT = { title: 'Administrative decision on peer review visits', meeting: 'Brussels Plenary 2007' };
-
-// playwright-core is a devDependency of frontend/package.json.
-function loadPlaywright() {
-  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
-  try {
-    return require('playwright-core');
-  } catch (err) {
-    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
-  }
-}
-
-
-/** The editor's text as the user sees it, without the remote-cursor name labels. */
-async function editorText(page) {
-  return page.evaluate(() => {
-    const lines = [...document.querySelectorAll('.draft-editor .cm-content .cm-line')];
-    return lines
-      .map((line) => {
-        const copy = line.cloneNode(true);
-        for (const el of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer, .cm-placeholder')) el.remove();
-        return copy.textContent;
-      })
-      .join('\n');
-  });
-}
-
-async function waitFor(what, fn, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last.ok) return last;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
-
-async function signIn(page, base, account, next) {
-  await page.goto(`${base}${next}`);
-  await page.waitForURL(/\/login\?next=/);
-  await page.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
-  await checkA11y(page, 'the sign-in page');
-  await page.getByLabel('Email', { exact: true }).fill(account.email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${base}${next}`);
-}
 
 async function apiDraft(page, id) {
   return page.evaluate(async (draftId) => {
@@ -82,7 +33,6 @@ async function apiDraft(page, id) {
 test('two delegates draft together live; an observer follows read-only', { timeout: 240_000 }, async () => {
   assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  const { chromium } = loadPlaywright();
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-drafting-'));
   const databaseUrl = `sqlite://${path.join(tmp, 'plenum.db')}`;
@@ -105,28 +55,11 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     await waitForReady(base, server);
 
     // 2. Browser
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const watch = (page, who) => {
-      page.on('pageerror', (err) => problems.push(`[${who}] page error: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`[${who}] console: ${msg.text()}`);
-      });
-    };
-    const openAs = async (who, viewport = { width: 1280, height: 900 }) => {
-      const context = await browser.newContext({ viewport });
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      watch(page, who);
-      return page;
-    };
+    browser = await launchChromium();
 
     // --- Kabo creates a draft through the UI ---
-    const kabo = await openAs('kabo');
-    await signIn(kabo, base, KABO, '/drafts');
+    const kabo = await openPage(browser, 'kabo', problems);
+    await signInCheckingA11y(kabo, base, KABO, '/drafts');
     await kabo.getByRole('heading', { level: 1, name: 'Drafts' }).waitFor();
     // Drafts is in the main navigation.
     await kabo.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Drafts' }).waitFor();
@@ -153,8 +86,8 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     await checkA11y(kabo, 'the drafting room (participant, empty draft)');
 
     // --- Priya opens the same draft ---
-    const priya = await openAs('priya');
-    await signIn(priya, base, PRIYA, `/drafts/${draftId}`);
+    const priya = await openPage(browser, 'priya', problems);
+    await signInCheckingA11y(priya, base, PRIYA, `/drafts/${draftId}`);
     await priya.getByRole('heading', { level: 1, name: DRAFT.title }).waitFor();
     await priya.getByRole('status').filter({ hasText: /^Connected$/ }).waitFor();
 
@@ -208,8 +141,8 @@ test('two delegates draft together live; an observer follows read-only', { timeo
     await priyaPresence.getByText(KABO.name).waitFor();
 
     // --- the observer follows read-only ---
-    const rafael = await openAs('rafael');
-    await signIn(rafael, base, RAFAEL, `/drafts/${draftId}`);
+    const rafael = await openPage(browser, 'rafael', problems);
+    await signInCheckingA11y(rafael, base, RAFAEL, `/drafts/${draftId}`);
     await rafael.getByRole('heading', { level: 1, name: DRAFT.title }).waitFor();
     const banner = rafael.locator('#draft-banner').getByText('Read only — observers follow the text but cannot change it');
     await banner.waitFor();

@@ -12,7 +12,6 @@
 // /usr/bin/chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -20,12 +19,12 @@ import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
+import { CHROMIUM, launchChromium, openPage, submitSignIn } from '../support/browser.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 
-const ADMIN = { email: 'admin@secretariat.kp.example', password: 'kimberley-2007' };
-const OBSERVER = { email: 'rafael.adler@wdc.kp.example', password: 'kimberley-2007', org: 'World Diamond Council (WDC)' };
+const ADMIN = { email: 'admin@secretariat.kp.example' };
+const OBSERVER = { email: 'rafael.adler@wdc.kp.example', org: 'World Diamond Council (WDC)' };
 const MEETING = 'Gaborone Plenary (browser test)';
 const ITEMS = {
   adoption: 'Adoption of the agenda',
@@ -34,24 +33,14 @@ const ITEMS = {
 };
 const HOUR = 3_600_000;
 
-function loadPlaywright() {
-  const require = createRequire(path.join(ROOT, 'frontend', 'package.json'));
-  try {
-    return require('playwright-core');
-  } catch (err) {
-    throw new Error(`playwright-core not found: run \`npm ci\` in frontend/ first (${err.message})`);
-  }
-}
-
 /** A `datetime-local` value in UTC. */
 const localUtc = (ms) => new Date(ms).toISOString().slice(0, 16);
 
+/** Opens the front page, is sent to the sign-in page (no `next`) and signs in. */
 async function signIn(page, base, who) {
   await page.goto(`${base}/`);
   await page.waitForURL(`${base}/login`);
-  await page.getByLabel('Email', { exact: true }).fill(who.email);
-  await page.getByLabel('Password', { exact: true }).fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, who);
   // Signing in lands on "Today".
   await page.waitForURL(`${base}/`);
   await page.getByRole('main').getByRole('heading', { level: 1, name: 'Today' }).waitFor();
@@ -67,7 +56,6 @@ async function assertNoClosedTitle(page, when) {
 test('a chair runs a meeting live; an observer follows without seeing the closed session', { timeout: 300_000 }, async () => {
   assert.ok(existsSync(PLENUM), `${PLENUM} is missing: run \`cargo build\` first`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  const { chromium } = loadPlaywright();
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'plenum-meetings-'));
   const databaseUrl = `sqlite://${path.join(tmp, 'plenum.db')}`;
@@ -91,22 +79,15 @@ test('a chair runs a meeting live; an observer follows without seeing the closed
     server.stdin.end();
     await waitForReady(base, server);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const open = async (who) => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
-      page.on('pageerror', (err) => problems.push(`[${who}] page error: ${err.message}`));
-      page.on('console', (msg) => {
-        if (serverDown && /ERR_CONNECTION_REFUSED|WebSocket connection to|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/.test(msg.text())) return;
-        if (msg.type() === 'error' && !/status of (401|415)/.test(msg.text())) problems.push(`[${who}] console: ${msg.text()}`);
-      });
-      return page;
+    browser = await launchChromium();
+    // 401: /api/me before sign-in; 415: the refused upload, on purpose; and, while the server is
+    // down, its connections.
+    const allowed = {
+      test: (text) =>
+        (serverDown && /ERR_CONNECTION_REFUSED|WebSocket connection to|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/.test(text))
+        || /status of (401|415)/.test(text),
     };
+    const open = (who) => openPage(browser, who, problems, { allowed, contextOptions: { viewport: { width: 1280, height: 1000 } } });
 
     // --- the administrator schedules the meeting ---
     const admin = await open('admin');

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
+import { checkA11y } from './axe.mjs';
 import { ROOT, sleep } from './processes.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -57,14 +58,32 @@ export async function waitFor(what, fn, timeoutMs = 15_000) {
   throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
-/** Opens `next`, is sent to the sign-in page, signs in and lands back on `next`. */
-export async function signIn(page, base, account, next, password = DEMO_PASSWORD) {
+/** Opens `next` and is sent to the sign-in page (`/login?next=…`), its heading shown. */
+export async function openSignIn(page, base, next) {
   await page.goto(`${base}${next}`);
   await page.waitForURL(/\/login\?next=/);
   await page.getByRole('heading', { level: 1, name: 'Sign in to Plenum' }).waitFor();
+}
+
+/** Fills in the sign-in form on the page with `account`'s email and `password`, and submits it. */
+export async function submitSignIn(page, account, password = DEMO_PASSWORD) {
   await page.getByLabel('Email', { exact: true }).fill(account.email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Opens `next`, is sent to the sign-in page, signs in and lands back on `next`. */
+export async function signIn(page, base, account, next, password = DEMO_PASSWORD) {
+  await openSignIn(page, base, next);
+  await submitSignIn(page, account, password);
+  await page.waitForURL(`${base}${next}`);
+}
+
+/** As `signIn`, with axe-core run on the sign-in page (named `where`) before it is filled in. */
+export async function signInCheckingA11y(page, base, account, next, where = 'the sign-in page', password = DEMO_PASSWORD) {
+  await openSignIn(page, base, next);
+  await checkA11y(page, where);
+  await submitSignIn(page, account, password);
   await page.waitForURL(`${base}${next}`);
 }
 
