@@ -116,6 +116,8 @@ impl Application {
         .tcp_nodelay(true)
         .listen(listener)?
         .shutdown_timeout(config.shutdown_timeout)
+        // SIGTERM and SIGINT are handled in `run_until_stopped`: live sockets are told to go first.
+        .disable_signals()
         .client_request_timeout(Duration::from_secs(30));
         if config.workers > 0 {
             server = server.workers(config.workers);
@@ -178,7 +180,16 @@ impl Application {
             let handle = server.handle();
             (handle, actix_web::rt::spawn(server))
         });
+        let handle = self.server.handle();
+        let hub = self.state.hub.clone();
+        let signals = actix_web::rt::spawn(async move {
+            stop_signal().await;
+            tracing::info!("stopping: closing live sockets, finishing requests");
+            hub.going_away();
+            handle.stop(true).await;
+        });
         let result = self.server.await;
+        signals.abort();
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;
             let _ = task.await;
@@ -190,6 +201,27 @@ impl Application {
             listener.stop();
         }
         result
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -1,5 +1,5 @@
 //! The `plenum` binary as an operator runs it: help, version, migrate, and serve with a graceful
-//! stop on SIGTERM.
+//! stop on SIGTERM (live sockets told to go away first, so the stop does not wait on them).
 
 mod common;
 
@@ -96,6 +96,104 @@ fn migrate_then_serve_then_stop_sqlite() {
 #[test]
 fn migrate_then_serve_then_stop_postgres() {
     migrate_then_serve_then_stop(Backend::Postgres);
+}
+
+/// Starts `plenum serve` on `db` with `args`; returns the child and the address it logged.
+fn serve(db: &TestDb, args: &[&str]) -> (std::process::Child, String) {
+    let mut child = plenum()
+        .args(["serve", "--database-url", &db.url, "--bind", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("server logs before exiting").expect("utf-8 log");
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if entry["message"] == "listening" {
+            break entry["address"].as_str().expect("address logged").to_string();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// A rolling deploy sends SIGTERM to a server with delegates typing and observers following a
+/// meeting: their sockets are closed with 1001 (go and reconnect) at once, and the process exits
+/// well before `--shutdown-timeout` instead of waiting for them.
+fn stop_with_live_sockets(backend: Backend) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let db = TestDb::create(backend);
+    let out = plenum().args(["demo", "--database-url", &db.url]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (mut child, addr) = serve(&db, &["--shutdown-timeout", "30"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let client = ::reqwest::Client::new();
+        let login = client
+            .post(format!("http://{addr}/api/auth/login"))
+            .json(&serde_json::json!({"email": common::BOTSWANA, "password": common::PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        let token = login.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_string();
+        let get = |path: String| {
+            let (client, token, addr) = (client.clone(), token.clone(), addr.clone());
+            async move {
+                let res = client.get(format!("http://{addr}{path}")).bearer_auth(token).send().await.expect("get");
+                res.json::<serde_json::Value>().await.expect("json")
+            }
+        };
+        let drafts = get("/api/drafts".into()).await;
+        let draft = drafts["items"][0]["id"].as_i64().expect("a demo draft");
+        let meetings = get("/api/meetings".into()).await;
+        let list = meetings.get("items").unwrap_or(&meetings);
+        let meeting = list[0]["id"].as_i64().expect("a demo meeting");
+        let (mut room, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/api/drafts/{draft}/ws?token={token}")).await.expect("room");
+        let (mut feed, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/api/meetings/{meeting}/live?token={token}"))
+                .await
+                .expect("feed");
+        // Both are live: the room sends its sync step 1, the feed its snapshot.
+        assert!(matches!(room.next().await, Some(Ok(Message::Binary(_)))));
+        assert!(matches!(feed.next().await, Some(Ok(Message::Text(_)))));
+        let stopped_at = std::time::Instant::now();
+        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+        for (what, socket) in [("the drafting room", &mut room), ("the meeting feed", &mut feed)] {
+            let code = loop {
+                match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+                    Ok(Some(Ok(Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+                    Ok(Some(Ok(_))) => continue,
+                    other => panic!("{what}: no close frame after SIGTERM: {other:?}"),
+                }
+            };
+            assert_eq!(code, Some(1001), "{what} is told the server is going away");
+        }
+        let code = loop {
+            if let Some(code) = child.try_wait().expect("wait") {
+                break code;
+            }
+            assert!(stopped_at.elapsed() < Duration::from_secs(10), "the stop waited on the sockets");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(code.success(), "exit status {code}");
+    });
+}
+
+#[test]
+fn stop_with_live_sockets_sqlite() {
+    stop_with_live_sockets(Backend::Sqlite);
+}
+
+#[test]
+fn stop_with_live_sockets_postgres() {
+    stop_with_live_sockets(Backend::Postgres);
 }
 
 fn admin_create_then_sign_in(backend: Backend) {

@@ -75,8 +75,15 @@ pub async fn live(
         }
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
+        let leaving = state.hub.leaving();
+        tokio::pin!(leaving);
+        let mut going_away = false;
         loop {
             tokio::select! {
+                () = &mut leaving => {
+                    going_away = true;
+                    break;
+                }
                 event = rx.recv() => match event {
                     Ok(frames) if frames.seq > last => {
                         last = frames.seq;
@@ -122,7 +129,12 @@ pub async fn live(
                 }
             }
         }
-        let _ = session.close(None).await;
+        // A stopping server says so: the follower reconnects (with `?since=`) at once.
+        let reason = going_away.then(|| actix_ws::CloseReason {
+            code: actix_ws::CloseCode::Away,
+            description: Some("the server is restarting; reconnect".into()),
+        });
+        let _ = session.close(reason).await;
     });
     Ok(response)
 }

@@ -60,10 +60,13 @@ pub async fn run<F, Fut>(
     let mut last_heard = Instant::now();
     let mut active = false;
     let mut access = hub.access_changes();
+    let leaving = hub.leaving();
+    tokio::pin!(leaving);
     let closing: Option<CloseSignal> = loop {
         tokio::select! {
             biased;
             signal = &mut killed => break signal.ok(),
+            () = &mut leaving => break Some((close::GOING_AWAY, "the server is restarting; reconnect".into())),
             out = queue.recv() => match out {
                 Some(bytes) => match tokio::time::timeout(WRITE_TIMEOUT, session.binary(bytes)).await {
                     Ok(Ok(())) => {}

@@ -41,6 +41,9 @@ struct Inner {
     access: tokio::sync::broadcast::Sender<Arc<Vec<i64>>>,
     /// Which of a batch's senders may still write (see [`WriterCheck`]).
     writer_check: WriterCheck,
+    /// Set when the server is stopping: every live socket (drafting rooms, meeting feeds) closes
+    /// with 1001 so that its client reconnects elsewhere at once instead of holding the shutdown.
+    going_away: tokio::sync::watch::Sender<bool>,
 }
 
 /// Given the session ids behind a batch of updates, answers which sessions are still live and
@@ -92,6 +95,7 @@ impl Hub {
                 per_user: Mutex::new(HashMap::new()),
                 access: tokio::sync::broadcast::channel(256).0,
                 writer_check,
+                going_away: tokio::sync::watch::channel(false).0,
             }),
         }
     }
@@ -140,6 +144,20 @@ impl Hub {
     /// Announcements of [`Hub::access_changed`], for a connection to watch.
     pub fn access_changes(&self) -> tokio::sync::broadcast::Receiver<Arc<Vec<i64>>> {
         self.inner.access.subscribe()
+    }
+
+    /// Tells every live socket of this instance to close (1001, going away): the server stops.
+    /// What the rooms received is already stored (durable before broadcast), so nothing waits.
+    pub fn going_away(&self) {
+        self.inner.going_away.send_replace(true);
+    }
+
+    /// Resolves once [`Hub::going_away`] was called, for a socket's loop to watch.
+    pub fn leaving(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.inner.going_away.subscribe();
+        async move {
+            let _ = rx.wait_for(|gone| *gone).await;
+        }
     }
 
     /// How many rooms are loaded.

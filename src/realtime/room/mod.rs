@@ -69,6 +69,8 @@ pub mod close {
     pub const PROTOCOL_ERROR: u16 = 1002;
     /// Text frames are not part of the protocol.
     pub const UNSUPPORTED: u16 = 1003;
+    /// The server is stopping (a restart or a deploy): reconnect, to another instance if there is one.
+    pub const GOING_AWAY: u16 = 1001;
     /// The message is over the configured size.
     pub const TOO_BIG: u16 = 1009;
     /// The server could not store an update; reconnect to resync.
