@@ -140,7 +140,8 @@ fn stop_with_live_sockets(backend: Backend) {
             .send()
             .await
             .expect("login");
-        let token = login.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_string();
+        let token =
+            login.json::<serde_json::Value>().await.expect("json")["token"].as_str().expect("token").to_string();
         let get = |path: String| {
             let (client, token, addr) = (client.clone(), token.clone(), addr.clone());
             async move {
@@ -154,7 +155,9 @@ fn stop_with_live_sockets(backend: Backend) {
         let list = meetings.get("items").unwrap_or(&meetings);
         let meeting = list[0]["id"].as_i64().expect("a demo meeting");
         let (mut room, _) =
-            tokio_tungstenite::connect_async(format!("ws://{addr}/api/drafts/{draft}/ws?token={token}")).await.expect("room");
+            tokio_tungstenite::connect_async(format!("ws://{addr}/api/drafts/{draft}/ws?token={token}"))
+                .await
+                .expect("room");
         let (mut feed, _) =
             tokio_tungstenite::connect_async(format!("ws://{addr}/api/meetings/{meeting}/live?token={token}"))
                 .await

@@ -268,7 +268,6 @@ pub fn reachable(conn: &mut DbConnection, who: Delegates<'_>) -> Result<Vec<(Str
     Ok(q.load(conn)?)
 }
 
-
 /// Organisations by id: up to `limit + 1` rows with ids above `after` (the caller pages).
 pub fn list_organisations(
     conn: &mut DbConnection,

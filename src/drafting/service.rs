@@ -70,7 +70,12 @@ pub fn may_edit(conn: &mut DbConnection, actor: &Actor, draft: &DraftRow, now: D
 }
 
 /// What `actor` may do with the draft at `now`: edit its text, conduct it, object to it.
-pub fn rights(conn: &mut DbConnection, actor: &Actor, draft: &DraftRow, now: DateTime<Utc>) -> Result<DraftRights, Error> {
+pub fn rights(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    draft: &DraftRow,
+    now: DateTime<Utc>,
+) -> Result<DraftRights, Error> {
     let standing = match draft.body_id {
         Some(body_id) => crate::bodies::service::standing(conn, actor, body_id, now)?,
         None => Standing::default(),
