@@ -273,6 +273,7 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
             let plenary = seed_bodies(c)?;
             let draft = seed_draft(c, plenary)?;
             seed_meetings(c, plenary, draft)?;
+            seed_recommendations(c, plenary)?;
             Ok(out)
         })
         .map_err(|e| anyhow::anyhow!("seeding failed: {e}"))?;
@@ -650,6 +651,550 @@ fn seed_draft(c: &mut crate::db::DbConnection, plenary: i64) -> Result<i64, Erro
     })?;
     crate::drafting::service::insert(c, author, crate::db::now(), &input, DEMO_DRAFT_TEXT)
 }
+
+// ---- recommendations and their implementation ------------------------------------------
+
+/// A demo delegate as the services see a signed-in one.
+fn demo_actor(c: &mut crate::db::DbConnection, email: &str) -> Result<crate::accounts::actor::Actor, Error> {
+    use crate::accounts::model::{OrganisationRow, UserRow};
+    use crate::db::schema::organisations;
+    let (user, org): (UserRow, OrganisationRow) = users::table
+        .inner_join(organisations::table)
+        .filter(users::email_normalized.eq(email))
+        .select((UserRow::as_select(), OrganisationRow::as_select()))
+        .first(c)?;
+    Ok(crate::accounts::actor::Actor {
+        user_id: user.id,
+        display_name: user.display_name,
+        email: user.email,
+        organisation_id: org.id,
+        organisation_name: org.name,
+        kind: org.kind,
+        organisation_status: org.status,
+        is_admin: user.is_admin,
+        session_id: 0,
+        request_id: None,
+    })
+}
+
+/// Noon UTC on a date: the instant demo entries are recorded at.
+fn noon(y: i32, m: u32, d: u32) -> chrono::DateTime<chrono::Utc> {
+    ymd(y, m, d).and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// One step of a demo record: when, which status, what the delegation wrote, and a link.
+type Step = ((i32, u32, u32), &'static str, &'static str, Option<(&'static str, &'static str)>);
+
+/// The Gaborone recommendations: code, title, text, theme, due date, and the histories that
+/// participants are given in turn (by their place in the list of participants, so the mix is
+/// fixed and realistic: some implemented, many in progress, some not started).
+type GaboroneRecommendation =
+    (&'static str, &'static str, &'static str, &'static str, (i32, u32, u32), &'static [&'static [Step]]);
+
+const STATS_SITE: &str = "https://kimberleyprocessstatistics.org/public_statistics";
+
+const GABORONE: &[GaboroneRecommendation] = &[
+    (
+        "GAB-2006/01",
+        "Increase transparency",
+        "Participants should make the operation of their national certification schemes more transparent: publish the laws, regulations and procedures that implement the Kimberley Process Certification Scheme, name the authorities responsible, and make the annual reports available to the public.",
+        "transparency",
+        (2007, 11, 5),
+        &[
+            &[
+                (
+                    (2007, 1, 22),
+                    "in_progress",
+                    "Implementing regulations are being compiled for publication on the ministry's website.",
+                    None,
+                ),
+                (
+                    (2007, 6, 8),
+                    "implemented",
+                    "The laws, regulations and the contact points of the KP authority are published; the 2006 annual report is public.",
+                    Some(("https://www.kimberleyprocess.com/", "Annual report 2006")),
+                ),
+            ],
+            &[(
+                (2007, 3, 14),
+                "in_progress",
+                "A draft transparency policy is before the inter-ministerial committee.",
+                None,
+            )],
+            &[
+                (
+                    (2007, 2, 5),
+                    "in_progress",
+                    "The certification procedures are being translated for publication.",
+                    None,
+                ),
+                (
+                    (2007, 9, 17),
+                    "partially_implemented",
+                    "Procedures published; the annual report will follow after parliamentary review.",
+                    None,
+                ),
+            ],
+            &[],
+            &[(
+                (2007, 4, 30),
+                "in_progress",
+                "Consultations with industry and civil society on what to publish have begun.",
+                None,
+            )],
+            &[(
+                (2007, 8, 13),
+                "in_progress",
+                "The KP authority's website is being rebuilt to host the published documents.",
+                None,
+            )],
+        ],
+    ),
+    (
+        "GAB-2006/02",
+        "Publish statistics",
+        "Participants should submit production and trade statistics to the Working Group on Statistics on time, every half year, and publish their statistics in the format agreed by the Plenary.",
+        "statistics",
+        (2007, 6, 12),
+        &[
+            &[(
+                (2007, 3, 2),
+                "implemented",
+                "Half-yearly statistics for 2006 submitted to the WGS and published.",
+                Some((STATS_SITE, "KP public statistics")),
+            )],
+            &[
+                (
+                    (2007, 1, 15),
+                    "in_progress",
+                    "Export data are being reconciled with the customs administration.",
+                    None,
+                ),
+                (
+                    (2007, 5, 21),
+                    "implemented",
+                    "2006 production and trade statistics submitted and published.",
+                    Some((STATS_SITE, "KP public statistics")),
+                ),
+            ],
+            &[((2007, 4, 11), "implemented", "Statistics submitted to the WGS within the deadline.", None)],
+            &[
+                ((2006, 12, 18), "in_progress", "A new data system for the mining cadastre is being set up.", None),
+                (
+                    (2007, 6, 4),
+                    "implemented",
+                    "Statistics for 2006 submitted; the data system is in use.",
+                    Some((STATS_SITE, "KP public statistics")),
+                ),
+            ],
+            &[((2007, 2, 26), "in_progress", "Production figures from artisanal areas are still incomplete.", None)],
+            &[(
+                (2007, 3, 19),
+                "implemented",
+                "Trade statistics submitted; production statistics published by the statistical office.",
+                None,
+            )],
+            &[
+                (
+                    (2007, 2, 2),
+                    "in_progress",
+                    "Statistics compiled; awaiting the minister's approval for publication.",
+                    None,
+                ),
+                (
+                    (2007, 4, 23),
+                    "implemented",
+                    "Approved, submitted and published.",
+                    Some((STATS_SITE, "KP public statistics")),
+                ),
+            ],
+            &[((2007, 5, 30), "implemented", "Half-yearly statistics submitted to the WGS.", None)],
+            &[(
+                (2007, 1, 29),
+                "implemented",
+                "Statistics for 2006 submitted and published on the customs website.",
+                None,
+            )],
+        ],
+    ),
+    (
+        "GAB-2006/03",
+        "Co-ordinate technical assistance",
+        "Participants able to do so should offer technical assistance to Participants that need it, in particular on internal controls over artisanal and alluvial production, and co-ordinate it through the Chair so that efforts are not duplicated.",
+        "technical_assistance",
+        (2007, 12, 31),
+        &[
+            &[(
+                (2007, 5, 3),
+                "in_progress",
+                "A needs assessment was shared with the Chair; two offers of assistance are under discussion.",
+                None,
+            )],
+            &[],
+            &[
+                ((2007, 2, 19), "in_progress", "Training of customs officers planned with a donor programme.", None),
+                (
+                    (2007, 10, 8),
+                    "partially_implemented",
+                    "Two training sessions held; the footprint database project has started.",
+                    None,
+                ),
+            ],
+            &[((2007, 7, 2), "in_progress", "Offered experts to the WGAAP for its work in West Africa.", None)],
+            &[],
+            &[
+                ((2007, 3, 27), "in_progress", "Assistance co-ordinated with the WGAAP.", None),
+                (
+                    (2007, 9, 28),
+                    "implemented",
+                    "The assistance programme is agreed and running; reported to the Chair.",
+                    None,
+                ),
+            ],
+            &[(
+                (2007, 6, 25),
+                "in_progress",
+                "Bilateral support to a neighbouring Participant's customs is being prepared.",
+                None,
+            )],
+            &[(
+                (2007, 4, 16),
+                "in_progress",
+                "Asked the Chair for experts on internal controls; a mission is being planned.",
+                None,
+            )],
+        ],
+    ),
+];
+
+/// The action plan after the review visit to Ghana: code, title, text, themes, due date, steps.
+type PlanItem = (&'static str, &'static str, &'static str, &'static [&'static str], (i32, u32, u32), &'static [Step]);
+
+const GHANA_PLAN: &[PlanItem] = &[
+    (
+        "GHA-RV-2007/01",
+        "Strengthen internal controls in the alluvial areas",
+        "Ghana should strengthen its internal controls over alluvial production in the Akwatia and Birim areas, where production is artisanal, so that no rough diamonds from Côte d'Ivoire enter its exports.",
+        &["internal_controls", "artisanal_mining"],
+        (2007, 11, 5),
+        &[
+            (
+                (2007, 7, 16),
+                "in_progress",
+                "Field monitoring teams of the Precious Minerals Marketing Company deployed to Akwatia.",
+                None,
+            ),
+            (
+                (2007, 10, 22),
+                "partially_implemented",
+                "Monitoring in Akwatia in place; the Birim area follows in 2008.",
+                None,
+            ),
+        ],
+    ),
+    (
+        "GHA-RV-2007/02",
+        "Register diggers and licensed buyers",
+        "Ghana should register all diggers and licensed buyers, and keep the register current.",
+        &["internal_controls"],
+        (2007, 9, 30),
+        &[((2007, 8, 6), "in_progress", "Registration campaign under way; 60% of licensed buyers registered.", None)],
+    ),
+    (
+        "GHA-RV-2007/03",
+        "Reconcile production and export statistics",
+        "Ghana should reconcile its production and export statistics every month and explain the differences to the WGM.",
+        &["statistics"],
+        (2007, 11, 5),
+        &[(
+            (2007, 9, 3),
+            "implemented",
+            "Monthly reconciliation in place since July; first report sent to the WGM.",
+            None,
+        )],
+    ),
+];
+
+/// The WGM's recommendations on Côte d'Ivoire (suspended; under the UN embargo): code, title,
+/// text, themes, due date, restricted, steps recorded by the secretariat.
+type MonitoringItem =
+    (&'static str, &'static str, &'static str, &'static [&'static str], (i32, u32, u32), bool, &'static [Step]);
+
+const IVORY_COAST: &[MonitoringItem] = &[
+    (
+        "CIV-2007/01",
+        "Support the monitoring of production in the north",
+        "Côte d'Ivoire should support the UN Group of Experts and the KP in monitoring diamond production in the Séguéla and Tortiya areas.",
+        &["monitoring", "conflict_diamonds"],
+        (2007, 11, 5),
+        false,
+        &[(
+            (2007, 9, 10),
+            "in_progress",
+            "The authorities facilitated a visit of the UN Group of Experts to Séguéla (reported by the secretariat).",
+            None,
+        )],
+    ),
+    (
+        "CIV-2007/02",
+        "Establish an inventory of rough diamond stockpiles",
+        "Côte d'Ivoire should establish an inventory of rough diamond stockpiles held in the country, as a condition for resuming KP-compliant exports.",
+        &["internal_controls"],
+        (2008, 6, 30),
+        false,
+        &[],
+    ),
+    (
+        "CIV-2007/03",
+        "Report on preparations to resume exports",
+        "Côte d'Ivoire should report to the WGM on the preparations for a KP-compliant export regime, for consideration by the Participants only.",
+        &["monitoring"],
+        (2008, 6, 30),
+        true,
+        &[],
+    ),
+];
+
+/// The Gaborone plenary of November 2006 (held, closed): the source of its recommendations.
+fn seed_gaborone_meeting(c: &mut crate::db::DbConnection, plenary: i64, admin: i64) -> Result<i64, Error> {
+    use crate::db::schema::meetings;
+    use crate::meetings::model::{AgendaState, MeetingKind, MeetingState, check_meeting};
+    const TITLE: &str = "Gaborone Plenary 2006";
+    if let Some(id) = meetings::table.filter(meetings::title.eq(TITLE)).select(meetings::id).first(c).optional()? {
+        return Ok(id);
+    }
+    let (starts, ends) =
+        (noon(2006, 11, 6) - chrono::Duration::hours(5), noon(2006, 11, 9) + chrono::Duration::hours(4));
+    let valid =
+        check_meeting(TITLE, "Gaborone International Convention Centre", None, "Africa/Gaborone", starts, ends)?;
+    let id = crate::meetings::service::insert_meeting(c, admin, plenary, MeetingKind::Plenary, &valid, starts)?;
+    diesel::update(meetings::table.find(id))
+        .set((
+            meetings::state.eq(MeetingState::Closed.as_str()),
+            meetings::agenda_state.eq(AgendaState::Adopted.as_str()),
+            meetings::agenda_adopted_at.eq(Some(starts.naive_utc())),
+        ))
+        .execute(c)?;
+    Ok(id)
+}
+
+/// Records the steps of one record, each with the clock at its date.
+fn record_steps(
+    c: &mut crate::db::DbConnection,
+    by: &crate::accounts::actor::Actor,
+    recommendation: i64,
+    organisation: i64,
+    steps: &[Step],
+) -> Result<(), Error> {
+    use crate::recommendations::model::ValidLink;
+    use crate::recommendations::service::{Target, record};
+    for ((y, m, d), status, note, link) in steps {
+        let links = link.map(|(url, label)| ValidLink { url: url.into(), label: label.into() }).into_iter().collect();
+        let entry = crate::recommendations::model::ValidEntry {
+            status: (*status).into(),
+            note: (*note).into(),
+            links,
+            upload_ids: Vec::new(),
+            corrects_id: None,
+        };
+        record(c, by, noon(*y, *m, *d), recommendation, Target::Organisation(organisation), entry)?;
+    }
+    Ok(())
+}
+
+fn new_recommendation(
+    code: &str,
+    title: &str,
+    text: &str,
+    issued_on: NaiveDate,
+    due: (i32, u32, u32),
+    themes: &[&str],
+    source: crate::recommendations::model::SourceInput,
+) -> crate::recommendations::model::NewRecommendation {
+    use crate::recommendations::model::{AddressedTo, NewRecommendation};
+    NewRecommendation {
+        code: code.into(),
+        title: title.into(),
+        text: text.into(),
+        body_id: None,
+        issued_on,
+        due_on: Some(ymd(due.0, due.1, due.2)),
+        priority: None,
+        vocabulary_id: None,
+        parent_id: None,
+        source,
+        addressed_to: Some(AddressedTo::AllParticipants),
+        organisation_ids: Vec::new(),
+        addressee_body_id: None,
+        themes: themes.iter().map(|t| (*t).to_string()).collect(),
+        restricted: false,
+    }
+}
+
+fn source(kind: crate::recommendations::model::SourceKind) -> crate::recommendations::model::SourceInput {
+    crate::recommendations::model::SourceInput {
+        kind,
+        meeting_id: None,
+        decision_id: None,
+        visit_id: None,
+        body_id: None,
+        title: None,
+    }
+}
+
+/// The Gaborone recommendations with their implementation by each participant (recorded by its
+/// delegates over 2006–2007), the review visit to Ghana and its action plan, and the WGM's
+/// recommendations on Côte d'Ivoire. Everything goes through the services, with the clock at
+/// the date of each step, so the history is dated as it happened.
+fn seed_recommendations(c: &mut crate::db::DbConnection, plenary: i64) -> Result<(), Error> {
+    use crate::db::schema::{bodies, recommendations};
+    use crate::recommendations::model::{
+        AddressedTo, ReviewVisitUpdate, SourceKind, TeamMemberInput, TeamRole, VisitOrigin, VisitState,
+    };
+    use crate::recommendations::{service, visits};
+    let exists: i64 = recommendations::table.filter(recommendations::code.eq("GAB-2006/01")).count().get_result(c)?;
+    if exists > 0 {
+        return Ok(());
+    }
+    let admin = demo_actor(c, "admin@secretariat.kp.example")?;
+    let meeting = seed_gaborone_meeting(c, plenary, admin.user_id)?;
+    let issued = ymd(2006, 11, 9);
+    // Each participant's first delegate records its progress (Côte d'Ivoire is suspended: the
+    // secretariat records for it).
+    let mut delegates: Vec<(i64, crate::accounts::actor::Actor)> = Vec::new();
+    for org in ORGS.iter().filter(|o| o.kind == K::Participant) {
+        let Some((_, email)) = org.delegates.first() else { continue };
+        let id = org_id(c, org.code)?;
+        let actor = if org.status == S::Active { demo_actor(c, email)? } else { admin.clone() };
+        delegates.push((id, actor));
+    }
+    for (code, title, text, theme, due, histories) in GABORONE {
+        let mut input = new_recommendation(code, title, text, issued, *due, &[theme], source(SourceKind::Meeting));
+        input.body_id = Some(plenary);
+        input.source.meeting_id = Some(meeting);
+        let rec = service::create(c, &admin, noon(2006, 11, 9), input)?;
+        let addressed: Vec<i64> = rec.addressees.iter().filter_map(|a| a.organisation.as_ref().map(|o| o.id)).collect();
+        for (i, (org, actor)) in delegates.iter().filter(|(o, _)| addressed.contains(o)).enumerate() {
+            let steps = histories.get(i % histories.len()).copied().unwrap_or(&[]);
+            record_steps(c, actor, rec.id, *org, steps)?;
+        }
+    }
+
+    // The review visit to Ghana, its report adopted at the June 2007 intersessional.
+    let wgm: i64 = bodies::table.filter(bodies::short_name.eq("WGM")).select(bodies::id).first(c)?;
+    let ghana = org_id(c, "GH")?;
+    let mut member = |code: &str, role| -> Result<TeamMemberInput, Error> {
+        Ok(TeamMemberInput { organisation_id: org_id(c, code)?, role })
+    };
+    let team = vec![
+        member("EC", TeamRole::Leader)?,
+        member("CA", TeamRole::Member)?,
+        member("ZA", TeamRole::Member)?,
+        member("WDC", TeamRole::Member)?,
+        member("CSC", TeamRole::Member)?,
+    ];
+    let visit = visits::create(
+        c,
+        &admin,
+        noon(2007, 2, 20),
+        crate::recommendations::model::NewReviewVisit {
+            participant_id: ghana,
+            body_id: wgm,
+            origin: VisitOrigin::Requested,
+            starts_on: Some(ymd(2007, 4, 23)),
+            ends_on: Some(ymd(2007, 4, 27)),
+            team,
+            report_title: "Report of the review visit to Ghana, April 2007".into(),
+            vocabulary_id: None,
+            notes: "Requested by Ghana after the expert mission of early 2007 found rough diamonds of Ivorian origin could enter its exports.".into(),
+        },
+    )?;
+    visits::update(
+        c,
+        &admin,
+        noon(2007, 4, 28),
+        visit.id,
+        ReviewVisitUpdate { state: Some(VisitState::Visited), ..Default::default() },
+    )?;
+    let report = crate::meetings::documents::check(
+        "review-visit-ghana-2007.md",
+        Some("text/markdown"),
+        GHANA_REPORT.as_bytes().to_vec(),
+        usize::MAX,
+    )?;
+    let report = service::store_upload(c, &admin, noon(2007, 6, 1), report)?;
+    visits::update(
+        c,
+        &admin,
+        noon(2007, 6, 14),
+        visit.id,
+        ReviewVisitUpdate {
+            state: Some(VisitState::ReportAdopted),
+            report_upload_id: Some(Some(report.id)),
+            report_adopted_on: Some(ymd(2007, 6, 14)),
+            ..Default::default()
+        },
+    )?;
+    let ghana_delegate =
+        delegates.iter().find(|(o, _)| *o == ghana).map(|(_, a)| a.clone()).unwrap_or_else(|| admin.clone());
+    let visit_source =
+        || crate::recommendations::model::SourceInput { visit_id: Some(visit.id), ..source(SourceKind::ReviewVisit) };
+    let adopted = ymd(2007, 6, 14);
+    let mut parent_input = new_recommendation(
+        "GHA-RV-2007",
+        "Action plan after the review visit to Ghana",
+        "The action plan agreed with Ghana on the recommendations of the review visit of April 2007; its progress is that of its parts.",
+        adopted,
+        (2007, 11, 5),
+        &["internal_controls"],
+        visit_source(),
+    );
+    parent_input.addressed_to = None;
+    let parent = service::create(c, &admin, noon(2007, 6, 14), parent_input)?;
+    for (code, title, text, themes, due, steps) in GHANA_PLAN {
+        let mut input = new_recommendation(code, title, text, adopted, *due, themes, visit_source());
+        input.addressed_to = None;
+        input.parent_id = Some(parent.id);
+        let rec = service::create(c, &admin, noon(2007, 6, 14), input)?;
+        record_steps(c, &ghana_delegate, rec.id, ghana, steps)?;
+    }
+
+    // The WGM's monitoring of Côte d'Ivoire.
+    let ivory_coast = org_id(c, "CI")?;
+    for (code, title, text, themes, due, restricted, steps) in IVORY_COAST {
+        let report = crate::recommendations::model::SourceInput {
+            body_id: Some(wgm),
+            title: Some("Report of the WGM on Côte d'Ivoire, June 2007".into()),
+            ..source(SourceKind::Report)
+        };
+        let mut input = new_recommendation(code, title, text, adopted, *due, themes, report);
+        input.body_id = Some(wgm);
+        input.addressed_to = Some(AddressedTo::Participants);
+        input.organisation_ids = vec![ivory_coast];
+        input.restricted = *restricted;
+        let rec = service::create(c, &admin, noon(2007, 6, 14), input)?;
+        record_steps(c, &admin, rec.id, ivory_coast, steps)?;
+    }
+    Ok(())
+}
+
+const GHANA_REPORT: &str = "# Report of the review visit to Ghana, 23–27 April 2007
+
+The team (European Community, leader; Canada; South Africa; the World Diamond Council; the Civil
+Society Coalition) met the Minerals Commission, the Precious Minerals Marketing Company, customs and
+licensed buyers in Accra, Akwatia and the Birim area.
+
+## Findings
+- The legal framework meets the minimum requirements of the Certification Scheme.
+- Internal controls over alluvial production are weak in parts of the Akwatia and Birim areas.
+- Diggers and buyers are not all registered.
+- Production and export statistics are not reconciled.
+
+## Recommendations
+1. Strengthen internal controls in the alluvial areas.
+2. Register diggers and licensed buyers.
+3. Reconcile production and export statistics every month.
+";
 
 /// How many demo accounts (addresses under `.example`) exist; the server warns while any do.
 pub fn count_demo_accounts(db: &Db) -> Result<i64, Error> {

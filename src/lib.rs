@@ -21,6 +21,7 @@ pub mod meetings;
 pub mod metrics;
 pub mod policy;
 pub mod realtime;
+pub mod recommendations;
 pub mod scheduler;
 pub mod startup;
 pub mod telemetry;

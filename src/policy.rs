@@ -87,6 +87,17 @@ pub enum Action {
     /// Register delegates of `organisation_id` to attend a meeting (`invited`: that
     /// organisation is invited).
     RegisterAttendance { organisation_id: i64, invited: bool },
+    /// Read recommendations, their implementation records, review visits and the stocktaking;
+    /// `restricted`: the recommendation (or visit) is not for observers.
+    ReadRecommendation { restricted: bool },
+    /// Issue or change recommendations of a body, or plan and report a review visit followed up
+    /// by it: the body's chair (`standing` there) or the secretariat's administrators.
+    ManageRecommendations { standing: Standing },
+    /// Record progress on one addressee's implementation record: `own` — the addressee is the
+    /// actor's organisation (or a body the actor chairs); `standing` in the issuing body.
+    RecordImplementation { own: bool, standing: Standing },
+    /// Define the status vocabularies recommendations are tracked with.
+    ManageVocabularies,
 }
 
 impl Action {
@@ -100,6 +111,7 @@ impl Action {
                 | Self::ViewBodies
                 | Self::ReadMeeting { .. }
                 | Self::SeeClosedSession
+                | Self::ReadRecommendation { .. }
         )
     }
 }
@@ -192,6 +204,29 @@ pub fn authorize(actor: &Actor, action: &Action) -> Result<(), Error> {
         Action::RegisterAttendance { .. } => {
             deny("a delegation registers its own delegates, and only to a meeting it is invited to")
         }
+        Action::ReadRecommendation { .. } if actor.kind == OrganisationKind::Guest => {
+            deny("guests see only the meeting they were invited to")
+        }
+        Action::ReadRecommendation { restricted: true } if actor.kind == OrganisationKind::Observer => {
+            deny("this recommendation is restricted to participants")
+        }
+        Action::ReadRecommendation { .. } => Ok(()),
+        Action::ManageRecommendations { .. } if admin => Ok(()),
+        Action::ManageRecommendations { standing } if standing.chairs() => Ok(()),
+        Action::ManageRecommendations { .. } => deny(
+            "only the body's chair and the secretariat's administrators issue recommendations and plan review visits",
+        ),
+        Action::RecordImplementation { .. } if admin => Ok(()),
+        Action::RecordImplementation { .. } if actor.kind != OrganisationKind::Participant => {
+            deny("observers follow the implementation of recommendations but do not record it")
+        }
+        Action::RecordImplementation { standing, .. } if standing.chairs() => Ok(()),
+        Action::RecordImplementation { own: true, .. } => Ok(()),
+        Action::RecordImplementation { .. } => {
+            deny("a delegation records progress on its own recommendations only; the chair and the secretariat on any")
+        }
+        Action::ManageVocabularies if admin => Ok(()),
+        Action::ManageVocabularies => deny("only the secretariat's administrators define vocabularies"),
         Action::EditDraft { gate: TextGate::Closed, .. } => {
             deny("this text is closed: it is locked, on its way to a decision, adopted or withdrawn")
         }

@@ -132,6 +132,31 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/decisions/{id}.md", [401, 403, 404, 404, 404, 404]),
     ("GET", "/api/decisions/{id}.html", [401, 403, 404, 404, 404, 404]),
     ("GET", "/api/decisions/{id}.pdf", [401, 403, 404, 404, 404, 404]),
+    // Recommendations: the demo's GAB-2006/01 (to every participant of 2006, Botswana among
+    // them), one the fixture issues to the WGM (a body nobody chairs: only the secretariat
+    // records for it), evidence Botswana attached, and the demo's review visit to Ghana.
+    ("GET", "/api/vocabularies", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/vocabularies", [401, 403, 403, 403, 403, 201]),
+    ("GET", "/api/recommendations", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/recommendations", [401, 403, 403, 403, 403, 201]),
+    ("GET", "/api/recommendations/{id}", [401, 403, 200, 200, 200, 200]),
+    ("PATCH", "/api/recommendations/{id}", [401, 403, 403, 403, 403, 200]),
+    ("GET", "/api/recommendations/{id}/implementations", [401, 403, 200, 200, 200, 200]),
+    // Botswana's own record: India may not write it, observers never write.
+    ("POST", "/api/recommendations/{id}/implementations/{organisation_id}", [401, 403, 403, 403, 201, 201]),
+    ("POST", "/api/recommendations/{id}/implementations/bodies/{body_id}", [401, 403, 403, 403, 403, 201]),
+    ("POST", "/api/evidence", [401, 403, 403, 201, 201, 201]),
+    // Attached to a recommendation everyone but guests reads (for a guest it does not exist).
+    ("GET", "/api/evidence/{id}", [401, 404, 200, 200, 200, 200]),
+    ("GET", "/api/review-visits", [401, 403, 200, 200, 200, 200]),
+    ("POST", "/api/review-visits", [401, 403, 403, 403, 403, 201]),
+    ("GET", "/api/review-visits/{id}", [401, 403, 200, 200, 200, 200]),
+    ("PATCH", "/api/review-visits/{id}", [401, 403, 403, 403, 403, 200]),
+    // Stocktaking and exports (of the WGM): everyone but guests; observers without the
+    // restricted recommendations (tests/stocktaking.rs).
+    ("GET", "/api/stocktaking", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/stocktaking.csv", [401, 403, 200, 200, 200, 200]),
+    ("GET", "/api/recommendations/export.csv", [401, 403, 200, 200, 200, 200]),
 ];
 
 struct Fixture {
@@ -148,6 +173,11 @@ struct Fixture {
     participant_user: i64,
     participant_org: i64,
     guest_email: String,
+    /// GAB-2006/01, a recommendation to the WGM, an attached upload, the visit to Ghana.
+    recommendation: i64,
+    body_recommendation: i64,
+    evidence: i64,
+    visit: i64,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -203,6 +233,42 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .expect("sent");
     let document = res.json::<Value>().await.expect("json")["id"].as_i64().expect("document");
+    let recommendation = admin.json("/api/recommendations?q=GAB-2006/01").await["items"][0]["id"]
+        .as_i64()
+        .expect("the demo's GAB-2006/01");
+    let plenary = body_id("KP").expect("KP");
+    let res = admin
+        .post(
+            "/api/recommendations",
+            &json!({"code": "M-WGM", "title": "For the WGM", "body_id": plenary, "issued_on": "2026-01-15",
+                "source": {"kind": "report", "body_id": plenary, "title": "Chair's report"},
+                "addressed_to": "body", "addressee_body_id": body}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let body_recommendation = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    let res = participant
+        .request(Method::POST, "/api/evidence?filename=evidence.txt")
+        .header("content-type", "text/plain")
+        .body("Evidence")
+        .send()
+        .await
+        .expect("sent");
+    let evidence = res.json::<Value>().await.expect("json")["id"].as_i64().expect("evidence");
+    let org = participant.user["organisation"]["id"].as_i64().expect("org");
+    let res = participant
+        .post(
+            &format!("/api/recommendations/{recommendation}/implementations/{org}"),
+            &json!({"status": "in_progress", "upload_ids": [evidence]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let visit = admin
+        .json("/api/review-visits")
+        .await
+        .as_array()
+        .and_then(|v| v.first().and_then(|v| v["id"].as_i64()))
+        .expect("a visit");
     Fixture {
         draft,
         body,
@@ -215,6 +281,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         participant_user: participant.user_id(),
         participant_org: participant.user["organisation"]["id"].as_i64().expect("org"),
         guest_email: "guest@applicant.example".into(),
+        recommendation,
+        body_recommendation,
+        evidence,
+        visit,
     }
 }
 
@@ -349,6 +419,41 @@ fn request_for(method: &str, path: &str, f: &Fixture, session: Option<&Session>,
         ("GET", p) if p.starts_with("/api/drafts/{id}/") => (p.replace("{id}", &f.draft.to_string()), None),
         ("GET", p) if p.starts_with("/api/decisions/{id}") => (p.replace("{id}", "999999"), None),
         ("GET", "/api/bodies/{id}/calendar.ics") => (format!("/api/bodies/{}/calendar.ics", f.body), None),
+        ("POST", "/api/vocabularies") => (
+            path.into(),
+            Some(json!({"key": format!("v{n}"), "name": format!("Vocabulary {n}"),
+                "statuses": [{"key": "open", "label": "Open", "weight": 0, "final": false},
+                    {"key": "closed", "label": "Closed", "weight": 100, "final": true}]})),
+        ),
+        ("POST", "/api/recommendations") => (
+            path.into(),
+            Some(json!({"code": format!("M-{n}"), "title": "Matrix", "body_id": f.body, "issued_on": "2026-01-15",
+                "source": {"kind": "report", "body_id": f.body, "title": "WGM report"},
+                "addressed_to": "participants", "organisation_ids": [f.participant_org]})),
+        ),
+        ("GET", "/api/recommendations/{id}" | "/api/recommendations/{id}/implementations") => {
+            (path.replace("{id}", &f.recommendation.to_string()), None)
+        }
+        ("PATCH", "/api/recommendations/{id}") => {
+            (format!("/api/recommendations/{}", f.recommendation), Some(json!({"priority": "high"})))
+        }
+        ("POST", "/api/recommendations/{id}/implementations/{organisation_id}") => (
+            format!("/api/recommendations/{}/implementations/{}", f.recommendation, f.participant_org),
+            Some(json!({"status": "in_progress", "note": format!("Step {n}")})),
+        ),
+        ("POST", "/api/recommendations/{id}/implementations/bodies/{body_id}") => (
+            format!("/api/recommendations/{}/implementations/bodies/{}", f.body_recommendation, f.body),
+            Some(json!({"status": "in_progress"})),
+        ),
+        ("GET", "/api/evidence/{id}") => (format!("/api/evidence/{}", f.evidence), None),
+        ("POST", "/api/review-visits") => {
+            (path.into(), Some(json!({"participant_id": f.participant_org, "body_id": f.body, "origin": "requested"})))
+        }
+        ("GET", "/api/review-visits/{id}") => (format!("/api/review-visits/{}", f.visit), None),
+        ("PATCH", "/api/review-visits/{id}") => {
+            (format!("/api/review-visits/{}", f.visit), Some(json!({"notes": format!("Note {n}")})))
+        }
+        ("GET", "/api/stocktaking" | "/api/stocktaking.csv") => (format!("{path}?body_id={}", f.body), None),
         (_, p) if p.contains('{') => panic!("no request for {method} {path}: add it to request_for"),
         _ => (path.into(), None),
     }
@@ -395,7 +500,13 @@ async fn every_operation_by_every_actor(app: TestApp) {
                 Some(s) => s.request(m, &url),
                 None => reqwest::Client::new().request(m, app.url(&url)),
             };
-            if path == &"/api/agenda-items/{id}/documents" {
+            if path == &"/api/evidence" {
+                let url = format!("/api/evidence?filename=evidence-{n}.txt");
+                req = match &session {
+                    Some(s) => s.request(Method::POST, &url).header("content-type", "text/plain").body("Evidence"),
+                    None => reqwest::Client::new().request(Method::POST, app.url(&url)),
+                };
+            } else if path == &"/api/agenda-items/{id}/documents" {
                 let url = format!("/api/agenda-items/{}/documents?filename=minutes-{n}.pdf", f.item);
                 req = match &session {
                     Some(s) => {

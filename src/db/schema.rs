@@ -382,6 +382,145 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vocabularies (id) {
+        id -> BigInt,
+        key -> Text,
+        name -> Text,
+        description -> Text,
+        body_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vocabulary_statuses (vocabulary_id, key) {
+        vocabulary_id -> BigInt,
+        key -> Text,
+        label -> Text,
+        position -> Integer,
+        weight -> Integer,
+        #[sql_name = "final"]
+        is_final -> Bool,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        data -> Binary,
+        uploaded_by -> BigInt,
+        organisation_id -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    review_visits (id) {
+        id -> BigInt,
+        participant_id -> BigInt,
+        body_id -> BigInt,
+        origin -> Text,
+        state -> Text,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        report_title -> Text,
+        report_upload_id -> Nullable<BigInt>,
+        report_adopted_on -> Nullable<Date>,
+        vocabulary_id -> Nullable<BigInt>,
+        notes -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    review_visit_members (visit_id, organisation_id) {
+        visit_id -> BigInt,
+        organisation_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    recommendations (id) {
+        id -> BigInt,
+        code -> Text,
+        title -> Text,
+        text -> Text,
+        body_id -> BigInt,
+        issued_on -> Date,
+        due_on -> Nullable<Date>,
+        priority -> Text,
+        vocabulary_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        source_kind -> Text,
+        source_meeting_id -> Nullable<BigInt>,
+        source_decision_id -> Nullable<BigInt>,
+        source_visit_id -> Nullable<BigInt>,
+        source_body_id -> Nullable<BigInt>,
+        source_title -> Text,
+        addressed_to -> Text,
+        restricted -> Bool,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recommendation_themes (recommendation_id, theme) {
+        recommendation_id -> BigInt,
+        theme -> Text,
+    }
+}
+
+diesel::table! {
+    recommendation_addressees (id) {
+        id -> BigInt,
+        recommendation_id -> BigInt,
+        organisation_id -> Nullable<BigInt>,
+        body_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    implementation_entries (id) {
+        id -> BigInt,
+        addressee_id -> BigInt,
+        recommendation_id -> BigInt,
+        status -> Text,
+        note -> Text,
+        corrects_id -> Nullable<BigInt>,
+        recorded_by -> BigInt,
+        recorded_for -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    implementation_evidence (id) {
+        id -> BigInt,
+        entry_id -> BigInt,
+        label -> Text,
+        url -> Nullable<Text>,
+        upload_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recommendation_digests (meeting_id, organisation_id) {
+        meeting_id -> BigInt,
+        organisation_id -> BigInt,
+        sent_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(draft_objections -> users (user_id));
@@ -399,6 +538,16 @@ diesel::joinable!(draft_updates -> drafts (draft_id));
 diesel::joinable!(draft_snapshots -> drafts (draft_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(vocabulary_statuses -> vocabularies (vocabulary_id));
+diesel::joinable!(review_visit_members -> review_visits (visit_id));
+diesel::joinable!(review_visit_members -> organisations (organisation_id));
+diesel::joinable!(recommendations -> vocabularies (vocabulary_id));
+diesel::joinable!(recommendation_themes -> recommendations (recommendation_id));
+diesel::joinable!(recommendation_addressees -> recommendations (recommendation_id));
+diesel::joinable!(implementation_entries -> recommendation_addressees (addressee_id));
+diesel::joinable!(implementation_entries -> users (recorded_by));
+diesel::joinable!(implementation_evidence -> implementation_entries (entry_id));
+diesel::joinable!(implementation_evidence -> uploads (upload_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -427,4 +576,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     draft_authors,
     decision_relations,
+    vocabularies,
+    vocabulary_statuses,
+    uploads,
+    review_visits,
+    review_visit_members,
+    recommendations,
+    recommendation_themes,
+    recommendation_addressees,
+    implementation_entries,
+    implementation_evidence,
+    recommendation_digests,
 );

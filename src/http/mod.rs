@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(crate::bodies::configure)
         .configure(crate::decisions::configure)
         .configure(|cfg| crate::meetings::configure(cfg, upload_limit))
+        .configure(|cfg| crate::recommendations::configure(cfg, upload_limit))
         .configure(frontend::configure);
 }
 

@@ -1,0 +1,11 @@
+DROP TABLE recommendation_digests;
+DROP TABLE implementation_evidence;
+DROP TABLE implementation_entries;
+DROP TABLE recommendation_addressees;
+DROP TABLE recommendation_themes;
+DROP TABLE recommendations;
+DROP TABLE review_visit_members;
+DROP TABLE review_visits;
+DROP TABLE uploads;
+DROP TABLE vocabulary_statuses;
+DROP TABLE vocabularies;
