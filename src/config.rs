@@ -153,6 +153,10 @@ pub struct ServerConfig {
         default_value_t = 48
     )]
     pub reminder_hours: i64,
+    /// Days before a convened meeting when each participant addressed by the body's
+    /// recommendations is mailed its open and overdue ones.
+    #[arg(long = "digest-lead-days", env = "PLENUM_DIGEST_LEAD_DAYS", default_value_t = 14)]
+    pub digest_lead_days: i64,
     /// Seconds between runs of the scheduled work (chair successions, handover notices,
     /// missing-successor warnings); 0 turns the scheduler off on this instance.
     #[arg(long = "scheduler-secs", env = "PLENUM_SCHEDULER_SECS", default_value_t = 60)]
@@ -382,6 +386,7 @@ impl ServerConfig {
             scheduler_secs: 0,
             decision_number_format: "AD {year}/{seq:02}".into(),
             reminder_hours: 48,
+            digest_lead_days: 14,
             database: DatabaseConfig::for_url(database_url),
             accounts: AccountsConfig::default(),
             mail: MailConfig::memory(),

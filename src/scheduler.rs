@@ -1,9 +1,10 @@
 //! The one scheduler for timed work: every `--scheduler-secs` it asks each area's services to do
 //! what has come due at the clock's now: written procedures and timed calls for objections
-//! ending in silence, their reminders, chair successions, handover notices and missing-successor
-//! warnings. Each unit of work is claimed in the database — the body's row
-//! lock while a rotation is applied, a unique notice row before a mail is queued — so several
-//! instances running the scheduler do each thing exactly once.
+//! ending in silence, their reminders, chair successions, handover notices, missing-successor
+//! warnings and the recommendation digests before meetings. Each unit of work is claimed in the
+//! database — the body's row lock while a rotation is applied, a unique notice (or digest) row
+//! before a mail is queued — so several instances running the scheduler do each thing exactly
+//! once.
 
 use std::time::Duration;
 
@@ -32,6 +33,17 @@ pub async fn run_once(state: &AppState, ctx: &DecisionContext) -> Result<usize, 
             Ok(n) => queued += n,
             Err(err) => tracing::warn!(body = id, %err, "scheduled chair work failed; retried on the next run"),
         }
+    }
+    let digests = crate::recommendations::digest::DigestContext {
+        mail: mail.clone(),
+        lead: chrono::Duration::days(state.config.digest_lead_days.max(0)),
+    };
+    let now = clock.now();
+    // Claimed per (meeting, participant): a run that loses the race to another instance sends
+    // nothing, and one that fails is retried on the next run.
+    match db.write(move |c| crate::recommendations::digest::run_due(c, now, &digests)).await {
+        Ok(n) => queued += n,
+        Err(err) => tracing::warn!(%err, "recommendation digests failed; retried on the next run"),
     }
     Ok(queued + adopted.len())
 }

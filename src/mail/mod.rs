@@ -43,6 +43,10 @@ pub enum Template {
     WrittenProcedureReminder,
     /// A participant objected in writing (`name`, `title`, `objector`, `reason`, `link`).
     SilenceBroken,
+    /// Before a meeting, a participant's open and overdue recommendations (`name`,
+    /// `organisation`, `meeting`, `body`, `when`, `overdue`, `overdue_count`, `open`,
+    /// `open_count`, `link`).
+    RecommendationDigest,
 }
 
 impl Template {
@@ -57,6 +61,7 @@ impl Template {
             Self::WrittenProcedure => "written_procedure",
             Self::WrittenProcedureReminder => "written_procedure_reminder",
             Self::SilenceBroken => "silence_broken",
+            Self::RecommendationDigest => "recommendation_digest",
         }
     }
 
@@ -106,6 +111,11 @@ impl Template {
                 include_str!("templates/silence_broken/subject.txt"),
                 include_str!("templates/silence_broken/body.txt"),
                 include_str!("templates/silence_broken/body.html"),
+            ),
+            Self::RecommendationDigest => (
+                include_str!("templates/recommendation_digest/subject.txt"),
+                include_str!("templates/recommendation_digest/body.txt"),
+                include_str!("templates/recommendation_digest/body.html"),
             ),
         }
     }
