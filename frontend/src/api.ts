@@ -398,8 +398,78 @@ export const api = {
 };
 
 /** Uploads a file to an agenda item: the raw bytes, the file's own type, its name in the query. */
-export async function uploadDocument(itemId: Id, file: File, signal?: AbortSignal): Promise<MeetingDocument> {
-  const url = buildUrl('/api/agenda-items/{id}/documents', { id: itemId }, { filename: file.name });
+export function uploadDocument(itemId: Id, file: File, signal?: AbortSignal): Promise<MeetingDocument> {
+  return postFile<MeetingDocument>(buildUrl('/api/agenda-items/{id}/documents', { id: itemId }, { filename: file.name }), file, signal);
+}
+
+/** Where a document is downloaded from. */
+export function documentHref(id: Id): string {
+  return `/api/documents/${encodeURIComponent(String(id))}`;
+}
+
+/** Where a decision is downloaded as Markdown. */
+export function decisionMarkdownHref(id: Id): string {
+  return `/api/decisions/${encodeURIComponent(String(id))}.md`;
+}
+
+/** The websocket of a meeting's live feed (same origin, the session cookie authenticates it). */
+export function meetingSocketUrl(id: Id, since: number | null): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  const query = since !== null ? `?since=${encodeURIComponent(String(since))}` : '';
+  return `${scheme}://${window.location.host}/api/meetings/${encodeURIComponent(String(id))}/live${query}`;
+}
+
+/** The y-websocket server URL of a draft's room; the provider appends `/<room>` (we use room `ws`). */
+export function draftSocketBase(id: Id | string): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${window.location.host}/api/drafts/${encodeURIComponent(String(id))}`;
+}
+
+// ---------------------------------------------------------------------------
+// Recommendations, their implementation records, review visits and the stocktaking (issue 13)
+
+export type BodyRef = Schemas['BodyRef'];
+export type StatusRef = Schemas['StatusRef'];
+export type Vocabulary = Schemas['Vocabulary'];
+export type VocabularyStatus = Schemas['VocabularyStatus'];
+export type SourceKind = Schemas['SourceKind'];
+export type Priority = Schemas['Priority'];
+export type Addressee = Schemas['Addressee'];
+export type Recommendation = Schemas['Recommendation'];
+export type RecommendationRef = Schemas['RecommendationRef'];
+export type UploadRef = Schemas['UploadRef'];
+export type Evidence = Schemas['Evidence'];
+export type ImplementationEntry = Schemas['ImplementationEntry'];
+export type ImplementationRecord = Schemas['ImplementationRecord'];
+export type NewImplementationEntry = Schemas['NewEntry'];
+export type ReviewVisit = Schemas['ReviewVisit'];
+export type Stocktaking = Schemas['Stocktaking'];
+export type StatusCount = Schemas['StatusCount'];
+/** The filters of `GET /api/recommendations` (and of its CSV export). */
+export type RecommendationFilter = NonNullable<paths['/api/recommendations']['get']['parameters']['query']>;
+
+export const recommendationsApi = {
+  list: (filter: RecommendationFilter, signal?: AbortSignal) => request('get', '/api/recommendations', { query: filter, signal }),
+  get: (id: Id, signal?: AbortSignal) => request('get', '/api/recommendations/{id}', { path: { id }, signal }),
+  implementations: (id: Id, signal?: AbortSignal) =>
+    request('get', '/api/recommendations/{id}/implementations', { path: { id }, signal }),
+  recordForOrganisation: (id: Id, organisationId: Id, entry: NewImplementationEntry, signal?: AbortSignal) =>
+    request('post', '/api/recommendations/{id}/implementations/{organisation_id}', {
+      path: { id, organisation_id: organisationId },
+      body: entry,
+      signal,
+    }),
+  recordForBody: (id: Id, bodyId: Id, entry: NewImplementationEntry, signal?: AbortSignal) =>
+    request('post', '/api/recommendations/{id}/implementations/bodies/{body_id}', { path: { id, body_id: bodyId }, body: entry, signal }),
+  vocabularies: (signal?: AbortSignal) => request('get', '/api/vocabularies', { signal }),
+  stocktaking: (bodyId: Id, asOf: string | undefined, signal?: AbortSignal) =>
+    request('get', '/api/stocktaking', { query: { body_id: bodyId, as_of: asOf }, signal }),
+  reviewVisits: (signal?: AbortSignal) => request('get', '/api/review-visits', { signal }),
+  reviewVisit: (id: Id, signal?: AbortSignal) => request('get', '/api/review-visits/{id}', { path: { id }, signal }),
+};
+
+/** Sends a file as the raw body of a POST (its own type, its name in the query); answers the JSON. */
+async function postFile<T>(url: string, file: File, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -426,28 +496,26 @@ export async function uploadDocument(itemId: Id, file: File, signal?: AbortSigna
     if (response.status === 401) for (const l of unauthorisedListeners) l();
     throw new ApiError(response.status, problem);
   }
-  return data as MeetingDocument;
+  return data as T;
 }
 
-/** Where a document is downloaded from. */
-export function documentHref(id: Id): string {
-  return `/api/documents/${encodeURIComponent(String(id))}`;
+/** Stores a file as evidence (not yet attached to an entry): its id goes in `upload_ids`. */
+export function uploadEvidence(file: File, signal?: AbortSignal): Promise<UploadRef> {
+  return postFile<UploadRef>(buildUrl('/api/evidence', undefined, { filename: file.name }), file, signal);
 }
 
-/** Where a decision is downloaded as Markdown. */
-export function decisionMarkdownHref(id: Id): string {
-  return `/api/decisions/${encodeURIComponent(String(id))}.md`;
+/** Where an evidence file (or a review visit's report) is downloaded from. */
+export function evidenceHref(id: Id): string {
+  return `/api/evidence/${encodeURIComponent(String(id))}`;
 }
 
-/** The websocket of a meeting's live feed (same origin, the session cookie authenticates it). */
-export function meetingSocketUrl(id: Id, since: number | null): string {
-  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  const query = since !== null ? `?since=${encodeURIComponent(String(since))}` : '';
-  return `${scheme}://${window.location.host}/api/meetings/${encodeURIComponent(String(id))}/live${query}`;
+/** The CSV export of the recommendations list, with the list's filters. */
+export function recommendationsCsvHref(filter: RecommendationFilter): string {
+  const { limit: _limit, cursor: _cursor, ...rest } = filter;
+  return buildUrl('/api/recommendations/export.csv', undefined, rest);
 }
 
-/** The y-websocket server URL of a draft's room; the provider appends `/<room>` (we use room `ws`). */
-export function draftSocketBase(id: Id | string): string {
-  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${window.location.host}/api/drafts/${encodeURIComponent(String(id))}`;
+/** The stocktaking of a body as of a date, as CSV. */
+export function stocktakingCsvHref(bodyId: Id, asOf: string): string {
+  return buildUrl('/api/stocktaking.csv', undefined, { body_id: bodyId, as_of: asOf });
 }

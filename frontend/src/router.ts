@@ -14,7 +14,10 @@ import { UsersView } from './views/users';
 import { ForbiddenView, NotFoundView } from './views/errors';
 import { DraftsView } from './views/drafts';
 import { DraftRoomView } from './views/draft-room';
-import { RecommendationsView } from './views/upcoming';
+import { OurRecommendationsView, RecommendationsView } from './views/recommendations';
+import { RecommendationView } from './views/recommendation';
+import { StocktakingView } from './views/stocktaking';
+import { ReviewVisitView, ReviewVisitsView } from './views/review-visits';
 import { DecisionView, DecisionsView } from './views/decisions';
 import { HomeView } from './views/home';
 import { MeetingsView } from './views/meetings';
@@ -46,6 +49,8 @@ const routes: Record<string, Route> = {
   '/drafts': { title: 'Drafts', access: 'user', view: DraftsView },
   '/decisions': { title: 'Decisions', access: 'user', view: DecisionsView },
   '/recommendations': { title: 'Recommendations', access: 'user', view: RecommendationsView },
+  '/stocktaking': { title: 'Stocktaking', access: 'user', view: StocktakingView },
+  '/review-visits': { title: 'Review visits', access: 'user', view: ReviewVisitsView },
   '/admin/organisations': { title: 'Organisations', access: 'admin', view: OrganisationsView },
   '/admin/users': { title: 'Users', access: 'admin', view: UsersView },
 };
@@ -56,6 +61,9 @@ const patternRoutes: { pattern: RegExp; route: Route }[] = [
   { pattern: /^\/decisions\/(?<id>[^/]+)$/, route: { title: 'Decision', access: 'user', view: DecisionView } },
   { pattern: /^\/bodies\/(?<id>[^/]+)$/, route: { title: 'Body', access: 'user', view: BodyView } },
   { pattern: /^\/meetings\/(?<id>[^/]+)$/, route: { title: 'Meeting', access: 'user', view: MeetingView } },
+  { pattern: /^\/recommendations\/(?<id>[^/]+)$/, route: { title: 'Recommendation', access: 'user', view: RecommendationView } },
+  { pattern: /^\/review-visits\/(?<id>[^/]+)$/, route: { title: 'Review visit', access: 'user', view: ReviewVisitView } },
+  { pattern: /^\/participants\/(?<id>[^/]+)\/recommendations$/, route: { title: 'Our recommendations', access: 'user', view: OurRecommendationsView } },
 ];
 
 const notFound: Route = { title: 'Page not found', access: 'public', view: NotFoundView };

@@ -8,6 +8,8 @@ import { Routed } from './router';
 interface NavItem {
   href: string;
   label: string;
+  /** Other paths (and the paths below them) that belong to this area. */
+  also?: string[];
 }
 
 /** The areas of the body's work, in the order a delegate meets them. */
@@ -17,7 +19,7 @@ const AREAS: NavItem[] = [
   { href: '/meetings', label: 'Meetings' },
   { href: '/drafts', label: 'Drafts' },
   { href: '/decisions', label: 'Decisions' },
-  { href: '/recommendations', label: 'Recommendations' },
+  { href: '/recommendations', label: 'Recommendations', also: ['/stocktaking', '/review-visits'] },
   { href: '/account', label: 'Account' },
 ];
 
@@ -27,8 +29,14 @@ const ADMIN: NavItem[] = [
   { href: '/admin/users', label: 'Users' },
 ];
 
+/** A participant's delegates' own page: the recommendations addressed to their organisation. */
+function ourRecommendations(organisationId: number): NavItem {
+  return { href: `/participants/${organisationId}/recommendations`, label: 'Our recommendations' };
+}
+
 function NavLink({ item, path, first }: { item: NavItem; path: string; first?: boolean }) {
-  const current = path === item.href || (item.href !== '/' && path.startsWith(`${item.href}/`));
+  const under = (href: string) => path === href || (href !== '/' && path.startsWith(`${href}/`));
+  const current = under(item.href) || (item.also ?? []).some(under);
   return h(
     'li',
     { class: first ? 'nav-group-start' : undefined },
@@ -46,7 +54,11 @@ function Header() {
     'Plenum',
   );
   if (!user) return h('header', { class: 'site-header' }, h('div', { class: 'header-inner' }, brand));
-  const items = user.is_admin ? [...AREAS, ...ADMIN] : AREAS;
+  const areas =
+    user.organisation.kind === 'participant'
+      ? AREAS.flatMap((a) => (a.href === '/recommendations' ? [a, ourRecommendations(user.organisation.id)] : [a]))
+      : AREAS;
+  const items = user.is_admin ? [...areas, ...ADMIN] : areas;
   return h(
     'header',
     { class: 'site-header' },

@@ -167,6 +167,8 @@ export interface FieldProps {
   aliases?: string[];
   /** Told the new value whenever the user changes it. */
   onValue?: (value: string) => void;
+  /** A file input that takes several files. */
+  multiple?: boolean;
 }
 
 /** A labelled input or select with its hint and error message. */
@@ -202,6 +204,7 @@ export function Field(props: FieldProps) {
       : h('input', {
           ...common,
           type: props.type ?? 'text',
+          multiple: props.multiple,
           minLength: props.minLength,
           maxLength: props.maxLength,
           defaultValue: props.value,
