@@ -35,6 +35,24 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(frontend::configure);
 }
 
+/// A stored file answered as a download: its type as decided at upload, its name both as ASCII
+/// and (RFC 6266) in UTF-8, never cached.
+pub fn attachment(filename: &str, content_type: String, data: Vec<u8>) -> HttpResponse {
+    use actix_web::http::header;
+    let ascii: String =
+        filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let encoded: String =
+        url::form_urlencoded::byte_serialize(filename.as_bytes()).collect::<String>().replace('+', "%20");
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(data)
+}
+
 /// A route whose unsupported methods answer 405 problem+json (rather than falling through to
 /// the front end's catch-all).
 pub fn resource(path: &str) -> Resource {

@@ -314,18 +314,7 @@ pub async fn download(
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
     let (filename, content_type, data) = state.db.read(move |c| service::document(c, &actor, now, id)).await?;
-    let ascii: String =
-        filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(filename.as_bytes()).collect::<String>().replace('+', "%20");
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(data))
+    Ok(crate::http::attachment(&filename, content_type, data))
 }
 
 /// Removes a document.

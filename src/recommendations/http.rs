@@ -210,18 +210,7 @@ pub async fn download(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let (filename, content_type, data) = state.db.read(move |c| service::download(c, &actor, id)).await?;
-    let ascii: String =
-        filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(filename.as_bytes()).collect::<String>().replace('+', "%20");
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(data))
+    Ok(crate::http::attachment(&filename, content_type, data))
 }
 
 /// The review visits (everyone but guests), newest first.
