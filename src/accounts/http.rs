@@ -1,6 +1,6 @@
 //! The accounts routes (`/api/auth`, `/api/invitations`, `/api/me`, `/api/organisations`,
 //! `/api/users`): thin handlers over [`super::service`] — extract, validate, call, answer.
-//! What only a handler can do stays here: the in-memory sign-in throttle, argon2 work on the
+//! What only a handler can do stays here: the sign-in throttle, argon2 work on the
 //! blocking pool (never inside a transaction), cookies, and telling the hub after a commit.
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -57,7 +57,7 @@ pub async fn login(
     let pair_key = format!("account:{}|address:{address}", input.email().normalized());
     let address_key = format!("address:{address}");
     for (key, max) in [(&pair_key, cfg.login_max_failures), (&address_key, cfg.login_max_failures_per_address)] {
-        state.throttle.check(key, max.max(1)).map_err(|retry_after_secs| ApiError::TooManyRequests {
+        state.throttle.check(key, max.max(1)).await?.map_err(|retry_after_secs| ApiError::TooManyRequests {
             retry_after_secs,
             detail: format!("too many failed sign-ins; try again in {retry_after_secs} seconds"),
         })?;
@@ -69,15 +69,15 @@ pub async fn login(
     let verified = blocking(move || password::verify(&password, stored.as_deref())).await?;
     let (user, rehashed) = match (verified, found) {
         (Verified::No, _) | (_, None) => {
-            state.throttle.fail(&pair_key);
-            state.throttle.fail(&address_key);
+            state.throttle.fail(&pair_key).await?;
+            state.throttle.fail(&address_key).await?;
             return Err(ApiError::Unauthorized("wrong email or password".into()));
         }
         (_, Some(user)) if user.disabled => {
             return Err(ApiError::Forbidden("this account is disabled; ask the secretariat".into()));
         }
         (v, Some(user)) => {
-            state.throttle.clear(&pair_key);
+            state.throttle.clear(&pair_key).await?;
             let rehashed = match v {
                 Verified::YesRehashed(new_hash) => Some(new_hash),
                 _ => None,

@@ -131,7 +131,10 @@ pub fn request_password_reset(
         .optional()?;
     let Some(user) = user else { return Ok(false) };
     // At most `reset_mail_max` mails per email address and window: nobody can flood a mailbox
-    // through this form. The answer is the same 202 either way.
+    // through this form. The answer is the same 202 either way. The user's row lock (PostgreSQL;
+    // SQLite writers are serialised) makes concurrent requests, on any instance, count in turn:
+    // each counts after the one before it committed its link.
+    diesel::update(users::table.find(user.id)).set(users::id.eq(users::id)).execute(conn)?;
     let window_start = now - Duration::minutes(cfg.reset_mail_window_minutes.max(1));
     let recent: i64 = account_tokens::table
         .filter(account_tokens::user_id.eq(user.id))

@@ -44,6 +44,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     account_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
