@@ -29,6 +29,27 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Write a consistent copy of the database to PATH while the server runs. SQLite: a snapshot
+    /// file (`VACUUM INTO`); PostgreSQL: `pg_dump --format=custom` (pg_dump must be on PATH).
+    /// The copy is written under a temporary name and renamed, so PATH never holds half a backup.
+    Backup {
+        /// Where the backup goes.
+        path: std::path::PathBuf,
+        /// Replace PATH if it exists (refused otherwise).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Replace the database with a backup made by `plenum backup`; the next `plenum serve` applies
+    /// any pending migrations. SQLite: refused while a server uses the database; PostgreSQL:
+    /// `pg_restore` into an empty database (pg_restore must be on PATH).
+    Restore {
+        /// The backup to bring back.
+        path: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
     /// Print the OpenAPI document of the HTTP API (the one served at /api/openapi.json) to
     /// standard output; the web front end generates its API types from it.
     Openapi,
@@ -102,6 +123,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     format!("{:?}", a.kind).to_lowercase()
                 };
                 println!("  {:<40} {:<24} {} ({role})", a.email, a.name, a.organisation);
+            }
+            Ok(())
+        }
+        Command::Backup { path, force, database } => {
+            let url = database.url.expose().to_string();
+            let report = tokio::task::spawn_blocking(move || plenum::db::backup::backup(&url, &path, force)).await??;
+            println!("backup written: {} ({} bytes)", report.path.display(), report.bytes);
+            Ok(())
+        }
+        Command::Restore { path, database } => {
+            let url = database.url.expose().to_string();
+            let shown = path.clone();
+            let report = tokio::task::spawn_blocking(move || plenum::db::backup::restore(&url, &path)).await??;
+            println!(
+                "restored {} into {} ({} migration(s) recorded)",
+                shown.display(),
+                database.redacted_url(),
+                report.applied
+            );
+            if !report.pending.is_empty() {
+                println!("the next `plenum serve` (or `plenum migrate`) applies {}:", report.pending.len());
+                for version in report.pending {
+                    println!("  {version}");
+                }
             }
             Ok(())
         }

@@ -57,7 +57,7 @@ impl Client {
         Self::connect_to(format!("{}&events=stage", ws_url(app, draft, Some(token)))).await
     }
 
-    async fn connect_to(url: String) -> Self {
+    pub async fn connect_to(url: String) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
         let mut c =
             Self { ws, doc: Doc::new(), denied: 0, awareness: 0, departures: 0, synced: false, stages: Vec::new() };
