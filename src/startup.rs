@@ -27,6 +27,8 @@ pub struct Application {
     pg_listener: Option<crate::realtime::listener::Listener>,
     /// The `--metrics-bind` server and its address, if configured.
     metrics_server: Option<(SocketAddr, Server)>,
+    /// On SQLite, the lock that keeps a second server off the file, held while this one runs.
+    _single_instance: Option<crate::db::InstanceLock>,
 }
 
 impl Application {
@@ -46,6 +48,7 @@ impl Application {
     /// ignored): tests bind first so that the public URL can name the real port.
     pub async fn build_on(config: ServerConfig, listener: TcpListener, clock: SharedClock) -> anyhow::Result<Self> {
         let db = Db::connect_lazy(&config.database)?;
+        let single_instance = crate::db::lock_single_instance(&config.database)?;
         tracing::info!(database = %config.database.redacted_url(), backend = ?db.backend(), "connecting");
         let migrator = db.clone();
         let applied = tokio::task::spawn_blocking(move || migrator.migrate()).await??;
@@ -68,8 +71,11 @@ impl Application {
             );
         }
         let mailer = Arc::new(Mailer::new(&config.mail)?);
-        let throttle =
-            Arc::new(LoginThrottle::new(Duration::from_secs(config.accounts.login_window_secs.max(1)), clock.clone()));
+        let throttle = Arc::new(LoginThrottle::new(
+            db.clone(),
+            Duration::from_secs(config.accounts.login_window_secs.max(1)),
+            clock.clone(),
+        ));
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let hub = crate::realtime::Hub::new(
             db.clone(),
@@ -83,6 +89,7 @@ impl Application {
             config: config.clone(),
             mailer: mailer.clone(),
             throttle,
+            sessions: Arc::new(crate::accounts::sessions::SessionCache::new(hub.access_changes())),
             hub: hub.clone(),
             meetings: meetings.clone(),
             metrics,
@@ -146,7 +153,7 @@ impl Application {
         };
         let server = server.run();
         tracing::info!(address = %addr, url = %format!("http://{addr}"), "listening");
-        Ok(Self { addr, server, state, background, pg_listener, metrics_server })
+        Ok(Self { addr, server, state, background, pg_listener, metrics_server, _single_instance: single_instance })
     }
 
     /// The address actually bound.

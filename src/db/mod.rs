@@ -1,6 +1,7 @@
 //! Storage: one connection type for SQLite and PostgreSQL, the pool, migrations, and the one way
 //! handlers touch the database ([`Db::read`] and [`Db::write`], both on the blocking pool).
 
+pub mod backup;
 pub mod schema;
 pub mod text_enum;
 
@@ -149,7 +150,10 @@ impl Db {
             .max_size(cfg.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(cfg.timeout())
-            .test_on_check_out(true)
+            // A PostgreSQL connection can die with its server or the network: check it when it
+            // leaves the pool. A SQLite connection is a file opened in this process, and the
+            // check would cost a query on every request.
+            .test_on_check_out(backend == Backend::Postgres)
             .build_unchecked(manager);
         Ok(Self { pool, backend, write_lock: Arc::new(Mutex::new(())) })
     }
@@ -246,6 +250,70 @@ impl Db {
         })
         .await
     }
+}
+
+/// The lock a server holds on a SQLite database for as long as it runs: SQLite serves one
+/// instance (PostgreSQL serves several). An OS lock (`flock`) on `<database>.lock`, beside the
+/// file, so a crashed server's lock is gone with its process. Servers in one process (tests
+/// start several) share it; the CLI's short commands (migrate, demo, admin) never take it.
+#[derive(Clone, Debug)]
+pub struct InstanceLock {
+    _file: Arc<std::fs::File>,
+}
+
+/// Takes the [`InstanceLock`] for `cfg`'s database: `None` for PostgreSQL or an in-memory
+/// SQLite database; an error naming the file if another process serves it.
+pub fn lock_single_instance(cfg: &DatabaseConfig) -> anyhow::Result<Option<InstanceLock>> {
+    use std::collections::HashMap;
+    use std::io::{Read, Seek, Write};
+    use std::path::PathBuf;
+    use std::sync::{LazyLock, Weak};
+    static HELD: LazyLock<Mutex<HashMap<PathBuf, Weak<std::fs::File>>>> = LazyLock::new(Default::default);
+
+    let url = cfg.url.expose();
+    if Backend::from_url(url)? != Backend::Sqlite {
+        return Ok(None);
+    }
+    let database = sqlite_path(url);
+    if database.is_empty() || database == ":memory:" || database.contains("mode=memory") {
+        return Ok(None);
+    }
+    let lock_path = PathBuf::from(format!("{database}.lock"));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| anyhow::anyhow!("cannot open the lock file {}: {e}", lock_path.display()))?;
+    let key = std::fs::canonicalize(&lock_path)?;
+    let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(file) = held.get(&key).and_then(Weak::upgrade) {
+        return Ok(Some(InstanceLock { _file: file }));
+    }
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let by = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+            anyhow::bail!(
+                "the SQLite database {database} is already served by another plenum server{by}, which holds \
+                 {}: SQLite serves one instance only; to run several instances, use PostgreSQL",
+                lock_path.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            anyhow::bail!("cannot lock {} (beside the SQLite database {database}): {e}", lock_path.display())
+        }
+    }
+    // Who holds it, for the message a second server prints (the lock itself is what counts).
+    let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+    let file = Arc::new(file);
+    held.retain(|_, f| f.strong_count() > 0);
+    held.insert(key, Arc::downgrade(&file));
+    Ok(Some(InstanceLock { _file: file }))
 }
 
 /// Makes the transaction just begun on `conn` read one consistent snapshot (PostgreSQL's default,
