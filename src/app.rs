@@ -20,6 +20,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Sign-in failure counters.
     pub throttle: Arc<LoginThrottle>,
+    /// Sessions this instance confirmed recently (forgotten when someone's access changes).
+    pub sessions: Arc<crate::accounts::sessions::SessionCache>,
     /// The live drafting rooms.
     pub hub: crate::realtime::Hub,
     /// The meetings' live feeds.

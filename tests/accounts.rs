@@ -432,3 +432,139 @@ on_both_backends!(
     users_are_managed,
     invitation_and_reset_flows,
 );
+
+// ---- revocation with the session cache ---------------------------------------------------
+// Each instance keeps the sessions it confirmed for a moment (`sessions::SessionCache`), so that
+// a client sending many requests costs no session query each. Every way of ending a session or
+// changing what it may do must still hold at once on the instance that made the change, and on
+// the others within PostgreSQL's notification latency.
+
+/// Signs in and makes one request, so that this instance holds the session in memory.
+async fn cached(app: &TestApp, email: &str) -> Session {
+    let s = app.login(email, PASSWORD).await;
+    assert_eq!(s.get("/api/me").await.status(), 200);
+    assert!(app.state.sessions.holds(&s.token), "the session of {email} is not held in memory");
+    s
+}
+
+/// After `change`, the session is gone from this instance's memory and refused at once.
+async fn refused_at_once(app: &TestApp, s: &Session, change: &str) {
+    assert!(!app.state.sessions.holds(&s.token), "{change}: the session is still held in memory");
+    problem(s.get("/api/me").await, 401).await;
+}
+
+async fn cached_sessions_end_at_once(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    // Many requests on one session are answered from memory, and stay answered.
+    let s = cached(&app, INDIA).await;
+    for _ in 0..20 {
+        assert_eq!(s.get("/api/me").await.status(), 200);
+    }
+    // Sign-out.
+    assert_eq!(s.post("/api/auth/logout", &json!({})).await.status(), 204);
+    refused_at_once(&app, &s, "sign-out").await;
+    // One session ended from another.
+    let (a, b) = (cached(&app, INDIA).await, cached(&app, INDIA).await);
+    let other = a.json("/api/me/sessions").await["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|s| s["current"] == false).and_then(|s| s["id"].as_i64()))
+        .expect("the other session");
+    assert_eq!(a.delete(&format!("/api/me/sessions/{other}")).await.status(), 204);
+    refused_at_once(&app, &b, "a session ended from another").await;
+    assert_eq!(a.get("/api/me").await.status(), 200);
+    // Sign out everywhere.
+    let c = cached(&app, INDIA).await;
+    assert_eq!(a.delete("/api/me/sessions").await.status(), 204);
+    refused_at_once(&app, &a, "sign out everywhere").await;
+    refused_at_once(&app, &c, "sign out everywhere (another session)").await;
+    // A user disabled.
+    let s = cached(&app, INDIA).await;
+    assert_eq!(admin.patch(&format!("/api/users/{}", s.user_id()), &json!({"disabled": true})).await.status(), 200);
+    refused_at_once(&app, &s, "user disabled").await;
+    // An organisation suspended.
+    let s = cached(&app, BOTSWANA).await;
+    let bw = app.organisation_id(&admin, "BW").await;
+    assert_eq!(admin.patch(&format!("/api/organisations/{bw}"), &json!({"status": "suspended"})).await.status(), 200);
+    refused_at_once(&app, &s, "organisation suspended").await;
+}
+
+async fn cached_sessions_lose_admin_rights_at_once(app: TestApp) {
+    app.seed_demo().await;
+    let db = app.state.db.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        plenum::accounts::admin::create_admin(
+            &db,
+            "second.admin@secretariat.kp.example",
+            "Second Admin",
+            "Kimberley Process Secretariat",
+            PASSWORD,
+        )
+    })
+    .await
+    .expect("join")
+    .expect("second administrator");
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let second = cached(&app, "second.admin@secretariat.kp.example").await;
+    assert_eq!(second.get("/api/audit").await.status(), 200);
+    let res = admin.patch(&format!("/api/users/{}", second.user_id()), &json!({"is_admin": false})).await;
+    assert_eq!(res.status(), 200);
+    assert!(!app.state.sessions.holds(&second.token), "the former administrator's session is still in memory");
+    problem(second.get("/api/audit").await, 403).await;
+    assert_eq!(second.get("/api/me").await.status(), 200);
+}
+
+/// `GET /api/me` on `app` with `token`.
+async fn me_on(app: &TestApp, token: &str) -> u16 {
+    reqwest::Client::new().get(app.url("/api/me")).bearer_auth(token).send().await.expect("sent").status().as_u16()
+}
+
+/// Signs in on `b` and uses the session on `a` until `a` holds it in memory.
+async fn held_on(a: &TestApp, b: &TestApp, email: &str) -> Session {
+    let s = b.login(email, PASSWORD).await;
+    assert_eq!(me_on(a, &s.token).await, 200);
+    assert!(a.state.sessions.holds(&s.token), "the first instance does not hold the session of {email}");
+    s
+}
+
+/// Waits until `a` forgot the session and refuses it (the other instance's change is announced
+/// by `NOTIFY`; the deadline is far above its latency, and a lapse of the cache's time limit
+/// alone would not remove the session from memory).
+async fn gone_from(a: &TestApp, s: &Session, change: &str) {
+    eventually(change, std::time::Duration::from_secs(5), || async move {
+        if a.state.sessions.holds(&s.token) {
+            return Err("still held in memory".to_string());
+        }
+        match me_on(a, &s.token).await {
+            401 => Ok(()),
+            other => Err(format!("answered {other}")),
+        }
+    })
+    .await
+}
+
+/// A session held in memory by one instance ends there as soon as another instance's change
+/// is announced (PostgreSQL `NOTIFY`): sign-out, a user disabled, an organisation suspended.
+async fn cached_sessions_end_on_every_instance(backend: Backend) {
+    let a = TestApp::spawn(backend).await;
+    a.seed_demo().await;
+    let b = a.spawn_second().await;
+    let admin = b.login(ADMIN, PASSWORD).await;
+    let s = held_on(&a, &b, INDIA).await;
+    assert_eq!(s.post("/api/auth/logout", &json!({})).await.status(), 204);
+    gone_from(&a, &s, "a sign-out on the second instance refused on the first").await;
+    let s = held_on(&a, &b, INDIA).await;
+    assert_eq!(admin.patch(&format!("/api/users/{}", s.user_id()), &json!({"disabled": true})).await.status(), 200);
+    gone_from(&a, &s, "a user disabled on the second instance refused on the first").await;
+    let s = held_on(&a, &b, BOTSWANA).await;
+    let bw = b.organisation_id(&admin, "BW").await;
+    assert_eq!(admin.patch(&format!("/api/organisations/{bw}"), &json!({"status": "suspended"})).await.status(), 200);
+    gone_from(&a, &s, "an organisation suspended on the second instance refused on the first").await;
+}
+
+#[actix_web::test]
+async fn cached_sessions_end_on_every_instance_postgres() {
+    cached_sessions_end_on_every_instance(Backend::Postgres).await;
+}
+
+on_both_backends!(cached_sessions_end_at_once, cached_sessions_lose_admin_rights_at_once);

@@ -24,63 +24,92 @@ use crate::realtime::access;
 /// How often `last_seen_at` is refreshed at most (a write per request would be wasteful).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
-/// How a session is looked up.
-enum SessionKey {
-    /// By the hash of the token a client presented.
-    Token(String),
-    /// By id, to re-check a session that was valid when a long-lived connection opened.
-    Id(i64),
-    /// Several by id (the senders of a drafting room's batch).
-    Ids(Vec<i64>),
+/// How long a confirmed session may be answered from this instance's memory before the database
+/// is asked again. Revocations reach the cache at once (see [`SessionCache`]); this only bounds
+/// how long an entry can outlive a change that was never announced (a lost notification).
+const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+/// At most this many sessions are kept in memory per instance.
+const CACHE_MAX: usize = 10_000;
+
+/// A live session as read: its id, when it was last seen, when it expires, the user and the
+/// organisation.
+type LiveSession = (i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow);
+
+/// The one lookup of sessions: those matching `$filter` that are live at `$now` (not revoked,
+/// expired or idle, and whose user is not disabled). A macro rather than a boxed query, so that
+/// each lookup is one static SQL statement that the connection prepares once and keeps.
+macro_rules! load_live {
+    ($conn:expr, $filter:expr, $now:expr, $idle:expr) => {{
+        let (now, idle): (NaiveDateTime, Duration) = ($now, $idle);
+        sessions::table
+            .inner_join(users::table.inner_join(organisations::table))
+            .filter(sessions::revoked_at.is_null())
+            .filter($filter)
+            .select((
+                sessions::id,
+                sessions::last_seen_at,
+                sessions::expires_at,
+                UserRow::as_select(),
+                OrganisationRow::as_select(),
+            ))
+            .load::<LiveSession>($conn)
+            .map(|rows| {
+                rows.into_iter()
+                    .filter(|(_, last_seen, expires_at, user, _)| {
+                        !user.disabled && *expires_at > now && *last_seen + idle > now
+                    })
+                    .collect::<Vec<LiveSession>>()
+            })
+    }};
 }
 
-/// A live session as read: its id, when it was last seen, the user and the organisation.
-type LiveSession = (i64, NaiveDateTime, UserRow, OrganisationRow);
-
-/// The one lookup of sessions: those matching `key` that are live at `now` (not revoked,
-/// expired or idle, and whose user is not disabled).
-fn load_live(
-    conn: &mut DbConnection,
-    key: SessionKey,
-    now: NaiveDateTime,
-    idle: Duration,
-) -> Result<Vec<LiveSession>, Error> {
-    let query = sessions::table
-        .inner_join(users::table.inner_join(organisations::table))
-        .filter(sessions::revoked_at.is_null())
-        .into_boxed();
-    let query = match key {
-        SessionKey::Token(digest) => query.filter(sessions::token_hash.eq(digest)),
-        SessionKey::Id(id) => query.filter(sessions::id.eq(id)),
-        SessionKey::Ids(ids) => query.filter(sessions::id.eq_any(ids)),
-    };
-    let rows = query
-        .select((
-            sessions::id,
-            sessions::last_seen_at,
-            sessions::expires_at,
-            UserRow::as_select(),
-            OrganisationRow::as_select(),
-        ))
-        .load::<(i64, NaiveDateTime, NaiveDateTime, UserRow, OrganisationRow)>(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, last_seen, expires_at, user, _)| !user.disabled && *expires_at > now && *last_seen + idle > now)
-        .map(|(id, last_seen, _, user, org)| (id, last_seen, user, org))
-        .collect())
-}
-
-/// Finds the live session of `token` and the actor behind it.
+/// Finds the live session of `token` and the actor behind it: from this instance's
+/// [`SessionCache`] when it confirmed the session within the last second and no change of the
+/// user's access was announced since, else from the database.
 pub async fn authenticate(state: &AppState, token: String) -> Result<Actor, ApiError> {
-    find(state, SessionKey::Token(tokens::digest(&token)), true).await
+    let digest = tokens::digest(&token);
+    let idle = idle_limit(&state.config.accounts);
+    let current = state.clock.naive();
+    let (cached, epoch) = state.sessions.get(&digest, current, idle);
+    if let Some((actor, last_seen, expires_at)) = cached {
+        let seen = touch(state, actor.session_id, last_seen, current, idle).await?;
+        if seen != last_seen {
+            state.sessions.put(digest, &actor, seen, expires_at, epoch);
+        }
+        return Ok(actor);
+    }
+    let key = digest.clone();
+    let found = state
+        .db
+        .read(move |c| Ok(load_live!(c, sessions::token_hash.eq(key), current, idle)?.into_iter().next()))
+        .await?;
+    let (id, last_seen, expires_at, user, org) = found.ok_or_else(session_ended)?;
+    let actor = actor_of(id, user, org);
+    let seen = touch(state, id, last_seen, current, idle).await?;
+    state.sessions.put(digest, &actor, seen, expires_at, epoch);
+    Ok(actor)
 }
 
 /// The actor of a session that is still live (for websockets, which outlive their upgrade
-/// request). `active`: the connection carried the person's work since the last check, which
-/// counts as activity (a delegate typing all day is not signed out for idleness); an open but
-/// silent socket does not.
+/// request), always read from the database. `active`: the connection carried the person's work
+/// since the last check, which counts as activity (a delegate typing all day is not signed out
+/// for idleness); an open but silent socket does not.
 pub async fn revalidate(state: &AppState, session_id: i64, active: bool) -> Result<Actor, ApiError> {
-    find(state, SessionKey::Id(session_id), active).await
+    let idle = idle_limit(&state.config.accounts);
+    let current = state.clock.naive();
+    let found = state
+        .db
+        .read(move |c| Ok(load_live!(c, sessions::id.eq(session_id), current, idle)?.into_iter().next()))
+        .await?;
+    let (id, last_seen, _, user, org) = found.ok_or_else(session_ended)?;
+    if active {
+        touch(state, id, last_seen, current, idle).await?;
+    }
+    Ok(actor_of(id, user, org))
+}
+
+fn session_ended() -> ApiError {
+    ApiError::Unauthorized("your session has ended or is not valid; sign in again".into())
 }
 
 /// How long a session may go without a request (`--session-idle-minutes`).
@@ -94,22 +123,139 @@ fn touch_every(idle: Duration) -> Duration {
     TOUCH_EVERY.min(idle / 4)
 }
 
-async fn find(state: &AppState, key: SessionKey, touch: bool) -> Result<Actor, ApiError> {
-    let idle = idle_limit(&state.config.accounts);
-    let current = state.clock.naive();
-    let found = state.db.read(move |c| Ok(load_live(c, key, current, idle)?.into_iter().next())).await?;
-    let unauthorized = || ApiError::Unauthorized("your session has ended or is not valid; sign in again".into());
-    let (session_id, last_seen, user, org) = found.ok_or_else(unauthorized)?;
-    if touch && current - last_seen >= touch_every(idle) {
-        state
-            .db
-            .write(move |c| {
-                diesel::update(sessions::table.find(session_id)).set(sessions::last_seen_at.eq(current)).execute(c)?;
-                Ok(())
-            })
-            .await?;
+/// Records activity on a session whose `last_seen_at` has grown stale; returns what it is now.
+async fn touch(
+    state: &AppState,
+    session_id: i64,
+    last_seen: NaiveDateTime,
+    current: NaiveDateTime,
+    idle: Duration,
+) -> Result<NaiveDateTime, ApiError> {
+    if current - last_seen < touch_every(idle) {
+        return Ok(last_seen);
     }
-    Ok(actor_of(session_id, user, org))
+    state
+        .db
+        .write(move |c| {
+            diesel::update(sessions::table.find(session_id)).set(sessions::last_seen_at.eq(current)).execute(c)?;
+            Ok(())
+        })
+        .await?;
+    Ok(current)
+}
+
+/// This instance's memory of sessions it recently confirmed in the database, by token digest, so
+/// that a client sending many requests does not cost a session query each.
+///
+/// Revocation is honoured at once: every change of someone's access (sign-out, a session ended,
+/// "sign out everywhere", a new password, a user disabled or made (no longer) an administrator,
+/// an organisation changed or suspended) is announced on the hub's access channel — by the
+/// handler on this instance after the commit and before it answers, and from other instances
+/// through PostgreSQL `NOTIFY` as soon as they commit. Every lookup first applies the pending
+/// announcements, so the next request after a revocation on this instance is refused, and on
+/// another instance within the notification's latency. A lookup that raced an announcement
+/// does not store what it read. Entries are also re-read after [`CACHE_FOR`] in any case, and
+/// expiry and idleness are checked on every hit against the injected clock.
+#[derive(Debug)]
+pub struct SessionCache {
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Debug)]
+struct CacheInner {
+    entries: std::collections::HashMap<String, Cached>,
+    changes: tokio::sync::broadcast::Receiver<std::sync::Arc<Vec<i64>>>,
+    /// Counts the announcements applied, so that a lookup can tell whether one came meanwhile.
+    epoch: u64,
+}
+
+#[derive(Debug)]
+struct Cached {
+    actor: Actor,
+    last_seen: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    confirmed: std::time::Instant,
+}
+
+impl SessionCache {
+    /// A cache that forgets the users announced on `changes` (the hub's
+    /// [`access_changes`](crate::realtime::Hub::access_changes)).
+    pub fn new(changes: tokio::sync::broadcast::Receiver<std::sync::Arc<Vec<i64>>>) -> Self {
+        Self { inner: std::sync::Mutex::new(CacheInner { entries: Default::default(), changes, epoch: 0 }) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.apply_changes();
+        inner
+    }
+
+    /// Whether a session of `token` is in this instance's memory, however old (an announced
+    /// change of its user's access removes it; age only stops it from being used): for tests.
+    pub fn holds(&self, token: &str) -> bool {
+        self.lock().entries.contains_key(&tokens::digest(token))
+    }
+
+    /// The session of `digest` if it was confirmed recently and is still live at `now`, with the
+    /// epoch to hand back to [`SessionCache::put`].
+    fn get(
+        &self,
+        digest: &str,
+        now: NaiveDateTime,
+        idle: Duration,
+    ) -> (Option<(Actor, NaiveDateTime, NaiveDateTime)>, u64) {
+        let inner = self.lock();
+        let hit = inner
+            .entries
+            .get(digest)
+            .filter(|c| c.confirmed.elapsed() < CACHE_FOR && c.expires_at > now && c.last_seen + idle > now)
+            .map(|c| (c.actor.clone(), c.last_seen, c.expires_at));
+        (hit, inner.epoch)
+    }
+
+    /// Remembers a session found live, unless an access change was announced since `epoch` (what
+    /// was read may predate it). A hit is stored again with its new `last_seen` only.
+    fn put(&self, digest: String, actor: &Actor, last_seen: NaiveDateTime, expires_at: NaiveDateTime, epoch: u64) {
+        let mut inner = self.lock();
+        if inner.epoch != epoch {
+            return;
+        }
+        if let Some(cached) = inner.entries.get_mut(&digest)
+            && cached.confirmed.elapsed() < CACHE_FOR
+        {
+            cached.last_seen = last_seen;
+            return;
+        }
+        if inner.entries.len() >= CACHE_MAX {
+            inner.entries.retain(|_, c| c.confirmed.elapsed() < CACHE_FOR);
+            if inner.entries.len() >= CACHE_MAX {
+                inner.entries.clear();
+            }
+        }
+        let confirmed = std::time::Instant::now();
+        inner.entries.insert(digest, Cached { actor: actor.clone(), last_seen, expires_at, confirmed });
+    }
+}
+
+impl CacheInner {
+    /// Forgets every session of the users announced since the last call (all of them if
+    /// announcements were missed).
+    fn apply_changes(&mut self) {
+        use tokio::sync::broadcast::error::TryRecvError;
+        loop {
+            match self.changes.try_recv() {
+                Ok(users) => {
+                    self.epoch += 1;
+                    self.entries.retain(|_, c| !users.contains(&c.actor.user_id));
+                }
+                Err(TryRecvError::Lagged(_)) => {
+                    self.epoch += 1;
+                    self.entries.clear();
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+            }
+        }
+    }
 }
 
 /// The person behind a calendar-feed token (see `service::issue_calendar_feed`), for the `.ics`
@@ -158,9 +304,9 @@ pub fn live_actors(
     now: NaiveDateTime,
     idle: Duration,
 ) -> Result<Vec<Actor>, Error> {
-    Ok(load_live(conn, SessionKey::Ids(session_ids.to_vec()), now, idle)?
+    Ok(load_live!(conn, sessions::id.eq_any(session_ids), now, idle)?
         .into_iter()
-        .map(|(id, _, user, org)| actor_of(id, user, org))
+        .map(|(id, _, _, user, org)| actor_of(id, user, org))
         .collect())
 }
 

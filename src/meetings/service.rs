@@ -198,10 +198,13 @@ fn closed_items(rows: &[ItemRow]) -> std::collections::HashSet<i64> {
 
 /// The agenda of `meeting`, without closed-session items when `restricted`.
 pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bool) -> Result<Agenda, Error> {
+    // Every query here is one static statement (no list of ids, no boxed query), so each is
+    // prepared once per connection and kept: the agenda is read far more often than it changes.
     let rows = items_of(conn, meeting.id)?;
-    let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
+    let items_of_meeting =
+        || agenda_items::table.filter(agenda_items::meeting_id.eq(meeting.id)).select(agenda_items::id);
     let docs: Vec<(i64, i64, String, String, i64, chrono::NaiveDateTime)> = agenda_documents::table
-        .filter(agenda_documents::item_id.eq_any(&ids))
+        .filter(agenda_documents::item_id.eq_any(items_of_meeting()))
         .order(agenda_documents::id.asc())
         .select((
             agenda_documents::item_id,
@@ -214,7 +217,7 @@ pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bo
         .load(conn)?;
     let links: Vec<(i64, i64, String, String)> = agenda_item_drafts::table
         .inner_join(drafts::table)
-        .filter(agenda_item_drafts::item_id.eq_any(&ids))
+        .filter(agenda_item_drafts::item_id.eq_any(items_of_meeting()))
         .order(drafts::id.asc())
         .select((agenda_item_drafts::item_id, drafts::id, drafts::title, drafts::stage))
         .load(conn)?;
@@ -253,9 +256,12 @@ pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bo
                 .collect(),
         })
         .collect();
-    let mut q = agenda_amendments::table
+    let amendments = agenda_amendments::table
         .left_join(users::table)
         .filter(agenda_amendments::meeting_id.eq(meeting.id))
+        // Restricted: only amendments in open session (`closed_session = false OR closed_session
+        // = false`); else all of them (`… OR closed_session = true`).
+        .filter(agenda_amendments::closed_session.eq(false).or(agenda_amendments::closed_session.eq(!restricted)))
         .order(agenda_amendments::id.asc())
         .select((
             agenda_amendments::at,
@@ -265,13 +271,7 @@ pub fn agenda_view(conn: &mut DbConnection, meeting: &MeetingRow, restricted: bo
             agenda_amendments::title,
             agenda_amendments::detail,
         ))
-        .into_boxed();
-    if restricted {
-        q = q.filter(agenda_amendments::closed_session.eq(false));
-    }
-    type AmendmentRow = (chrono::NaiveDateTime, Option<String>, String, Option<String>, Option<String>, String);
-    let amendments = q
-        .load::<AmendmentRow>(conn)?
+        .load::<(chrono::NaiveDateTime, Option<String>, String, Option<String>, Option<String>, String)>(conn)?
         .into_iter()
         .map(|(at, by, action, number, title, detail)| Amendment {
             at: at.and_utc(),
