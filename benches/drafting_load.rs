@@ -1,24 +1,39 @@
-//! Live-drafting load generator and trace benchmark. Prints figures; asserts nothing about speed.
+//! Live-drafting load generator, memory probes and trace benchmark. Prints figures; asserts
+//! nothing about speed.
 //!
 //! ```sh
-//! cargo bench --bench drafting_load -- load --clients 100 --typists 20 --rate 5 --secs 20
+//! cargo bench --bench drafting_load -- load --clients 500 --typists 20 --rate 5 --secs 20
+//! cargo bench --bench drafting_load -- load --target reference --clients 500
+//! cargo bench --bench drafting_load -- compare --clients 500,2000,5000 --database-url postgres://postgres@127.0.0.1:5432/bench
+//! cargo bench --bench drafting_load -- idle --sockets 1000 [--target reference]
+//! cargo bench --bench drafting_load -- drafts --drafts 200
 //! cargo bench --bench drafting_load -- trace ../shared/data/editing-traces/automerge-paper.json.gz
 //! ```
-//! It starts `target/release/plenum` (or `$PLENUM_BIN`) as a separate process on a fresh SQLite
-//! database (or `--database-url postgres://…` for an existing empty database), seeds the demo,
-//! and talks to it over real websockets.
+//! The server runs as a separate process: `target/release/plenum` (or `$PLENUM_BIN`) on a fresh
+//! SQLite database (or `--database-url postgres://HOST/DB`: the bench creates a fresh database
+//! beside it with `psql` for each run, unless `--keep-db` says to use DB itself, which must be empty),
+//! or with `--target reference` the reference Yjs server `@y/websocket-server@0.1.1` (documents in
+//! memory only) from `benches/reference/` (`npm ci` there is run when `node_modules` is missing).
+//! Both are started with their soft descriptor limit raised to the hard one.
 //!
-//! - `load`: N connections to one draft, K of them typing R edits/s each; reports the
-//!   edit-to-receipt latency at the other clients (p50/p99/max), updates persisted per second and
-//!   the server's resident memory.
-//! - `trace`: pushes every edit of a sequential trace as its own update through one socket and
-//!   waits until the server has stored all of them; compares with yrs applying the same updates
-//!   in-process (the limit).
+//! - `load`: N connections to one draft, K of them typing R edits/s each (phases spread over the
+//!   period), all connected before the first edit. Each edit inserts a marker `#TTTTSSSSSSUUUUUUUUUUUU`
+//!   (typist, sequence, microseconds since the start) and every other client finds it in the raw
+//!   update bytes it receives, so measuring costs a byte scan, not a decode. Reports edit-to-receipt
+//!   latency at every other client (p50/p99/max), how many edits reached every other client, the
+//!   server's CPU (utime+stime over the typing window) and RSS, and the load tool's own CPU.
+//! - `compare`: `load` for each N against the reference, Plenum on SQLite and (with
+//!   `--database-url`) Plenum on PostgreSQL, back to back, one table.
+//! - `idle`: 1,000 idle sockets on one draft; server RSS growth per socket.
+//! - `drafts`: D drafts loaded, one socket each; server RSS growth per loaded draft.
+//! - `trace`: every edit of a sequential trace as its own update through one socket, until a
+//!   watching client has all of it and (Plenum) the server has stored all of it; next to yrs
+//!   applying the same updates in-process (the limit).
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -27,13 +42,43 @@ use yrs::sync::Message;
 use yrs::sync::protocol::SyncMessage;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+const REFERENCE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/reference");
+const REFERENCE_VERSION: &str = "@y/websocket-server@0.1.1";
+
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    Plenum { database_url: Option<String> },
+    Reference,
+}
+
+impl Target {
+    fn from_args(args: &[String]) -> Self {
+        if arg(args, "--target").as_deref() == Some("reference") || args.iter().any(|a| a == "--reference") {
+            Target::Reference
+        } else {
+            Target::Plenum { database_url: arg(args, "--database-url") }
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Target::Reference => "reference (memory)",
+            Target::Plenum { database_url: Some(u) } if u.starts_with("postgres") => "Plenum PostgreSQL",
+            Target::Plenum { .. } => "Plenum SQLite",
+        }
+    }
+}
 
 struct Server {
     child: Child,
     base: String,
+    /// Plenum: a writer's and a reader's session token.
+    tokens: Option<(String, String)>,
+    next_room: AtomicU64,
     _dir: tempfile::TempDir,
 }
 
@@ -44,8 +89,43 @@ impl Drop for Server {
     }
 }
 
+/// Runs `bin args` through `sh` with the soft descriptor limit raised to the hard one.
+fn raised_limit(bin: &str) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#, bin]);
+    cmd
+}
+
+/// Raises this process's soft descriptor limit to the hard one (util-linux `prlimit`).
+fn raise_own_limit() {
+    let pid = std::process::id().to_string();
+    let _ = Command::new("sh")
+        .args(["-c", r#"h=$(ulimit -Hn); prlimit --pid "$0" --nofile="$h:$h""#, &pid])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// CPU seconds (user + system) of a process, from `/proc/PID/stat`.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn self_cpu_secs() -> f64 {
+    cpu_secs("self")
+}
+
 impl Server {
-    fn rss_kib(&self, field: &str) -> u64 {
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    fn mem_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status
             .lines()
@@ -54,37 +134,102 @@ impl Server {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     }
+
+    fn rss_kib(&self) -> u64 {
+        self.mem_kib("VmRSS:")
+    }
+
+    fn cpu(&self) -> f64 {
+        cpu_secs(&self.pid())
+    }
+
+    async fn start(target: &Target) -> Result<Server, AnyError> {
+        let dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let base = format!("127.0.0.1:{port}");
+        let (child, ready) = match target {
+            Target::Reference => {
+                if !std::path::Path::new(REFERENCE_DIR).join("node_modules/@y/websocket-server").exists() {
+                    let ok = Command::new("npm")
+                        .args(["ci", "--no-audit", "--no-fund"])
+                        .current_dir(REFERENCE_DIR)
+                        .status()?;
+                    if !ok.success() {
+                        return Err(format!("npm ci in {REFERENCE_DIR} failed").into());
+                    }
+                }
+                let child = raised_limit("node")
+                    .arg(format!("{REFERENCE_DIR}/node_modules/@y/websocket-server/src/server.js"))
+                    .env("HOST", "127.0.0.1")
+                    .env("PORT", port.to_string())
+                    .stdout(Stdio::null())
+                    .spawn()?;
+                (child, format!("http://{base}/"))
+            }
+            Target::Plenum { database_url } => {
+                let bin = std::env::var("PLENUM_BIN")
+                    .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plenum").into());
+                let url = database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+                let seeded =
+                    Command::new(&bin).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
+                if !seeded.success() {
+                    return Err(format!("{bin} demo failed").into());
+                }
+                let child = raised_limit(&bin)
+                    // Every load client signs in as one of two demo delegates: lift the per-user cap.
+                    .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000000")
+                    .args(["serve", "--database-url", &url, "--bind", &base, "--log-level", "warn"])
+                    // The trace's watcher applies 260k updates: give it room (a full queue closes it, 4000).
+                    .args(["--mail-dir", &dir.path().join("mail").display().to_string(), "--ws-queue", "8192"])
+                    .stdout(Stdio::null())
+                    .spawn()?;
+                (child, format!("http://{base}/readyz"))
+            }
+        };
+        let mut server = Server { child, base, tokens: None, next_room: AtomicU64::new(1), _dir: dir };
+        let mut up = false;
+        for _ in 0..400 {
+            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !up {
+            return Err(format!("{} did not become ready", target.label()).into());
+        }
+        if matches!(target, Target::Plenum { .. }) {
+            let writer = login(&server.base, "kabo.molefe@bw.kp.example").await?;
+            let reader = login(&server.base, "rafael.adler@wdc.kp.example").await?;
+            server.tokens = Some((writer, reader));
+        }
+        Ok(server)
+    }
+
+    /// A new document to type in: a new draft, or a new room name on the reference.
+    async fn new_doc(&self) -> Result<i64, AnyError> {
+        match &self.tokens {
+            Some((writer, _)) => new_draft(&self.base, writer).await,
+            None => Ok(self.next_room.fetch_add(1, Ordering::Relaxed) as i64),
+        }
+    }
+
+    fn ws_url(&self, doc: i64, writer: bool) -> String {
+        match &self.tokens {
+            Some((w, r)) => format!("ws://{}/api/drafts/{doc}/ws?token={}", self.base, if writer { w } else { r }),
+            None => format!("ws://{}/bench-{doc}", self.base),
+        }
+    }
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
-async fn start_server(database_url: Option<String>) -> Result<Server, AnyError> {
-    let bin = std::env::var("PLENUM_BIN")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plenum").into());
-    let dir = tempfile::tempdir()?;
-    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let seeded = Command::new(&bin).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
-    if !seeded.success() {
-        return Err(format!("{bin} demo failed").into());
-    }
-    let child = Command::new(&bin)
-        // Every load client signs in as one of a few demo delegates: lift the per-user cap.
-        .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000000")
-        .args(["serve", "--database-url", &url, "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
-        .args(["--mail-dir", &dir.path().join("mail").display().to_string(), "--ws-queue", "8192"])
-        .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("http://{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return Ok(Server { child, base, _dir: dir });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not become ready".into())
+fn num<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    arg(args, name).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 async fn login(base: &str, email: &str) -> Result<String, AnyError> {
@@ -121,115 +266,436 @@ async fn draft_text(base: &str, token: &str, id: i64) -> Result<String, AnyError
     Ok(res["text"].as_str().unwrap_or_default().to_string())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+fn percentile_us(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
+    f64::from(sorted[idx.min(sorted.len() - 1)]) / 1000.0
 }
 
-type Sent = Arc<Mutex<HashMap<(ClientID, u32), Instant>>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// `load`: N connections, K typists at R edits/s for S seconds.
-async fn load(args: &[String]) -> Result<(), AnyError> {
-    let n: usize = arg(args, "--clients").and_then(|v| v.parse().ok()).unwrap_or(100);
-    let k: usize = arg(args, "--typists").and_then(|v| v.parse().ok()).unwrap_or(20).min(n);
-    let rate: f64 = arg(args, "--rate").and_then(|v| v.parse().ok()).unwrap_or(5.0);
-    let secs: u64 = arg(args, "--secs").and_then(|v| v.parse().ok()).unwrap_or(20);
-    let server = start_server(arg(args, "--database-url")).await?;
-    let writer = login(&server.base, "kabo.molefe@bw.kp.example").await?;
-    let reader = login(&server.base, "rafael.adler@wdc.kp.example").await?;
-    let draft = new_draft(&server.base, &writer).await?;
-    let url = |t: &str| format!("ws://{}/api/drafts/{draft}/ws?token={t}", server.base);
-    let sent: Sent = Arc::new(Mutex::new(HashMap::new()));
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::new(Mutex::new(Vec::new()));
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let (ws, _) =
-            tokio_tungstenite::connect_async_with_config(url(if i < k { &writer } else { &reader }), None, true)
-                .await?;
-        let (mut tx, mut rx) = ws.split();
-        let latencies = latencies.clone();
-        let sent_r = sent.clone();
-        // Every client reads: latency is measured when an edit from someone else arrives.
-        tasks.push(tokio::spawn(async move {
-            while let Some(Ok(frame)) = rx.next().await {
-                let WsMessage::Binary(data) = frame else { continue };
-                if let Ok(Message::Sync(SyncMessage::Update(u))) = Message::decode_v1(&data)
-                    && let Ok(update) = Update::decode_v1(&u)
-                {
-                    let now = Instant::now();
-                    for (client, clock) in update.state_vector_lower().iter() {
-                        let at = sent_r.lock().ok().and_then(|m| m.get(&(*client, *clock)).copied());
-                        if let Some(t) = at {
-                            latencies.lock().map(|mut l| l.push(now.duration_since(t).as_secs_f64() * 1000.0)).ok();
-                        }
-                    }
+/// Opens `urls` with at most 64 handshakes in flight, in order.
+async fn connect_all(urls: Vec<String>) -> Result<Vec<Ws>, AnyError> {
+    let results: Vec<Result<Ws, AnyError>> = futures_util::stream::iter(urls)
+        .map(|url| async move {
+            for attempt in 0..5 {
+                match tokio_tungstenite::connect_async_with_config(&url, None, true).await {
+                    Ok((ws, _)) => return Ok(ws),
+                    Err(e) if attempt == 4 => return Err(AnyError::from(e)),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
                 }
             }
-        }));
-        if i < k {
-            let sent = sent.clone();
-            tasks.push(tokio::spawn(async move {
-                let doc = Doc::new();
-                let text = doc.get_or_insert_text("content");
-                let client = doc.client_id();
-                let sv = doc.transact().state_vector();
-                let _ = tx.send(WsMessage::Binary(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1().into())).await;
-                let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-                while Instant::now() < deadline {
-                    tick.tick().await;
-                    let (update, clock) = {
-                        let mut txn = doc.transact_mut();
-                        let clock = txn.state_vector().get(&doc.client_id());
-                        text.insert(&mut txn, 0, "x");
-                        (txn.encode_update_v1(), clock)
-                    };
-                    sent.lock().map(|mut m| m.insert((client, clock), Instant::now())).ok();
-                    if tx
-                        .send(WsMessage::Binary(Message::Sync(SyncMessage::Update(update)).encode_v1().into()))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }));
+            unreachable!()
+        })
+        .buffered(64)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// `#` + typist (4 digits) + sequence (6) + microseconds since the start (12).
+const MARKER_LEN: usize = 23;
+
+fn digits(bytes: &[u8]) -> Option<u64> {
+    bytes.iter().try_fold(0u64, |n, b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
+}
+
+/// Finds the markers in a received sync update (y-protocols `[0, 2, …]`) without decoding it.
+fn markers(data: &[u8], mut found: impl FnMut(usize, usize, u64)) {
+    if data.len() < 3 || data[0] != 0 || data[1] != 2 {
+        return;
+    }
+    let mut i = 2;
+    while let Some(off) = data[i..].iter().position(|b| *b == b'#') {
+        let at = i + off;
+        if let Some(m) = data.get(at + 1..at + MARKER_LEN)
+            && let (Some(t), Some(s), Some(us)) = (digits(&m[..4]), digits(&m[4..10]), digits(&m[10..]))
+        {
+            found(t as usize, s as usize, us);
+            i = at + MARKER_LEN;
+        } else {
+            i = at + 1;
         }
     }
-    let started = Instant::now();
-    let mut peak_rss = 0;
-    while Instant::now() < deadline + Duration::from_secs(2) {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        peak_rss = peak_rss.max(server.rss_kib("VmRSS:"));
+}
+
+struct LoadResult {
+    target: &'static str,
+    n: usize,
+    k: usize,
+    connect_secs: f64,
+    sent: u64,
+    receipts: u64,
+    expected: u64,
+    fully_delivered: u64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    server_cpu: f64,
+    tool_cpu: f64,
+    window: f64,
+    rss_idle_mib: u64,
+    rss_peak_mib: u64,
+    persisted: Option<usize>,
+    closed: usize,
+}
+
+/// `load`: N connections on one document, K typists at R edits/s for S seconds.
+async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> Result<LoadResult, AnyError> {
+    let server = Server::start(target).await?;
+    let doc_id = server.new_doc().await?;
+    let k = k.min(n);
+    let urls: Vec<String> = (0..n).map(|i| server.ws_url(doc_id, i < k)).collect();
+    let connect_started = Instant::now();
+    let sockets = connect_all(urls).await?;
+    let connect_secs = connect_started.elapsed().as_secs_f64();
+    let per_typist = (rate * secs).ceil() as usize + 1;
+    // How many clients got each edit, per typist and sequence number.
+    let counts: Arc<Vec<Vec<AtomicU32>>> =
+        Arc::new((0..k).map(|_| (0..per_typist).map(|_| AtomicU32::new(0)).collect()).collect());
+    let sent = Arc::new(AtomicU64::new(0));
+    let closed = Arc::new(AtomicU64::new(0));
+    // Let the joins settle (sync step 1/2 and presence) before the first edit.
+    tokio::time::sleep(Duration::from_millis(500 + n as u64 / 5)).await;
+    let rss_idle = server.rss_kib();
+    let epoch = Instant::now() + Duration::from_millis(200);
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let stop = epoch + Duration::from_secs_f64(secs);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut readers = Vec::new();
+    let mut writers = Vec::new();
+    let mut idle_sinks = Vec::new();
+    for (i, ws) in sockets.into_iter().enumerate() {
+        let (mut tx, mut rx) = ws.split();
+        let counts_r = counts.clone();
+        let closed_r = closed.clone();
+        let mut stop_r = stop_rx.clone();
+        readers.push(tokio::spawn(async move {
+            let mut lat: Vec<u32> = Vec::new();
+            loop {
+                let frame = tokio::select! {
+                    frame = rx.next() => frame,
+                    _ = stop_r.changed() => break,
+                };
+                let data = match frame {
+                    Some(Ok(WsMessage::Binary(data))) => data,
+                    Some(Ok(WsMessage::Close(_)) | Err(_)) | None => {
+                        closed_r.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                    Some(Ok(_)) => continue,
+                };
+                let now = epoch.elapsed().as_micros() as u64;
+                markers(&data, |t, s, us| {
+                    if t != i
+                        && let Some(c) = counts_r.get(t).and_then(|v| v.get(s))
+                    {
+                        c.fetch_add(1, Ordering::Relaxed);
+                        lat.push(u32::try_from(now.saturating_sub(us)).unwrap_or(u32::MAX));
+                    }
+                });
+            }
+            lat
+        }));
+        if i >= k {
+            idle_sinks.push(tx);
+            continue;
+        }
+        let sent = sent.clone();
+        writers.push(tokio::spawn(async move {
+            let doc = Doc::new();
+            let text = doc.get_or_insert_text("content");
+            let sv = doc.transact().state_vector();
+            let _ = tx.send(WsMessage::Binary(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1().into())).await;
+            let first = epoch + period.mul_f64(i as f64 / k as f64);
+            let mut tick = tokio::time::interval_at(first.into(), period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            for seq in 0..per_typist {
+                let at = tick.tick().await.into_std();
+                if at >= stop {
+                    break;
+                }
+                let us = epoch.elapsed().as_micros() as u64;
+                let update = {
+                    let mut txn = doc.transact_mut();
+                    let len = text.len(&txn);
+                    text.insert(&mut txn, len, &format!("#{i:04}{seq:06}{us:012}"));
+                    txn.encode_update_v1()
+                };
+                let msg = Message::Sync(SyncMessage::Update(update)).encode_v1();
+                if tx.send(WsMessage::Binary(msg.into())).await.is_err() {
+                    break;
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+            tx
+        }));
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let text = draft_text(&server.base, &writer, draft).await?;
-    let persisted = text.chars().count();
-    let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
-    l.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let backend =
-        if arg(args, "--database-url").is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
-    println!("load: N={n} clients, K={k} typists at R={rate} edits/s for {secs} s on {backend}");
-    println!("  edits persisted: {persisted} ({:.1} updates/s)", persisted as f64 / secs as f64);
+    // The measured window: from the first edit until every edit reached every other client (or
+    // 10 s after the last edit).
+    tokio::time::sleep_until(epoch.into()).await;
+    let (cpu0, tool0, t0) = (server.cpu(), self_cpu_secs(), Instant::now());
+    let mut rss_peak = 0;
+    let mut sinks = Vec::new();
+    for w in writers {
+        while !w.is_finished() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            rss_peak = rss_peak.max(server.rss_kib());
+        }
+        sinks.push(w.await?);
+    }
+    let n_sent = sent.load(Ordering::Relaxed);
+    let expected = n_sent * (n as u64 - 1);
+    let total = || counts.iter().flatten().map(|c| u64::from(c.load(Ordering::Relaxed))).sum::<u64>();
+    let drain_deadline = Instant::now() + Duration::from_secs(10);
+    while total() < expected && Instant::now() < drain_deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        rss_peak = rss_peak.max(server.rss_kib());
+    }
+    let window = t0.elapsed().as_secs_f64();
+    let (server_cpu, tool_cpu) = (server.cpu() - cpu0, self_cpu_secs() - tool0);
+    rss_peak = rss_peak.max(server.rss_kib());
+    let receipts = total();
+    let fully = counts.iter().flatten().filter(|c| u64::from(c.load(Ordering::Relaxed)) >= n as u64 - 1).count() as u64;
+    let persisted = match &server.tokens {
+        Some((w, _)) => Some(draft_text(&server.base, w, doc_id).await?.matches('#').count()),
+        None => None,
+    };
+    let _ = stop_tx.send(true);
+    let mut lat: Vec<u32> = Vec::with_capacity(receipts as usize);
+    for r in readers {
+        lat.extend(r.await?);
+    }
+    drop((sinks, idle_sinks));
+    lat.sort_unstable();
+    Ok(LoadResult {
+        target: target.label(),
+        n,
+        k,
+        connect_secs,
+        sent: n_sent,
+        receipts,
+        expected,
+        fully_delivered: fully.min(n_sent),
+        p50: percentile_us(&lat, 0.50),
+        p99: percentile_us(&lat, 0.99),
+        max: lat.last().map(|v| f64::from(*v) / 1000.0).unwrap_or(f64::NAN),
+        server_cpu,
+        tool_cpu,
+        window,
+        rss_idle_mib: rss_idle / 1024,
+        rss_peak_mib: rss_peak / 1024,
+        persisted,
+        closed: closed.load(Ordering::Relaxed) as usize,
+    })
+}
+
+impl LoadResult {
+    fn print(&self, rate: f64, secs: f64) {
+        println!("load: {}: N={} clients, K={} typists at R={rate} edits/s for {secs} s", self.target, self.n, self.k);
+        println!("  connected in {:.1} s", self.connect_secs);
+        println!(
+            "  edits sent {}, receipts {} of {} expected ({:.3} %), edits that reached all {} others: {}",
+            self.sent,
+            self.receipts,
+            self.expected,
+            100.0 * self.receipts as f64 / self.expected.max(1) as f64,
+            self.n - 1,
+            self.fully_delivered
+        );
+        if let Some(p) = self.persisted {
+            println!("  edits in the stored text: {p}");
+        }
+        println!("  edit-to-receipt latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", self.p50, self.p99, self.max);
+        println!(
+            "  CPU over the {:.1} s window: server {:.2} s ({:.0} % of a core), load tool {:.2} s ({:.0} %)",
+            self.window,
+            self.server_cpu,
+            100.0 * self.server_cpu / self.window,
+            self.tool_cpu,
+            100.0 * self.tool_cpu / self.window
+        );
+        println!(
+            "  server RSS: {} MiB connected and idle, {} MiB peak; connections closed by the server: {}",
+            self.rss_idle_mib, self.rss_peak_mib, self.closed
+        );
+    }
+
+    fn row(&self) -> String {
+        format!(
+            "| {} | {} | {:.1} / {:.1} / {:.0} ms | {}/{} ({:.2} %) | {:.0} % | {:.0} % | {} / {} MiB |",
+            self.n,
+            self.target,
+            self.p50,
+            self.p99,
+            self.max,
+            self.fully_delivered,
+            self.sent,
+            100.0 * self.receipts as f64 / self.expected.max(1) as f64,
+            100.0 * self.server_cpu / self.window,
+            100.0 * self.tool_cpu / self.window,
+            self.rss_idle_mib,
+            self.rss_peak_mib
+        )
+    }
+}
+
+const TABLE_HEAD: &str = "| clients | server | p50 / p99 / max | edits at every other client (receipts) | server CPU | load tool CPU | server RSS idle / peak |\n|---|---|---|---|---|---|---|";
+
+async fn load(args: &[String]) -> Result<(), AnyError> {
+    let (n, k, rate, secs) =
+        (num(args, "--clients", 100), num(args, "--typists", 20), num(args, "--rate", 5.0), num(args, "--secs", 20.0));
+    let result = run_load(&database_for(args, "bench_load")?, n, k, rate, secs).await?;
+    result.print(rate, secs);
+    Ok(())
+}
+
+/// `compare`: the same load against the reference, Plenum SQLite and Plenum PostgreSQL (with
+/// `--database-url`, an empty database per N: `NAME_N` is created and dropped by the bench).
+async fn compare(args: &[String]) -> Result<(), AnyError> {
+    let ns: Vec<usize> = arg(args, "--clients")
+        .unwrap_or_else(|| "500,2000".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let (k, rate, secs) = (num(args, "--typists", 20), num(args, "--rate", 5.0), num(args, "--secs", 20.0));
+    let pg = arg(args, "--database-url");
+    let mut rows = Vec::new();
+    for &n in &ns {
+        let mut targets = vec![Target::Reference, Target::Plenum { database_url: None }];
+        if let Some(url) = &pg {
+            targets.push(Target::Plenum { database_url: Some(fresh_pg(url, &format!("bench_load_{n}"))?) });
+        }
+        for target in targets {
+            match run_load(&target, n, k, rate, secs).await {
+                Ok(r) => {
+                    r.print(rate, secs);
+                    rows.push(r.row());
+                }
+                Err(e) => {
+                    println!("load: {}: N={n}: failed: {e}", target.label());
+                    rows.push(format!("| {n} | {} | failed: {e} | | | | |", target.label()));
+                }
+            }
+        }
+    }
+    println!("\n{k} typists at {rate} edits/s for {secs} s, latency at every other client:\n{TABLE_HEAD}");
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}
+
+/// A fresh, empty PostgreSQL database named `name` next to the one `url` names (dropped first
+/// if it exists); returns its URL. Uses `psql`.
+fn fresh_pg(url: &str, name: &str) -> Result<String, AnyError> {
+    let (server, _) = url.rsplit_once('/').ok_or("a PostgreSQL URL ends with /DATABASE")?;
+    let admin = format!("{server}/postgres");
+    for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
+        let ok =
+            Command::new("psql").args([&admin, "-qc", &sql]).stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+        if !ok.success() {
+            return Err(format!("psql {admin} -c '{sql}' failed").into());
+        }
+    }
+    Ok(format!("{server}/{name}"))
+}
+
+fn database_for(args: &[String], name: &str) -> Result<Target, AnyError> {
+    Ok(match Target::from_args(args) {
+        Target::Plenum { database_url: Some(url) }
+            if url.starts_with("postgres") && !args.iter().any(|a| a == "--keep-db") =>
+        {
+            Target::Plenum { database_url: Some(fresh_pg(&url, name)?) }
+        }
+        t => t,
+    })
+}
+
+/// Waits until the server's RSS stops moving (two samples 300 ms apart within 16 KiB), at most 5 s.
+async fn settled_rss(server: &Server) -> u64 {
+    let mut last = server.rss_kib();
+    for _ in 0..16 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = server.rss_kib();
+        if now.abs_diff(last) <= 16 {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
+/// Keeps reading a socket (answering pings) until told to stop.
+fn keep_reading(ws: Ws, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let (_tx, mut rx) = ws.split();
+        loop {
+            tokio::select! {
+                frame = rx.next() => if !matches!(frame, Some(Ok(_))) { break },
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
+
+/// `idle`: S idle sockets on one draft; the server's RSS growth per socket.
+async fn idle(args: &[String]) -> Result<(), AnyError> {
+    let sockets: usize = num(args, "--sockets", 1000);
+    let target = database_for(args, "bench_idle")?;
+    let server = Server::start(&target).await?;
+    let doc = server.new_doc().await?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    // One socket first, so the draft's room is loaded before the baseline.
+    let first = connect_all(vec![server.ws_url(doc, false)]).await?;
+    let mut tasks: Vec<_> = first.into_iter().map(|ws| keep_reading(ws, stop.clone())).collect();
+    let before = settled_rss(&server).await;
+    let ws = connect_all((0..sockets).map(|_| server.ws_url(doc, false)).collect()).await?;
+    tasks.extend(ws.into_iter().map(|ws| keep_reading(ws, stop.clone())));
+    let after = settled_rss(&server).await;
     println!(
-        "  edit-to-receipt latency over {} receipts: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        l.len(),
-        percentile(&l, 0.50),
-        percentile(&l, 0.99),
-        l.last().copied().unwrap_or(f64::NAN)
+        "idle: {}: {sockets} idle sockets on one draft: server RSS {} MiB before, {} MiB after: {:.1} KiB per connection (high-water mark {} MiB)",
+        target.label(),
+        before / 1024,
+        after / 1024,
+        (after as f64 - before as f64) / sockets as f64,
+        server.mem_kib("VmHWM:") / 1024
     );
-    println!(
-        "  server RSS: {} MiB now, {} MiB peak sampled, {} MiB high-water mark",
-        server.rss_kib("VmRSS:") / 1024,
-        peak_rss / 1024,
-        server.rss_kib("VmHWM:") / 1024
-    );
-    println!("  (wall {elapsed:.1} s; load generator and server share the machine's 2 cores)");
+    let _ = stop_tx.send(true);
     for t in tasks {
-        t.abort();
+        let _ = t.await;
+    }
+    Ok(())
+}
+
+/// `drafts`: D drafts loaded, one socket each; the server's RSS growth per loaded draft.
+async fn drafts(args: &[String]) -> Result<(), AnyError> {
+    let d: usize = num(args, "--drafts", 200);
+    let target = database_for(args, "bench_drafts")?;
+    let server = Server::start(&target).await?;
+    let mut docs = Vec::new();
+    for _ in 0..=d {
+        docs.push(server.new_doc().await?);
+    }
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let first = connect_all(vec![server.ws_url(docs[0], true)]).await?;
+    let mut tasks: Vec<_> = first.into_iter().map(|ws| keep_reading(ws, stop.clone())).collect();
+    let before = settled_rss(&server).await;
+    let ws = connect_all(docs[1..].iter().map(|doc| server.ws_url(*doc, true)).collect()).await?;
+    tasks.extend(ws.into_iter().map(|ws| keep_reading(ws, stop.clone())));
+    let after = settled_rss(&server).await;
+    println!(
+        "drafts: {}: {d} drafts loaded, one socket each: server RSS {} MiB before, {} MiB after: {:.1} KiB per loaded draft (its socket included)",
+        target.label(),
+        before / 1024,
+        after / 1024,
+        (after as f64 - before as f64) / d as f64
+    );
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
     }
     Ok(())
 }
@@ -261,7 +727,8 @@ fn trace_updates(path: &str) -> Result<(Vec<Vec<u8>>, String), AnyError> {
     Ok((updates, end))
 }
 
-/// `trace`: every edit as its own update through one socket, until all are stored.
+/// `trace`: every edit as its own update through one socket, until a watching client has all of
+/// it and (Plenum) all of it is stored.
 async fn trace(args: &[String]) -> Result<(), AnyError> {
     let flag_values: Vec<&String> = args.windows(2).filter(|w| w[0].starts_with("--")).map(|w| &w[1]).collect();
     let path =
@@ -281,58 +748,107 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
         let snapshot = doc.transact().encode_state_as_update_v1(&StateVector::default()).len();
         (elapsed, snapshot)
     };
-    let server = start_server(arg(args, "--database-url")).await?;
-    let token = login(&server.base, "kabo.molefe@bw.kp.example").await?;
-    let draft = new_draft(&server.base, &token).await?;
-    let (ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{}/api/drafts/{draft}/ws?token={token}", server.base)).await?;
-    let (mut tx, mut rx) = ws.split();
+    let final_sv = {
+        let doc = Doc::new();
+        let mut txn = doc.transact_mut();
+        for u in &updates {
+            txn.apply_update(Update::decode_v1(u)?)?;
+        }
+        txn.state_vector()
+    };
+    let target = database_for(args, "bench_trace")?;
+    let server = Server::start(&target).await?;
+    let draft = server.new_doc().await?;
+    let mut ws = connect_all(vec![server.ws_url(draft, true), server.ws_url(draft, false)]).await?;
+    let watcher = ws.pop().ok_or("no watcher")?;
+    let (mut tx, mut rx) = ws.pop().ok_or("no socket")?.split();
     let drain = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+    // The watcher applies what it receives, like a stock client, and notes when it has it all.
+    let want = end.clone();
+    let watch = tokio::spawn(async move {
+        let (_wtx, mut wrx) = watcher.split();
+        let doc = Doc::new();
+        let text = doc.get_or_insert_text("content");
+        while let Some(Ok(frame)) = wrx.next().await {
+            let WsMessage::Binary(data) = frame else { continue };
+            if let Ok(Message::Sync(SyncMessage::Update(u) | SyncMessage::SyncStep2(u))) = Message::decode_v1(&data)
+                && let Ok(update) = Update::decode_v1(&u)
+            {
+                let mut txn = doc.transact_mut();
+                let _ = txn.apply_update(update);
+                if txn.state_vector() == final_sv && text.get_string(&txn) == want {
+                    return Some(Instant::now());
+                }
+            }
+        }
+        None
+    });
     let started = Instant::now();
+    let (cpu0, tool0) = (server.cpu(), self_cpu_secs());
     for u in &updates {
         tx.send(WsMessage::Binary(Message::Sync(SyncMessage::Update(u.clone())).encode_v1().into())).await?;
     }
     let sent = started.elapsed();
-    loop {
-        if draft_text(&server.base, &token, draft).await? == end {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let stored = started.elapsed();
+    let watched = tokio::time::timeout(Duration::from_secs(600), watch).await??.ok_or("the watcher stopped")?;
+    let watched = watched.duration_since(started);
+    let stored = match &server.tokens {
+        Some((token, _)) => loop {
+            if draft_text(&server.base, token, draft).await? == end {
+                break Some(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        },
+        None => None,
+    };
+    let (server_cpu, tool_cpu) = (server.cpu() - cpu0, self_cpu_secs() - tool0);
     drain.abort();
-    println!("trace: {path}");
+    let l = limit.0.as_secs_f64();
+    println!("trace: {}: {path}", target.label());
     println!("  {} updates, final text {} chars", updates.len(), end.chars().count());
+    println!("  yrs in-process apply (the limit): {l:.3} s; state snapshot {} kB", limit.1 / 1024);
     println!(
-        "  yrs in-process apply (the limit): {:.3} s; state snapshot {} kB",
-        limit.0.as_secs_f64(),
-        limit.1 / 1024
-    );
-    println!(
-        "  through one socket: all sent after {:.2} s, all stored and applied after {:.2} s ({:.0} updates/s)",
+        "  through one socket: all sent after {:.2} s; the watching client had all of it after {:.2} s ({:.1}x the limit)",
         sent.as_secs_f64(),
-        stored.as_secs_f64(),
-        updates.len() as f64 / stored.as_secs_f64()
+        watched.as_secs_f64(),
+        watched.as_secs_f64() / l
     );
-    println!(
-        "  server RSS {} MiB, high-water mark {} MiB",
-        server.rss_kib("VmRSS:") / 1024,
-        server.rss_kib("VmHWM:") / 1024
-    );
+    if let Some(stored) = stored {
+        println!(
+            "  all stored (GET shows the whole text) after {:.2} s ({:.1}x; {:.0} updates/s)",
+            stored.as_secs_f64(),
+            stored.as_secs_f64() / l,
+            updates.len() as f64 / stored.as_secs_f64()
+        );
+    }
+    println!("  CPU: server {server_cpu:.2} s, load tool {tool_cpu:.2} s");
+    println!("  server RSS {} MiB, high-water mark {} MiB", server.rss_kib() / 1024, server.mem_kib("VmHWM:") / 1024);
     Ok(())
 }
 
 fn main() -> Result<(), AnyError> {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    raise_own_limit();
+    let threads = num(&args, "--threads", 2usize);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
     match args.first().map(String::as_str) {
         Some("load") => rt.block_on(load(&args)),
+        Some("compare") => rt.block_on(compare(&args)),
+        Some("idle") => rt.block_on(idle(&args)),
+        Some("drafts") => rt.block_on(drafts(&args)),
         Some("trace") => rt.block_on(trace(&args)),
         _ => {
             println!(
-                "usage: cargo bench --bench drafting_load -- load [--clients N] [--typists K] [--rate R] [--secs S] [--database-url URL]"
+                "usage: cargo bench --bench drafting_load -- MODE [--target plenum|reference] [--database-url URL] [--threads T]"
             );
-            println!("       cargo bench --bench drafting_load -- trace [PATH.json.gz] [--database-url URL]");
+            println!("  load    [--clients N] [--typists K] [--rate R] [--secs S]");
+            println!(
+                "  compare [--clients 500,2000,5000] [--typists K] [--rate R] [--secs S] [--database-url postgres://…/any]"
+            );
+            println!("  idle    [--sockets 1000]");
+            println!("  drafts  [--drafts 200]");
+            println!("  trace   [PATH.json.gz]");
+            println!("With a PostgreSQL URL, the bench makes a fresh database beside it for each run (psql).");
+            println!("The reference server is {REFERENCE_VERSION} from {REFERENCE_DIR} (npm ci there).");
             Ok(())
         }
     }

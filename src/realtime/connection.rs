@@ -3,13 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Hub;
-use super::room::{CloseSignal, ConnId, Participant, RoomCommand, close};
+use super::room::{CloseSignal, ConnId, Outgoing, Participant, RoomCommand, close};
 
 /// How long one write may take before the client is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,7 +49,7 @@ pub async fn run<F, Fut>(
         .max_frame_size(cfg.max_message_bytes)
         .aggregate_continuations()
         .max_continuation_size(cfg.max_message_bytes);
-    let Some((room, mut queue, mut killed)) = join(&hub, draft_id, conn, &who, cfg.queue.max(1)).await else {
+    let Some((room, mut queue, mut killed)) = join(&hub, draft_id, conn, who, cfg.queue.max(1)).await else {
         let _ = session.close(Some(reason(close::SERVER_ERROR, "the draft could not be opened"))).await;
         return;
     };
@@ -68,7 +67,7 @@ pub async fn run<F, Fut>(
             signal = &mut killed => break signal.ok(),
             () = &mut leaving => break Some((close::GOING_AWAY, "the server is restarting; reconnect".into())),
             out = queue.recv() => match out {
-                Some(bytes) => match tokio::time::timeout(WRITE_TIMEOUT, session.binary(bytes)).await {
+                Some(batch) => match tokio::time::timeout(WRITE_TIMEOUT, write_all(&mut session, batch, &mut queue)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => break None,
                     // The client stopped reading: the same answer as a full queue in the room.
@@ -107,7 +106,7 @@ pub async fn run<F, Fut>(
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => false,
                 };
                 if ours {
-                    match recheck(false).await {
+                    match Box::pin(recheck(false)).await {
                         Access::Unchanged => {}
                         Access::Changed => break Some((PERMISSIONS_CHANGED, "your permissions changed; reconnect".into())),
                         Access::Ended => break Some((SESSION_ENDED, "your session has ended; sign in again".into())),
@@ -119,7 +118,7 @@ pub async fn run<F, Fut>(
                     tracing::info!(draft = draft_id, conn, "dropping a silent connection");
                     break None;
                 }
-                match recheck(std::mem::take(&mut active)).await {
+                match Box::pin(recheck(std::mem::take(&mut active))).await {
                     Access::Unchanged => {}
                     Access::Changed => break Some((PERMISSIONS_CHANGED, "your permissions changed; reconnect".into())),
                     Access::Ended => break Some((SESSION_ENDED, "your session has ended; sign in again".into())),
@@ -134,6 +133,26 @@ pub async fn run<F, Fut>(
     let _ = tokio::time::timeout(WRITE_TIMEOUT, session.close(closing.map(|(code, text)| reason(code, &text)))).await;
 }
 
+/// At most this many queued batches are written before the connection looks at its socket again.
+const DRAIN: usize = 32;
+
+/// Writes a batch of messages, one frame each, and what else the room queued meanwhile (up to
+/// [`DRAIN`] batches), before yielding to the socket: consecutive frames leave in one write.
+async fn write_all(
+    session: &mut actix_ws::Session,
+    batch: Outgoing,
+    queue: &mut mpsc::Receiver<Outgoing>,
+) -> Result<(), actix_ws::Closed> {
+    let mut next = Some(batch);
+    for _ in 0..DRAIN {
+        let Some(messages) = next.take().or_else(|| queue.try_recv().ok()) else { break };
+        for bytes in messages.iter() {
+            session.binary(bytes.clone()).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Joins the room, starting it again if it was unloading at that moment: the room confirms the
 /// join, and a join that reached a stopping room is dropped unconfirmed, so we try the next one.
 /// Returns the room's inbox, this connection's outgoing queue and its kill signal.
@@ -141,12 +160,12 @@ async fn join(
     hub: &Hub,
     draft_id: i64,
     conn: ConnId,
-    who: &Participant,
+    who: Participant,
     queue: usize,
-) -> Option<(mpsc::Sender<RoomCommand>, mpsc::Receiver<Bytes>, oneshot::Receiver<CloseSignal>)> {
+) -> Option<(mpsc::Sender<RoomCommand>, mpsc::Receiver<Outgoing>, oneshot::Receiver<CloseSignal>)> {
     for _ in 0..10 {
         let room = hub.room(draft_id).await.ok()?;
-        let (outbox, queue) = mpsc::channel::<Bytes>(queue);
+        let (outbox, queue) = mpsc::channel::<Outgoing>(queue);
         let (kill, killed) = oneshot::channel::<CloseSignal>();
         let (joined, confirmed) = oneshot::channel();
         let cmd = RoomCommand::Join { conn, who: who.clone(), outbox, kill, joined };

@@ -1,5 +1,7 @@
-//! Fan-out: encoded once, queued per connection without waiting, and a connection that cannot
-//! keep up is closed rather than allowed to grow memory.
+//! Fan-out: every message encoded once; a batch's messages are staged and handed to each
+//! connection as one queue item at the batch's end (the connection writes them as consecutive
+//! frames, which the socket takes in one write), without waiting; a connection that cannot keep
+//! up is closed rather than allowed to grow memory.
 
 use super::*;
 
@@ -16,24 +18,61 @@ impl Room {
         }
     }
 
+    /// Queues a message for one connection, sent with the rest of the batch (see [`Room::flush`]).
     pub(super) fn send(&mut self, conn: ConnId, bytes: Bytes) {
-        let Some(c) = self.conns.get(&conn) else { return };
-        match c.outbox.try_send(bytes) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.kill(conn, close::TOO_SLOW, "too slow: reconnect to resync")
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.conns.remove(&conn);
-                self.drop_presence_of(conn);
-            }
+        if self.conns.contains_key(&conn) {
+            self.staged.push((Dest::One(conn), bytes));
         }
     }
 
+    /// Queues a message for every connection but `except`, encoded once.
     pub(super) fn broadcast(&mut self, except: Option<ConnId>, bytes: &Bytes) {
-        let targets: Vec<ConnId> = self.conns.keys().copied().filter(|id| Some(*id) != except).collect();
-        for id in targets {
-            self.send(id, bytes.clone());
+        self.staged.push((Dest::All { except }, bytes.clone()));
+    }
+
+    /// Hands every connection the batch's messages for it as one queue item, without waiting:
+    /// the connections that no message singles out (nearly all of them) share one list. A
+    /// connection whose queue is full is closed (4000, it resyncs when it reconnects) instead of
+    /// letting the room's memory grow.
+    pub(super) fn flush(&mut self) {
+        if self.staged.is_empty() {
+            return;
+        }
+        let staged = std::mem::take(&mut self.staged);
+        let singled_out: std::collections::HashSet<ConnId> = staged
+            .iter()
+            .filter_map(|(dest, _)| match dest {
+                Dest::One(c) | Dest::All { except: Some(c) } => Some(*c),
+                Dest::All { except: None } => None,
+            })
+            .collect();
+        let common: Outgoing =
+            staged.iter().filter(|(dest, _)| matches!(dest, Dest::All { .. })).map(|(_, b)| b.clone()).collect();
+        let mut full = Vec::new();
+        let mut gone = Vec::new();
+        for (id, c) in &self.conns {
+            let item = if singled_out.contains(id) {
+                let own: Outgoing =
+                    staged.iter().filter(|(dest, _)| dest.reaches(*id)).map(|(_, b)| b.clone()).collect();
+                own
+            } else {
+                common.clone()
+            };
+            if item.is_empty() {
+                continue;
+            }
+            match c.outbox.try_send(item) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => full.push(*id),
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
+            }
+        }
+        for id in full {
+            self.kill(id, close::TOO_SLOW, "too slow: reconnect to resync");
+        }
+        for id in gone {
+            self.conns.remove(&id);
+            self.drop_presence_of(id);
         }
     }
 

@@ -31,6 +31,8 @@ mod fanout;
 mod persistence;
 mod protocol;
 
+pub use protocol::{Incoming, Integrated, Refusal, classify, integrate};
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,6 +64,11 @@ fn stage_message(notice: &str) -> Bytes {
 
 /// Identifies one websocket connection.
 pub type ConnId = u64;
+
+/// What a room hands a connection at the end of a batch: the batch's messages for it, in order,
+/// each one y-protocols message (one websocket frame). Messages sent to every connection are
+/// encoded once and the same list is shared by all of them.
+pub type Outgoing = Arc<[Bytes]>;
 
 /// Close codes sent to clients.
 pub mod close {
@@ -154,7 +161,7 @@ pub enum RoomCommand {
     Join {
         conn: ConnId,
         who: Participant,
-        outbox: mpsc::Sender<Bytes>,
+        outbox: mpsc::Sender<Outgoing>,
         kill: oneshot::Sender<CloseSignal>,
         joined: oneshot::Sender<()>,
     },
@@ -174,7 +181,7 @@ pub enum RoomCommand {
 
 struct Conn {
     who: Participant,
-    outbox: mpsc::Sender<Bytes>,
+    outbox: mpsc::Sender<Outgoing>,
     kill: Option<oneshot::Sender<CloseSignal>>,
     /// The awareness client id this connection owns: the first it announced.
     client_id: Option<ClientID>,
@@ -186,6 +193,22 @@ struct Presence {
     clock: u32,
     json: Arc<str>,
     owner: ConnId,
+}
+
+/// Who a staged message goes to.
+#[derive(Clone, Copy)]
+enum Dest {
+    One(ConnId),
+    All { except: Option<ConnId> },
+}
+
+impl Dest {
+    fn reaches(self, conn: ConnId) -> bool {
+        match self {
+            Dest::One(c) => c == conn,
+            Dest::All { except } => except != Some(conn),
+        }
+    }
 }
 
 /// Work that must wait until the batch's updates are committed.
@@ -249,6 +272,9 @@ pub struct Room {
     last_notice: Option<String>,
     /// Messages produced while closing connections, sent at the end of the batch.
     deferred: Vec<After>,
+    /// The batch's outgoing messages, in order, handed to the connections at its end (see
+    /// `fanout.rs`): one queue item per connection per batch, however many messages.
+    staged: Vec<(Dest, Bytes)>,
     metrics: Arc<crate::metrics::Metrics>,
     writer_check: super::WriterCheck,
 }
@@ -309,6 +335,7 @@ impl Room {
             compact_backoff: COMPACT_BACKOFF_MIN,
             last_notice: Some(loaded.notice),
             deferred: Vec::new(),
+            staged: Vec::new(),
             metrics,
             writer_check,
         }
@@ -439,10 +466,12 @@ impl Room {
         for action in after.into_iter().chain(std::mem::take(&mut self.deferred)) {
             self.perform(action, &pending);
         }
+        self.flush();
         // Closing slow connections may have produced presence removals.
         for action in std::mem::take(&mut self.deferred) {
             self.perform(action, &pending);
         }
+        self.flush();
         if self.since_compaction >= self.cfg.compact_after.max(1)
             && self.compact_retry_at.is_none_or(|at| Instant::now() >= at)
         {
