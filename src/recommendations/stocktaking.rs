@@ -1255,10 +1255,12 @@ mod tests {
     }
 
     /// A random history: up to 8 recommendations (two vocabularies, issued on days 0–20, some
-    /// with a due date), each with 1–4 of 5 participants, and up to 12 entries per record on
-    /// days 0–40 (corrections on the same day included).
+    /// with a due date, some entered days after their issue date), each with 1–4 of 5
+    /// participants, and up to 12 entries per record on days 0–40 (corrections on the same day
+    /// included).
     fn histories() -> impl Strategy<Value = History> {
-        let rec = (1i64..=2, 0i64..20, proptest::option::of(0i64..30), 0usize..3, 1usize..=4);
+        let entered = prop_oneof![2 => Just((0i64, 3600u32)), 1 => (0i64..10, 0u32..86_400)];
+        let rec = (1i64..=2, 0i64..20, proptest::option::of(0i64..30), 0usize..3, 1usize..=4, entered);
         proptest::collection::vec(rec, 1..8)
             .prop_flat_map(|recs| {
                 let records: usize = recs.iter().map(|r| r.4).sum();
@@ -1273,10 +1275,13 @@ mod tests {
                 let mut h = History { statuses: statuses(), ..History::default() };
                 let (mut addressee_id, mut entry_id) = (0, 0);
                 let mut entries = entries.into_iter();
-                for (i, (vocabulary, issued, due, theme, n)) in recs.into_iter().enumerate() {
+                for (i, (vocabulary, issued, due, theme, n, (lag, secs))) in recs.into_iter().enumerate() {
                     let id = i64::try_from(i).unwrap_or_default() + 1;
                     let due = due.map(|d| issued + d);
-                    h.recommendations.push(recommendation(id, vocabulary, issued, due, &themes[..theme]));
+                    let mut r = recommendation(id, vocabulary, issued, due, &themes[..theme]);
+                    // Entered in the system on its issue date, or later (a past report's).
+                    r.created_at = instant(issued + lag, secs);
+                    h.recommendations.push(r);
                     for org in 1..=n {
                         addressee_id += 1;
                         h.addressees.push(addressee(addressee_id, id, i64::try_from(org).unwrap_or_default()));
@@ -1353,6 +1358,18 @@ mod tests {
         #[test]
         fn the_state_as_of_a_day_never_depends_on_what_came_later(h in histories(), d in 0i64..45) {
             let at = cut(d);
+            let full = compute(&h, body(), &at, None);
+            prop_assert_eq!(&full, &compute(&known_at(&h, &at), body(), &at, None));
+            check_sums(&full)?;
+        }
+
+        #[test]
+        fn the_state_at_any_moment_never_depends_on_what_came_later(
+            h in histories(), d in 0i64..45, secs in 0u32..86_400, issued_only in any::<bool>()
+        ) {
+            // As of a moment within a day (the current state is "now"), and for the export of
+            // everything entered by then whatever its issue date (`issued_only: false`).
+            let at = Cut { date: day(d), end: instant(d, secs), issued_only };
             let full = compute(&h, body(), &at, None);
             prop_assert_eq!(&full, &compute(&known_at(&h, &at), body(), &at, None));
             check_sums(&full)?;

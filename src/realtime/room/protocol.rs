@@ -5,77 +5,34 @@ use super::*;
 
 impl Room {
     pub(super) fn frame(&mut self, conn: ConnId, data: &[u8], pending: &mut Vec<Pending>, after: &mut Vec<After>) {
-        if !self.conns.contains_key(&conn) {
-            return;
-        }
+        let Some(c) = self.conns.get(&conn) else { return };
         // The connection already refused frames over the size limit (1009).
-        // One message per frame, as y-websocket sends them: bytes after a complete message are a
-        // protocol error, never silently dropped. (yrs's `MessageReader` would take a truncated
-        // message for the end of the frame and silently drop it.)
-        let mut decoder = DecoderV1::from(Cursor::new(data));
-        let Ok(message) = Message::decode(&mut decoder) else {
-            self.kill(conn, close::PROTOCOL_ERROR, "malformed y-protocols message");
-            return;
-        };
-        if decoder.read_u8().is_ok() {
-            self.kill(conn, close::PROTOCOL_ERROR, "bytes after the end of the message");
-            return;
-        }
-        match message {
-            Message::Sync(SyncMessage::SyncStep1(sv)) => after.push(After::SyncStep2(conn, sv)),
-            Message::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
-                self.update(conn, update, pending, after)
+        match classify(&self.doc, data, c.who.may_edit(self.gate)) {
+            Err(Refusal::Malformed(why)) => self.kill(conn, close::PROTOCOL_ERROR, why),
+            Err(Refusal::PermissionDenied) => {
+                self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                after.push(After::Send(conn, permission_denied()));
             }
-            Message::Awareness(update) => self.awareness(conn, update, after),
-            Message::AwarenessQuery => after.push(After::AllPresence(conn)),
-            // Permission is the server's to say, never a client's; and message types this server
-            // does not know are ignored, so providers that add their own keep working.
-            Message::Auth(_) | Message::Custom(..) => {}
+            Ok(Incoming::SyncStep1(sv)) => after.push(After::SyncStep2(conn, sv)),
+            Ok(Incoming::Write { update, data }) => self.update(conn, update, data, pending, after),
+            Ok(Incoming::Awareness(update)) => self.awareness(conn, update, after),
+            Ok(Incoming::AwarenessQuery) => after.push(After::AllPresence(conn)),
+            Ok(Incoming::Ignored) => {}
         }
     }
 
     pub(super) fn update(
         &mut self,
         conn: ConnId,
-        mut data: Vec<u8>,
+        update: Update,
+        data: Vec<u8>,
         pending: &mut Vec<Pending>,
         after: &mut Vec<After>,
     ) {
         let size = data.len();
-        let Ok(update) = Update::decode_v1(&data) else {
-            self.kill(conn, close::PROTOCOL_ERROR, "malformed document update");
-            return;
-        };
         let Some(c) = self.conns.get(&conn) else { return };
         let (user_id, session_id) = (c.who.user_id, c.who.session_id);
-        if !c.who.may_edit(self.gate) {
-            if carries_changes(&self.doc, &update) {
-                self.metrics.updates_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                after.push(After::Send(conn, permission_denied()));
-            }
-            return;
-        }
-        let applied = {
-            let mut txn = self.doc.transact_mut();
-            let held_before = held_fingerprint(&txn);
-            let before = txn.state_vector();
-            txn.apply_update(update).ok().map(|()| {
-                let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
-                let held_after = held_fingerprint(&txn);
-                // What this transaction integrated. When nothing is or was held, that is the
-                // update as sent (parts the document already had are harmless: updates are
-                // idempotent), so it is stored as it came; otherwise the transaction's own delta:
-                // this update and any held one it completed, without parts still waiting.
-                let delta = match (changed, held_before.is_none() && held_after.is_none()) {
-                    (false, _) => None,
-                    (true, true) => Some(std::mem::take(&mut data)),
-                    (true, false) => Some(txn.encode_update_v1()),
-                };
-                let held_more = held_after.is_some() && held_after != held_before;
-                (delta, held_more, held_after.is_none())
-            })
-        };
-        let Some((delta, held_more, nothing_held)) = applied else {
+        let Some(Integrated { delta, held_more, nothing_held }) = integrate(&self.doc, update, data) else {
             // Part of it may already be in the document: rebuild it from what is stored.
             self.must_reload = true;
             self.kill(conn, close::PROTOCOL_ERROR, "the update does not apply to this document");
@@ -111,6 +68,134 @@ impl Room {
             self.must_reload = true;
         }
     }
+}
+
+/// What one binary frame from a client asks for, as [`classify`] decides it.
+#[derive(Debug)]
+pub enum Incoming {
+    /// Sync step 1: answer with what the client's state vector lacks.
+    SyncStep1(StateVector),
+    /// A sync step 2 or an update from someone who may write now: apply it. `data` is the
+    /// update as sent (what `update` was decoded from).
+    Write { update: Update, data: Vec<u8> },
+    /// Presence.
+    Awareness(AwarenessUpdate),
+    /// "Send me everyone's presence."
+    AwarenessQuery,
+    /// Nothing to do: a reader's update that would change nothing (such as its sync step 2 when
+    /// it has nothing new), an auth message (permission is the server's to say, never a
+    /// client's), or a message type this server does not know (so providers that add their own
+    /// keep working).
+    Ignored,
+}
+
+/// Why a frame is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not one well-formed y-protocols message, or a malformed document update: the connection
+    /// is closed (1002) with this reason.
+    Malformed(&'static str),
+    /// An update that would change the document from someone who may not write: answered with
+    /// `permission-denied`, never applied or stored.
+    PermissionDenied,
+}
+
+/// Decides what one incoming binary frame is, for a connection that may (`can_write`) or may
+/// not change the text now, against the room's document `doc` (only read, to tell whether a
+/// reader's update would change anything). The size limit is the connection's (frames over it
+/// never get here). A reader's frame is never [`Incoming::Write`].
+pub fn classify(doc: &Doc, frame: &[u8], can_write: bool) -> Result<Incoming, Refusal> {
+    // One message per frame, as y-websocket sends them: bytes after a complete message are a
+    // protocol error, never silently dropped. (yrs's `MessageReader` would take a truncated
+    // message for the end of the frame and silently drop it.)
+    let mut decoder = DecoderV1::from(Cursor::new(frame));
+    let Ok(message) = Message::decode(&mut decoder) else {
+        return Err(Refusal::Malformed("malformed y-protocols message"));
+    };
+    if decoder.read_u8().is_ok() {
+        return Err(Refusal::Malformed("bytes after the end of the message"));
+    }
+    match message {
+        Message::Sync(SyncMessage::SyncStep1(sv)) => Ok(Incoming::SyncStep1(sv)),
+        Message::Sync(SyncMessage::SyncStep2(data) | SyncMessage::Update(data)) => {
+            let Ok(update) = Update::decode_v1(&data) else {
+                return Err(Refusal::Malformed("malformed document update"));
+            };
+            if can_write {
+                Ok(Incoming::Write { update, data })
+            } else if carries_changes(doc, &update) {
+                Err(Refusal::PermissionDenied)
+            } else {
+                Ok(Incoming::Ignored)
+            }
+        }
+        Message::Awareness(update) => Ok(Incoming::Awareness(update)),
+        Message::AwarenessQuery => Ok(Incoming::AwarenessQuery),
+        Message::Auth(_) | Message::Custom(..) => Ok(Incoming::Ignored),
+    }
+}
+
+/// What applying one writer's update did to the document: see [`integrate`].
+#[derive(Debug)]
+pub struct Integrated {
+    /// What to store and broadcast (`None`: the document already had all of it).
+    pub delta: Option<Vec<u8>>,
+    /// The document now holds back more than before (parts waiting for their dependencies).
+    pub held_more: bool,
+    /// Nothing is held back any more.
+    pub nothing_held: bool,
+}
+
+/// Applies a writer's `update` (decoded from `data`) to `doc` as the room does. `None`: it does
+/// not apply, and part of it may already be in the document (the room rebuilds it from what is
+/// stored).
+pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Option<Integrated> {
+    let mut inserted = update.insertions(true);
+    let mut txn = doc.transact_mut();
+    let held_before = held_fingerprint(&txn);
+    // What was held may be integrated now, so it must land in the state vector too.
+    if let Some(pending) = txn.store().pending_update() {
+        inserted.merge_with(pending.update.insertions(true));
+    }
+    let before = txn.state_vector();
+    txn.apply_update(update).ok().filter(|()| integrated_or_held(&txn, &inserted)).map(|()| {
+        let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
+        let held_after = held_fingerprint(&txn);
+        // What this transaction integrated. When nothing is or was held, that is the
+        // update as sent (parts the document already had are harmless: updates are
+        // idempotent), so it is stored as it came; otherwise the transaction's own delta:
+        // this update and any held one it completed, without parts still waiting.
+        let delta = match (changed, held_before.is_none() && held_after.is_none()) {
+            (false, _) => None,
+            (true, true) => Some(std::mem::take(&mut data)),
+            (true, false) => Some(txn.encode_update_v1()),
+        };
+        let held_more = held_after.is_some() && held_after != held_before;
+        Integrated { delta, held_more, nothing_held: held_after.is_none() }
+    })
+}
+
+/// Whether every block an update `inserted` is now within the document's state vector or held
+/// back. yrs integrates a block that follows a gap in its client's clocks when nothing it refers
+/// to is missing, beyond the state vector: content that would be neither stored nor sent to
+/// anyone (found by fuzzing). Such an update is treated as one that does not apply.
+fn integrated_or_held<T: ReadTxn>(txn: &T, inserted: &yrs::IdSet) -> bool {
+    let sv = txn.state_vector();
+    let held = txn.store().pending_update().map(|p| p.update.insertions(true)).unwrap_or_default();
+    inserted.iter().all(|(client, ranges)| {
+        let held: Vec<std::ops::Range<u32>> =
+            held.iter().find(|(c, _)| *c == client).map(|(_, r)| r.iter().cloned().collect()).unwrap_or_default();
+        ranges.iter().all(|range| {
+            let (mut at, end) = (range.start.max(sv.get(client)), range.end);
+            while at < end {
+                match held.iter().find(|h| h.start <= at && at < h.end) {
+                    Some(h) => at = h.end,
+                    None => return false,
+                }
+            }
+            true
+        })
+    })
 }
 
 pub(super) fn permission_denied() -> Bytes {
@@ -178,5 +263,58 @@ mod tests {
         drop(txn);
         assert!(carries_changes(&server, &deletion), "a new deletion is a change");
         assert_eq!(text.get_string(&client.transact()), "option A] / [option B]");
+    }
+
+    #[test]
+    fn content_after_a_gap_in_its_clocks_does_not_apply() {
+        // Found by fuzzing: client 1's "kk3" at clocks 50–52 (1–49 never sent), after its "4" at
+        // clock 0. yrs would integrate it past the state vector, where it is neither stored nor
+        // sent: it must not apply (the room rebuilds the document and closes the connection).
+        let doc = Doc::new();
+        let first = [1, 1, 1, 0, 4, 1, 7, 99, 111, 110, 116, 101, 110, 116, 1, 52, 0];
+        let gap = [1, 1, 1, 50, 132, 1, 0, 3, 107, 107, 51, 0];
+        let decode = |b: &[u8]| Update::decode_v1(b).expect("decode");
+        assert!(integrate(&doc, decode(&first), first.to_vec()).is_some_and(|i| i.nothing_held));
+        assert!(integrate(&doc, decode(&gap), gap.to_vec()).is_none(), "integrated past the state vector");
+        // An update held for a missing dependency still is held, not refused.
+        use yrs::Text;
+        let client = Doc::with_client_id(7);
+        let text = client.get_or_insert_text("content");
+        text.insert(&mut client.transact_mut(), 0, "a");
+        let mut txn = client.transact_mut();
+        text.insert(&mut txn, 1, "b");
+        let second = txn.encode_update_v1();
+        drop(txn);
+        let held = integrate(&doc, decode(&second), second.clone()).expect("held, not refused");
+        assert!(held.held_more && !held.nothing_held && held.delta.is_none());
+    }
+
+    #[test]
+    fn frames_are_classified_and_readers_never_write() {
+        use yrs::Text;
+        let server = Doc::new();
+        let client = Doc::new();
+        let text = client.get_or_insert_text("content");
+        text.insert(&mut client.transact_mut(), 0, "[option A]");
+        let update = client.transact().encode_state_as_update_v1(&StateVector::default());
+        let frame = Message::Sync(SyncMessage::Update(update.clone())).encode_v1();
+        assert!(matches!(classify(&server, &frame, true), Ok(Incoming::Write { data, .. }) if data == update));
+        assert_eq!(classify(&server, &frame, false).err(), Some(Refusal::PermissionDenied));
+        server.transact_mut().apply_update(Update::decode_v1(&update).expect("decode")).expect("apply");
+        assert!(matches!(classify(&server, &frame, false), Ok(Incoming::Ignored)), "nothing new: no refusal");
+        let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        assert!(matches!(classify(&server, &step1, false), Ok(Incoming::SyncStep1(_))));
+        let mut trailing = step1.clone();
+        trailing.push(0);
+        assert_eq!(
+            classify(&server, &trailing, true).err(),
+            Some(Refusal::Malformed("bytes after the end of the message"))
+        );
+        assert_eq!(classify(&server, &step1[..step1.len() - 1], true).err().map(|_| ()), Some(()));
+        let bad_update = Message::Sync(SyncMessage::Update(vec![0xff, 0xff])).encode_v1();
+        assert_eq!(classify(&server, &bad_update, false).err(), Some(Refusal::Malformed("malformed document update")));
+        let auth = Message::Auth(Some("granted".into())).encode_v1();
+        assert!(matches!(classify(&server, &auth, false), Ok(Incoming::Ignored)));
+        assert!(matches!(classify(&server, &Message::AwarenessQuery.encode_v1(), false), Ok(Incoming::AwarenessQuery)));
     }
 }
