@@ -150,15 +150,10 @@ pub struct Integrated {
 /// not apply, and part of it may already be in the document (the room rebuilds it from what is
 /// stored).
 pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Option<Integrated> {
-    let mut inserted = update.insertions(true);
     let mut txn = doc.transact_mut();
     let held_before = held_fingerprint(&txn);
-    // What was held may be integrated now, so it must land in the state vector too.
-    if let Some(pending) = txn.store().pending_update() {
-        inserted.merge_with(pending.update.insertions(true));
-    }
     let before = txn.state_vector();
-    txn.apply_update(update).ok().filter(|()| integrated_or_held(&txn, &inserted)).map(|()| {
+    txn.apply_update(update).ok().map(|()| {
         let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
         let held_after = held_fingerprint(&txn);
         // What this transaction integrated. When nothing is or was held, that is the
@@ -172,29 +167,6 @@ pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Option<Integra
         };
         let held_more = held_after.is_some() && held_after != held_before;
         Integrated { delta, held_more, nothing_held: held_after.is_none() }
-    })
-}
-
-/// Whether every block an update `inserted` is now within the document's state vector or held
-/// back. yrs integrates a block that follows a gap in its client's clocks when nothing it refers
-/// to is missing, beyond the state vector: content that would be neither stored nor sent to
-/// anyone (found by fuzzing). Such an update is treated as one that does not apply.
-fn integrated_or_held<T: ReadTxn>(txn: &T, inserted: &yrs::IdSet) -> bool {
-    let sv = txn.state_vector();
-    let held = txn.store().pending_update().map(|p| p.update.insertions(true)).unwrap_or_default();
-    inserted.iter().all(|(client, ranges)| {
-        let held: Vec<std::ops::Range<u32>> =
-            held.iter().find(|(c, _)| *c == client).map(|(_, r)| r.iter().cloned().collect()).unwrap_or_default();
-        ranges.iter().all(|range| {
-            let (mut at, end) = (range.start.max(sv.get(client)), range.end);
-            while at < end {
-                match held.iter().find(|h| h.start <= at && at < h.end) {
-                    Some(h) => at = h.end,
-                    None => return false,
-                }
-            }
-            true
-        })
     })
 }
 
@@ -263,30 +235,6 @@ mod tests {
         drop(txn);
         assert!(carries_changes(&server, &deletion), "a new deletion is a change");
         assert_eq!(text.get_string(&client.transact()), "option A] / [option B]");
-    }
-
-    #[test]
-    fn content_after_a_gap_in_its_clocks_does_not_apply() {
-        // Found by fuzzing: client 1's "kk3" at clocks 50–52 (1–49 never sent), after its "4" at
-        // clock 0. yrs would integrate it past the state vector, where it is neither stored nor
-        // sent: it must not apply (the room rebuilds the document and closes the connection).
-        let doc = Doc::new();
-        let first = [1, 1, 1, 0, 4, 1, 7, 99, 111, 110, 116, 101, 110, 116, 1, 52, 0];
-        let gap = [1, 1, 1, 50, 132, 1, 0, 3, 107, 107, 51, 0];
-        let decode = |b: &[u8]| Update::decode_v1(b).expect("decode");
-        assert!(integrate(&doc, decode(&first), first.to_vec()).is_some_and(|i| i.nothing_held));
-        assert!(integrate(&doc, decode(&gap), gap.to_vec()).is_none(), "integrated past the state vector");
-        // An update held for a missing dependency still is held, not refused.
-        use yrs::Text;
-        let client = Doc::with_client_id(7);
-        let text = client.get_or_insert_text("content");
-        text.insert(&mut client.transact_mut(), 0, "a");
-        let mut txn = client.transact_mut();
-        text.insert(&mut txn, 1, "b");
-        let second = txn.encode_update_v1();
-        drop(txn);
-        let held = integrate(&doc, decode(&second), second.clone()).expect("held, not refused");
-        assert!(held.held_more && !held.nothing_held && held.delta.is_none());
     }
 
     #[test]
