@@ -34,7 +34,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, sqlite_path};
+use super::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, sqlite_lock_path, sqlite_path};
 use crate::config::redact_url;
 
 /// The first bytes of every SQLite database file.
@@ -100,13 +100,6 @@ pub fn restore(url: &str, from: &Path) -> anyhow::Result<RestoreReport> {
             from.display()
         ),
     }
-}
-
-/// The lock file a server holds beside a SQLite database while it uses it.
-pub fn sqlite_lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
 }
 
 /// Takes the database's lock file, failing at once if a server holds it. The lock lasts as long

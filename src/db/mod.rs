@@ -261,6 +261,14 @@ pub struct InstanceLock {
     _file: Arc<std::fs::File>,
 }
 
+/// The lock file a server holds beside a SQLite database while it uses it (`plenum restore`
+/// takes the same one).
+pub fn sqlite_lock_path(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    std::path::PathBuf::from(name)
+}
+
 /// Takes the [`InstanceLock`] for `cfg`'s database: `None` for PostgreSQL or an in-memory
 /// SQLite database; an error naming the file if another process serves it.
 pub fn lock_single_instance(cfg: &DatabaseConfig) -> anyhow::Result<Option<InstanceLock>> {
@@ -278,7 +286,7 @@ pub fn lock_single_instance(cfg: &DatabaseConfig) -> anyhow::Result<Option<Insta
     if database.is_empty() || database == ":memory:" || database.contains("mode=memory") {
         return Ok(None);
     }
-    let lock_path = PathBuf::from(format!("{database}.lock"));
+    let lock_path = sqlite_lock_path(std::path::Path::new(database));
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
