@@ -12,8 +12,9 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use yrs::sync::protocol::SyncMessage;
 use yrs::sync::{AwarenessUpdate, Message};
+use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, Text, Transact};
+use yrs::{Doc, ReadTxn, Text, Transact, Update};
 
 async fn new_draft(s: &Session) -> i64 {
     let res = s.post("/api/drafts", &json!({"title": "Administrative decision on review visits"})).await;
@@ -233,6 +234,78 @@ async fn updates_missing_their_dependencies_are_held_sqlite() {
 #[actix_web::test]
 async fn updates_missing_their_dependencies_are_held_postgres() {
     updates_missing_their_dependencies_are_held(Backend::Postgres).await
+}
+
+/// Two edits by one client where the second depends only on others' text, not on the first
+/// (its update names the client's clock 1 while the server has none of its clock 0).
+fn edits_after_a_gap() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let others = Doc::with_client_id(2);
+    let t = others.get_or_insert_text("content");
+    t.insert(&mut others.transact_mut(), 0, "xy");
+    let base = others.transact().encode_state_as_update_v1(&Default::default());
+    let doc = Doc::with_client_id(3);
+    doc.transact_mut().apply_update(Update::decode_v1(&base).expect("decode")).expect("apply");
+    let t = doc.get_or_insert_text("content");
+    let edit = |at: u32, s: &str| {
+        let mut txn = doc.transact_mut();
+        t.insert(&mut txn, at, s);
+        txn.encode_update_v1()
+    };
+    let first = edit(0, "1");
+    (base, first, edit(3, "2"))
+}
+
+/// An update with content after clocks of its client that the server lacks waits, unapplied
+/// (yrs would integrate it behind a hole, and it would be neither stored nor sent), and goes
+/// in, stored and broadcast, once the missing clocks arrive; if they never do, only that
+/// connection is closed after `--ws-hold-secs`, and nothing of it is stored.
+async fn updates_after_a_gap_in_their_clocks_wait(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.drafting.hold_secs = 1).await;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let mut watcher = Client::connect(&app, draft, &priya.token).await;
+    let mut typist = Client::connect(&app, draft, &kabo.token).await;
+    let (base, first, second) = edits_after_a_gap();
+    typist.send(Message::Sync(SyncMessage::Update(base.clone()))).await;
+    stored_text_reaches(&app, draft, "xy").await;
+    let stored = stored_updates(&app, draft).await;
+    typist.send(Message::Sync(SyncMessage::Update(second))).await;
+    assert_eq!(typist.pump(Duration::from_millis(400)).await, None, "it waits, not refused");
+    assert_eq!(stored_updates(&app, draft).await, stored, "nothing of it stored yet");
+    assert_eq!(server_text(&priya, draft).await, "xy", "nor applied");
+    typist.send(Message::Sync(SyncMessage::Update(first))).await;
+    stored_text_reaches(&app, draft, "1xy2").await;
+    assert_eq!(watcher.pump(Duration::from_millis(300)).await, None);
+    assert_eq!(watcher.text(), "1xy2", "both broadcast");
+    assert_eq!(server_text(&priya, draft).await, "1xy2");
+
+    // Clocks that never come: that connection alone is closed, nothing of its update stored.
+    let mut stuck = Client::connect(&app, draft, &kabo.token).await;
+    let orphan = {
+        let doc = Doc::with_client_id(4);
+        doc.transact_mut().apply_update(Update::decode_v1(&base).expect("decode")).expect("apply");
+        let t = doc.get_or_insert_text("content");
+        t.insert(&mut doc.transact_mut(), 0, "never sent ");
+        let mut txn = doc.transact_mut();
+        t.insert(&mut txn, 13, " orphan"); // after "xy": it depends on nothing the server lacks
+        txn.encode_update_v1()
+    };
+    stuck.send(Message::Sync(SyncMessage::Update(orphan))).await;
+    assert_eq!(stuck.pump(Duration::from_secs(5)).await, Some(1002));
+    assert_eq!(stored_text(&app, draft).await, "1xy2");
+    assert_eq!(typist.pump(Duration::from_millis(300)).await, None, "the other writer stays connected");
+}
+
+#[actix_web::test]
+async fn updates_after_a_gap_in_their_clocks_wait_sqlite() {
+    updates_after_a_gap_in_their_clocks_wait(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn updates_after_a_gap_in_their_clocks_wait_postgres() {
+    updates_after_a_gap_in_their_clocks_wait(Backend::Postgres).await
 }
 
 async fn huge_messages_and_floods(backend: Backend) {

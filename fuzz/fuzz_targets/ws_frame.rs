@@ -5,14 +5,15 @@
 //! - whether the sender may write never changes how a frame decodes, and a reader's frame is
 //!   never a write; a reader's update let through as "nothing new" really changes nothing;
 //! - what the room stores always rebuilds a document (nothing is stored that cannot be
-//!   integrated), and when nothing is held it is the live document.
+//!   integrated), and when nothing is held or waiting it is the live document;
+//! - an update that skips clocks the document lacks waits, unapplied, until they arrive.
 
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use plenum::drafting::store;
-use plenum::realtime::room::{Incoming, Refusal, classify, integrate};
+use plenum::realtime::room::{Incoming, Integrated, Integration, Refusal, classify, integrate, skips_clocks};
 use yrs::sync::protocol::SyncMessage;
 use yrs::sync::{Awareness, Message};
 use yrs::updates::decoder::Decode;
@@ -44,6 +45,8 @@ struct Server {
     doc: Doc,
     /// What the room stored, in order (the draft's log).
     stored: Vec<Vec<u8>>,
+    /// Updates that skip clocks the document lacks, in order, as the room keeps them.
+    waiting: Vec<(Update, Vec<u8>)>,
     held_bytes: usize,
 }
 
@@ -83,9 +86,46 @@ fn flipped(mut bytes: Vec<u8>, flip: Option<(u16, u8)>) -> Vec<u8> {
 }
 
 impl Server {
+    fn apply(&mut self, update: Update, data: Vec<u8>) {
+        let size = data.len();
+        let before = facts(&self.doc);
+        match integrate(&self.doc, update, data) {
+            Integration::Broken => self.reload(),
+            Integration::Waits { update, data } => {
+                assert!(skips_clocks(&self.doc, &update));
+                assert_eq!(before, facts(&self.doc), "a waiting update is not applied");
+                self.waiting.push((update, data));
+                self.held(size);
+            }
+            Integration::Applied(Integrated { delta, held_more, nothing_held }) => {
+                if let Some(delta) = delta {
+                    assert!(Update::decode_v1(&delta).is_ok(), "the stored delta decodes");
+                    self.stored.push(delta);
+                }
+                assert_eq!(nothing_held, !holds(&self.doc));
+                let rebuilt = rebuild(&self.stored);
+                assert!(!holds(&rebuilt), "nothing stored waits for anything");
+                if nothing_held && self.waiting.is_empty() {
+                    self.held_bytes = 0;
+                    assert_eq!(facts(&rebuilt), facts(&self.doc), "what is stored is the document");
+                } else if held_more {
+                    self.held(size);
+                }
+            }
+        }
+    }
+
+    fn held(&mut self, size: usize) {
+        self.held_bytes += size;
+        if self.held_bytes > HOLD_BYTES {
+            self.reload();
+        }
+    }
+
     fn reload(&mut self) {
         self.doc = rebuild(&self.stored);
         self.held_bytes = 0;
+        self.waiting.clear();
         assert!(!holds(&self.doc), "a rebuilt document holds nothing back");
     }
 
@@ -118,27 +158,11 @@ impl Server {
         match if can_write { writer } else { reader } {
             Ok(Incoming::SyncStep1(sv)) => Some(self.doc.transact().encode_state_as_update_v1(&sv)),
             Ok(Incoming::Write { update, data }) => {
-                let size = data.len();
-                match integrate(&self.doc, update, data) {
-                    None => self.reload(),
-                    Some(done) => {
-                        if let Some(delta) = done.delta {
-                            assert!(Update::decode_v1(&delta).is_ok(), "the stored delta decodes");
-                            self.stored.push(delta);
-                        }
-                        assert_eq!(done.nothing_held, !holds(&self.doc));
-                        let rebuilt = rebuild(&self.stored);
-                        assert!(!holds(&rebuilt), "nothing stored waits for anything");
-                        if done.nothing_held {
-                            self.held_bytes = 0;
-                            assert_eq!(facts(&rebuilt), facts(&self.doc), "what is stored is the document");
-                        } else if done.held_more {
-                            self.held_bytes += size;
-                            if self.held_bytes > HOLD_BYTES {
-                                self.reload();
-                            }
-                        }
-                    }
+                self.apply(update, data);
+                // As the room does: then whatever waited and can be applied now, in order.
+                while let Some(at) = self.waiting.iter().position(|(u, _)| !skips_clocks(&self.doc, u)) {
+                    let (update, data) = self.waiting.remove(at);
+                    self.apply(update, data);
                 }
                 None
             }
@@ -148,7 +172,7 @@ impl Server {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let mut server = Server { doc: Doc::with_client_id(1_000_000), stored: Vec::new(), held_bytes: 0 };
+    let mut server = Server { doc: Doc::with_client_id(1_000_000), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
     let clients: Vec<Doc> = (1..=3).map(Doc::with_client_id).collect();
     for op in ops.into_iter().take(64) {
         match op {

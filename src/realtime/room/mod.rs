@@ -11,7 +11,8 @@
 //! transaction's own delta), never the raw bytes a client sent. An update whose dependencies are
 //! missing (a stock client that edited offline may send its new edits before its sync reply) is
 //! **held** in the document, not refused: it is integrated, stored and broadcast as soon as what
-//! it depends on arrives. A connection that holds more than `--ws-hold-bytes`, or for longer than
+//! it depends on arrives. So is an update with content after clocks of its client that the
+//! document lacks: it waits in the room, unapplied, until they arrive. A connection that holds more than `--ws-hold-bytes`, or for longer than
 //! `--ws-hold-secs`, is closed (1002) and the held part dropped; nothing is stored that cannot be
 //! integrated.
 //!
@@ -31,7 +32,7 @@ mod fanout;
 mod persistence;
 mod protocol;
 
-pub use protocol::{Incoming, Integrated, Refusal, classify, integrate};
+pub use protocol::{Incoming, Integrated, Integration, Refusal, classify, integrate, skips_clocks};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -236,7 +237,23 @@ struct Pending {
     update: NewUpdate,
 }
 
-/// Updates of one connection that wait in the document for content they depend on.
+/// Who sent an update.
+#[derive(Clone, Copy)]
+struct Author {
+    conn: ConnId,
+    user_id: i64,
+    session_id: i64,
+}
+
+/// An update not applied yet because it skips clocks the document does not have.
+struct Waiting {
+    from: Author,
+    update: Update,
+    data: Vec<u8>,
+}
+
+/// Updates of one connection that wait (in the document, or in `Room::waiting`) for content
+/// they depend on.
 struct Held {
     user_id: i64,
     bytes: usize,
@@ -262,6 +279,8 @@ pub struct Room {
     must_reload: bool,
     /// Connections whose updates the document holds back, waiting for their dependencies.
     held: HashMap<ConnId, Held>,
+    /// Updates that skip clocks the document does not have yet, in the order they came.
+    waiting: Vec<Waiting>,
     /// Whether to look in the database for rows other instances stored (PostgreSQL only).
     poll_db: bool,
     last_poll: Instant,
@@ -329,6 +348,7 @@ impl Room {
             presence: HashMap::new(),
             must_reload: false,
             held: HashMap::new(),
+            waiting: Vec::new(),
             poll_db: loaded.shared,
             last_poll: Instant::now(),
             compact_retry_at: None,
@@ -455,6 +475,7 @@ impl Room {
         }
         if remote_seq > self.last_seq {
             self.catch_up(&mut pending, &mut remote).await?;
+            self.retry_waiting(&mut pending, &mut after);
         }
         if !pending.is_empty() {
             self.append(&mut pending, &mut remote).await?;

@@ -123,7 +123,7 @@ impl Room {
             remote.push(data.clone());
             pending.push(Pending { conn: None, session: None, rejected: false, update: NewUpdate { user_id, data } });
         }
-        if held_fingerprint(&self.doc.transact()).is_none() {
+        if self.waiting.is_empty() && held_fingerprint(&self.doc.transact()).is_none() {
             self.held.clear();
         }
         if newest > self.last_seq {
@@ -150,6 +150,7 @@ impl Room {
         self.since_compaction = stored.updates.len() + pending.len();
         self.last_seq = stored.last_seq();
         self.must_reload = false;
+        self.waiting.clear();
         for conn in std::mem::take(&mut self.held).into_keys() {
             self.kill(conn, close::PROTOCOL_ERROR, "updates that depend on content this document does not have");
         }

@@ -29,33 +29,74 @@ impl Room {
         pending: &mut Vec<Pending>,
         after: &mut Vec<After>,
     ) {
-        let size = data.len();
         let Some(c) = self.conns.get(&conn) else { return };
-        let (user_id, session_id) = (c.who.user_id, c.who.session_id);
-        let Some(Integrated { delta, held_more, nothing_held }) = integrate(&self.doc, update, data) else {
-            // Part of it may already be in the document: rebuild it from what is stored.
-            self.must_reload = true;
-            self.kill(conn, close::PROTOCOL_ERROR, "the update does not apply to this document");
-            return;
+        let from = Author { conn, user_id: c.who.user_id, session_id: c.who.session_id };
+        self.apply(from, update, data, pending, after);
+        self.retry_waiting(pending, after);
+    }
+
+    /// Integrates one writer's update (see [`integrate`]), queues what it added for storing and
+    /// broadcasting, and keeps count of what the connection holds back.
+    fn apply(
+        &mut self,
+        from: Author,
+        update: Update,
+        data: Vec<u8>,
+        pending: &mut Vec<Pending>,
+        after: &mut Vec<After>,
+    ) {
+        let size = data.len();
+        let integrated = match integrate(&self.doc, update, data) {
+            Integration::Applied(integrated) => integrated,
+            Integration::Waits { update, data } => {
+                self.waiting.push(Waiting { from, update, data });
+                self.hold(from, size);
+                return;
+            }
+            Integration::Broken => {
+                // Part of it may already be in the document: rebuild it from what is stored.
+                self.must_reload = true;
+                self.kill(from.conn, close::PROTOCOL_ERROR, "the update does not apply to this document");
+                return;
+            }
         };
+        let Integrated { delta, held_more, nothing_held } = integrated;
         if let Some(data) = delta {
             pending.push(Pending {
-                conn: Some(conn),
-                session: Some(session_id),
+                conn: Some(from.conn),
+                session: Some(from.session_id),
                 rejected: false,
-                update: NewUpdate { user_id, data },
+                update: NewUpdate { user_id: from.user_id, data },
             });
             after.push(After::Update(pending.len() - 1));
         }
-        if nothing_held {
+        if nothing_held && self.waiting.is_empty() {
             self.held.clear();
         } else if held_more {
-            let held = self.held.entry(conn).or_insert(Held { user_id, bytes: 0, since: Instant::now() });
-            held.bytes += size;
-            if held.bytes > self.cfg.hold_bytes {
-                tracing::info!(draft = self.draft_id, conn, bytes = held.bytes, "held updates over the limit");
-                self.must_reload = true;
-            }
+            self.hold(from, size);
+        }
+    }
+
+    fn hold(&mut self, from: Author, size: usize) {
+        let held =
+            self.held.entry(from.conn).or_insert(Held { user_id: from.user_id, bytes: 0, since: Instant::now() });
+        held.bytes += size;
+        if held.bytes > self.cfg.hold_bytes {
+            tracing::info!(draft = self.draft_id, conn = from.conn, bytes = held.bytes, "held updates over the limit");
+            self.must_reload = true;
+        }
+    }
+
+    /// Applies, in the order they came, the updates that waited for clocks the document now
+    /// has (sent by an offline client before its sync reply, or completed by another instance's
+    /// rows).
+    pub(super) fn retry_waiting(&mut self, pending: &mut Vec<Pending>, after: &mut Vec<After>) {
+        while let Some(at) = self.waiting.iter().position(|w| !skips_clocks(&self.doc, &w.update)) {
+            let Waiting { from, update, data } = self.waiting.remove(at);
+            self.apply(from, update, data, pending, after);
+        }
+        if self.waiting.is_empty() && held_fingerprint(&self.doc.transact()).is_none() {
+            self.held.clear();
         }
     }
 
@@ -135,6 +176,22 @@ pub fn classify(doc: &Doc, frame: &[u8], can_write: bool) -> Result<Incoming, Re
     }
 }
 
+/// What [`integrate`] did with a writer's update.
+#[derive(Debug)]
+pub enum Integration {
+    /// Applied to the document (perhaps partly held back there, waiting for dependencies).
+    Applied(Integrated),
+    /// Not applied: it has content after clocks of its client that the document does not have
+    /// yet (a stock client that edited offline sends its new edits before its sync reply). It
+    /// is handed back, to be applied once [`skips_clocks`] is false. (yrs would integrate such
+    /// content behind a hole its state vector stops at, so that it would be neither stored
+    /// nor sent, nor in a snapshot.)
+    Waits { update: Update, data: Vec<u8> },
+    /// It does not apply, and part of it may already be in the document (the room rebuilds it
+    /// from what is stored).
+    Broken,
+}
+
 /// What applying one writer's update did to the document: see [`integrate`].
 #[derive(Debug)]
 pub struct Integrated {
@@ -142,31 +199,48 @@ pub struct Integrated {
     pub delta: Option<Vec<u8>>,
     /// The document now holds back more than before (parts waiting for their dependencies).
     pub held_more: bool,
-    /// Nothing is held back any more.
+    /// Nothing is held back in the document any more.
     pub nothing_held: bool,
 }
 
-/// Applies a writer's `update` (decoded from `data`) to `doc` as the room does. `None`: it does
-/// not apply, and part of it may already be in the document (the room rebuilds it from what is
-/// stored).
-pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Option<Integrated> {
+/// Applies a writer's `update` (decoded from `data`) to `doc` as the room does.
+pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Integration {
+    if skips_clocks(doc, &update) {
+        return Integration::Waits { update, data };
+    }
     let mut txn = doc.transact_mut();
     let held_before = held_fingerprint(&txn);
     let before = txn.state_vector();
-    txn.apply_update(update).ok().map(|()| {
-        let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
-        let held_after = held_fingerprint(&txn);
-        // What this transaction integrated. When nothing is or was held, that is the
-        // update as sent (parts the document already had are harmless: updates are
-        // idempotent), so it is stored as it came; otherwise the transaction's own delta:
-        // this update and any held one it completed, without parts still waiting.
-        let delta = match (changed, held_before.is_none() && held_after.is_none()) {
-            (false, _) => None,
-            (true, true) => Some(std::mem::take(&mut data)),
-            (true, false) => Some(txn.encode_update_v1()),
-        };
-        let held_more = held_after.is_some() && held_after != held_before;
-        Integrated { delta, held_more, nothing_held: held_after.is_none() }
+    let Ok(()) = txn.apply_update(update) else { return Integration::Broken };
+    let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
+    let held_after = held_fingerprint(&txn);
+    // What this transaction integrated. When nothing is or was held, that is the update as
+    // sent (parts the document already had are harmless: updates are idempotent), so it is
+    // stored as it came; otherwise the transaction's own delta: this update and any held one
+    // it completed, without parts still waiting.
+    let delta = match (changed, held_before.is_none() && held_after.is_none()) {
+        (false, _) => None,
+        (true, true) => Some(std::mem::take(&mut data)),
+        (true, false) => Some(txn.encode_update_v1()),
+    };
+    let held_more = held_after.is_some() && held_after != held_before;
+    Integration::Applied(Integrated { delta, held_more, nothing_held: held_after.is_none() })
+}
+
+/// Whether `update` has content that starts after a clock of its client that `doc` does not
+/// have (counting what the update itself brings before it).
+pub fn skips_clocks(doc: &Doc, update: &Update) -> bool {
+    let sv = doc.transact().state_vector();
+    let insertions = update.insertions(true);
+    insertions.iter().any(|(client, ranges)| {
+        let mut ranges: Vec<std::ops::Range<u32>> = ranges.iter().cloned().collect();
+        ranges.sort_by_key(|r| r.start);
+        let mut known = sv.get(client);
+        ranges.into_iter().any(|r| {
+            let gap = r.start > known;
+            known = known.max(r.end);
+            gap
+        })
     })
 }
 
@@ -235,6 +309,61 @@ mod tests {
         drop(txn);
         assert!(carries_changes(&server, &deletion), "a new deletion is a change");
         assert_eq!(text.get_string(&client.transact()), "option A] / [option B]");
+    }
+
+    #[test]
+    fn an_update_after_a_gap_in_its_clocks_waits_until_the_gap_is_filled() {
+        use yrs::{GetString, Text};
+        let decode = |data: &[u8]| Update::decode_v1(data).expect("decode");
+        let apply = |doc: &Doc, data: &[u8]| doc.transact_mut().apply_update(decode(data)).expect("apply");
+        let server = Doc::with_client_id(1);
+        let (b, a) = (Doc::with_client_id(2), Doc::with_client_id(3));
+        let text_b = b.get_or_insert_text("content");
+        let xy = {
+            let mut txn = b.transact_mut();
+            text_b.insert(&mut txn, 0, "xy");
+            txn.encode_update_v1()
+        };
+        apply(&server, &xy);
+        apply(&a, &xy);
+        let text_a = a.get_or_insert_text("content");
+        let edit = |at: u32, s: &str| {
+            let mut txn = a.transact_mut();
+            text_a.insert(&mut txn, at, s);
+            txn.encode_update_v1()
+        };
+        // a's second edit depends only on b's text, not on a's first edit (its clock 0).
+        let (first, second) = (edit(0, "1"), edit(3, "2"));
+
+        // Left to itself, yrs integrates the second behind a hole its state vector stops at:
+        // content that would be neither stored nor sent, nor in a snapshot.
+        let bare = Doc::with_client_id(9);
+        apply(&bare, &xy);
+        apply(&bare, &second);
+        assert_eq!(bare.get_or_insert_text("content").get_string(&bare.transact()), "xy2");
+        assert_eq!(bare.transact().state_vector().get(&a.client_id()), 0);
+
+        assert!(skips_clocks(&server, &decode(&second)));
+        let Integration::Waits { update: waiting, data } = integrate(&server, decode(&second), second.clone()) else {
+            panic!("an update after a gap must wait");
+        };
+        assert_eq!(data, second);
+        let text = server.get_or_insert_text("content");
+        assert_eq!(text.get_string(&server.transact()), "xy", "nothing of it applied");
+        assert!(!skips_clocks(&server, &decode(&first)));
+        let Integration::Applied(done) = integrate(&server, decode(&first), first.clone()) else { panic!("applies") };
+        assert_eq!(done.delta.as_deref(), Some(first.as_slice()));
+        assert!(!skips_clocks(&server, &waiting), "the gap is filled");
+        let Integration::Applied(done) = integrate(&server, waiting, data) else { panic!("applies") };
+        assert!(done.nothing_held);
+        assert_eq!(text.get_string(&server.transact()), "1xy2");
+        // What was stored (the two deltas, in that order) is the document.
+        let rebuilt = Doc::with_client_id(10);
+        for data in [&xy, &first, &done.delta.expect("stored")] {
+            apply(&rebuilt, data);
+        }
+        assert_eq!(rebuilt.transact().state_vector(), server.transact().state_vector());
+        assert_eq!(rebuilt.get_or_insert_text("content").get_string(&rebuilt.transact()), "1xy2");
     }
 
     #[test]
