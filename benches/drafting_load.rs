@@ -9,7 +9,7 @@
 //! cargo bench --bench drafting_load -- drafts --drafts 200
 //! cargo bench --bench drafting_load -- trace ../shared/data/editing-traces/automerge-paper.json.gz
 //! ```
-//! The server runs as a separate process: `target/release/plenum` (or `$PLENUM_BIN`) on a fresh
+//! The server runs as a separate process: the release `plenum` (or `$PLENUM_BIN`) on a fresh
 //! SQLite database (or `--database-url postgres://HOST/DB`: the bench creates a fresh database
 //! beside it with `psql` for each run, unless `--keep-db` says to use DB itself, which must be empty),
 //! or with `--target reference` the reference Yjs server `@y/websocket-server@0.1.1` (documents in
@@ -31,7 +31,7 @@
 //!   applying the same updates in-process (the limit).
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -44,7 +44,9 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
+
+use support::{AnyError, Options, arg, cpu_secs, free_port, login, new_draft, num, raised_limit, wait_ready};
 
 const REFERENCE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/reference");
 const REFERENCE_VERSION: &str = "@y/websocket-server@0.1.1";
@@ -57,7 +59,7 @@ enum Target {
 
 impl Target {
     fn from_args(args: &[String]) -> Self {
-        if arg(args, "--target").as_deref() == Some("reference") || args.iter().any(|a| a == "--reference") {
+        if arg::<String>(args, "--target").as_deref() == Some("reference") || args.iter().any(|a| a == "--reference") {
             Target::Reference
         } else {
             Target::Plenum { database_url: arg(args, "--database-url") }
@@ -73,27 +75,12 @@ impl Target {
     }
 }
 
+/// A server under load: Plenum, or the reference.
 struct Server {
-    child: Child,
-    base: String,
+    process: support::Server,
     /// Plenum: a writer's and a reader's session token.
     tokens: Option<(String, String)>,
     next_room: AtomicU64,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `bin args` through `sh` with the soft descriptor limit raised to the hard one.
-fn raised_limit(bin: &str) -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#, bin]);
-    cmd
 }
 
 /// Raises this process's soft descriptor limit to the hard one (util-linux `prlimit`).
@@ -105,49 +92,25 @@ fn raise_own_limit() {
         .status();
 }
 
-/// CPU seconds (user + system) of a process, from `/proc/PID/stat`.
-fn cpu_secs(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn self_cpu_secs() -> f64 {
     cpu_secs("self")
 }
 
 impl Server {
-    fn pid(&self) -> String {
-        self.child.id().to_string()
-    }
-
     fn mem_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with(field))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        self.process.mem_kib(field)
     }
 
     fn rss_kib(&self) -> u64 {
-        self.mem_kib("VmRSS:")
+        self.process.rss_kib()
     }
 
     fn cpu(&self) -> f64 {
-        cpu_secs(&self.pid())
+        self.process.cpu()
     }
 
     async fn start(target: &Target) -> Result<Server, AnyError> {
-        let dir = tempfile::tempdir()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let base = format!("127.0.0.1:{port}");
-        let (child, ready) = match target {
+        let process = match target {
             Target::Reference => {
                 if !std::path::Path::new(REFERENCE_DIR).join("node_modules/@y/websocket-server").exists() {
                     let ok = Command::new("npm")
@@ -158,111 +121,62 @@ impl Server {
                         return Err(format!("npm ci in {REFERENCE_DIR} failed").into());
                     }
                 }
+                let port = free_port()?;
                 let child = raised_limit("node")
                     .arg(format!("{REFERENCE_DIR}/node_modules/@y/websocket-server/src/server.js"))
                     .env("HOST", "127.0.0.1")
                     .env("PORT", port.to_string())
                     .stdout(Stdio::null())
                     .spawn()?;
-                (child, format!("http://{base}/"))
+                let addr = format!("127.0.0.1:{port}");
+                let dir = tempfile::tempdir()?;
+                let base = format!("http://{addr}");
+                let process = support::Server { child, addr, base, metrics: None, database_url: String::new(), dir };
+                wait_ready(&format!("{}/", process.base)).await?;
+                process
             }
             Target::Plenum { database_url } => {
-                let bin = std::env::var("PLENUM_BIN")
-                    .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plenum").into());
-                let url = database_url
-                    .clone()
-                    .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-                let seeded =
-                    Command::new(&bin).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
-                if !seeded.success() {
-                    return Err(format!("{bin} demo failed").into());
-                }
-                let child = raised_limit(&bin)
-                    // Every load client signs in as one of two demo delegates: lift the per-user cap.
-                    .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000000")
-                    .args(["serve", "--database-url", &url, "--bind", &base, "--log-level", "warn"])
+                support::Server::start(Options {
+                    database_url: database_url.clone(),
+                    demo: true,
+                    many_sockets: true,
                     // The trace's watcher applies 260k updates: give it room (a full queue closes it, 4000).
-                    .args(["--mail-dir", &dir.path().join("mail").display().to_string(), "--ws-queue", "8192"])
-                    .stdout(Stdio::null())
-                    .spawn()?;
-                (child, format!("http://{base}/readyz"))
+                    args: vec!["--ws-queue".into(), "8192".into()],
+                    ..Options::default()
+                })
+                .await?
             }
         };
-        let mut server = Server { child, base, tokens: None, next_room: AtomicU64::new(1), _dir: dir };
-        let mut up = false;
-        for _ in 0..400 {
-            if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        if !up {
-            return Err(format!("{} did not become ready", target.label()).into());
-        }
-        if matches!(target, Target::Plenum { .. }) {
-            let writer = login(&server.base, "kabo.molefe@bw.kp.example").await?;
-            let reader = login(&server.base, "rafael.adler@wdc.kp.example").await?;
-            server.tokens = Some((writer, reader));
-        }
-        Ok(server)
+        let tokens = match target {
+            Target::Plenum { .. } => Some((
+                login(&process.base, "kabo.molefe@bw.kp.example").await?,
+                login(&process.base, "rafael.adler@wdc.kp.example").await?,
+            )),
+            Target::Reference => None,
+        };
+        Ok(Server { process, tokens, next_room: AtomicU64::new(1) })
     }
 
     /// A new document to type in: a new draft, or a new room name on the reference.
     async fn new_doc(&self) -> Result<i64, AnyError> {
         match &self.tokens {
-            Some((writer, _)) => new_draft(&self.base, writer).await,
+            Some((writer, _)) => new_draft(&self.process.base, writer, "Load test").await,
             None => Ok(self.next_room.fetch_add(1, Ordering::Relaxed) as i64),
         }
     }
 
     fn ws_url(&self, doc: i64, writer: bool) -> String {
+        let addr = &self.process.addr;
         match &self.tokens {
-            Some((w, r)) => format!("ws://{}/api/drafts/{doc}/ws?token={}", self.base, if writer { w } else { r }),
-            None => format!("ws://{}/bench-{doc}", self.base),
+            Some((w, r)) => format!("ws://{addr}/api/drafts/{doc}/ws?token={}", if writer { w } else { r }),
+            None => format!("ws://{addr}/bench-{doc}"),
         }
     }
 }
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-fn num<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    arg(args, name).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-async fn login(base: &str, email: &str) -> Result<String, AnyError> {
-    let res: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{base}/api/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": "kimberley-2007"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(res["token"].as_str().ok_or("no token")?.to_string())
-}
-
-async fn new_draft(base: &str, token: &str) -> Result<i64, AnyError> {
-    let res: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{base}/api/drafts"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"title": "Load test"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(res["id"].as_i64().ok_or("no draft id")?)
-}
-
 async fn draft_text(base: &str, token: &str, id: i64) -> Result<String, AnyError> {
-    let res: serde_json::Value = reqwest::Client::new()
-        .get(format!("http://{base}/api/drafts/{id}"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let res: serde_json::Value =
+        reqwest::Client::new().get(format!("{base}/api/drafts/{id}")).bearer_auth(token).send().await?.json().await?;
     Ok(res["text"].as_str().unwrap_or_default().to_string())
 }
 
@@ -460,7 +374,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
     let receipts = total();
     let fully = counts.iter().flatten().filter(|c| u64::from(c.load(Ordering::Relaxed)) >= n as u64 - 1).count() as u64;
     let persisted = match &server.tokens {
-        Some((w, _)) => Some(draft_text(&server.base, w, doc_id).await?.matches('#').count()),
+        Some((w, _)) => Some(draft_text(&server.process.base, w, doc_id).await?.matches('#').count()),
         None => None,
     };
     let _ = stop_tx.send(true);
@@ -555,13 +469,13 @@ async fn load(args: &[String]) -> Result<(), AnyError> {
 /// `compare`: the same load against the reference, Plenum SQLite and Plenum PostgreSQL (with
 /// `--database-url`, an empty database per N: `NAME_N` is created and dropped by the bench).
 async fn compare(args: &[String]) -> Result<(), AnyError> {
-    let ns: Vec<usize> = arg(args, "--clients")
+    let ns: Vec<usize> = arg::<String>(args, "--clients")
         .unwrap_or_else(|| "500,2000".into())
         .split(',')
         .filter_map(|v| v.trim().parse().ok())
         .collect();
     let (k, rate, secs) = (num(args, "--typists", 20), num(args, "--rate", 5.0), num(args, "--secs", 20.0));
-    let pg = arg(args, "--database-url");
+    let pg: Option<String> = arg(args, "--database-url");
     let mut rows = Vec::new();
     for &n in &ns {
         let mut targets = vec![Target::Reference, Target::Plenum { database_url: None }];
@@ -793,7 +707,7 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
     let watched = watched.duration_since(started);
     let stored = match &server.tokens {
         Some((token, _)) => loop {
-            if draft_text(&server.base, token, draft).await? == end {
+            if draft_text(&server.process.base, token, draft).await? == end {
                 break Some(started.elapsed());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -20,80 +20,20 @@
 //! Every run is `wrk -t{threads} -c{connections} -d{secs}s --latency` after a 2-second warm-up
 //! with the same settings. `wrk` and the server share the machine's cores, as the targets assume.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-const PASSWORD: &str = "kimberley-2007";
+use support::{AnyError, Options, Server, arg, cpu_secs, login_with as login};
+
 /// The reader: a participant's delegate (Botswana).
 const READER: &str = "kabo.molefe@bw.kp.example";
 /// The account the sign-in loop uses (another participant's delegate).
 const SIGNER: &str = "elena.martens@ec.kp.example";
 const WRK: &str = "/usr/bin/wrk";
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-fn bin() -> String {
-    std::env::var("PLENUM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_plenum").into())
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A process's CPU time so far (user + system), in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name (which may hold spaces) start after the last ')'; utime
-    // and stime are the 14th and 15th of the line, the 12th and 13th after the name.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-async fn start_server(url: &str, dir: &std::path::Path) -> Result<Server, AnyError> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(bin())
-        .args(["serve", "--database-url", url, "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
-        .args(["--scheduler-secs", "0", "--mail-dir", &dir.join("mail").display().to_string()])
-        .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return Ok(Server { child, base });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not become ready".into())
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> Result<String, AnyError> {
-    let res = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await?;
-    if !res.status().is_success() {
-        return Err(format!("sign-in as {email}: {}", res.status()).into());
-    }
-    let body: serde_json::Value = res.json().await?;
-    Ok(body["token"].as_str().ok_or("no token")?.to_string())
-}
 
 async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Result<serde_json::Value, AnyError> {
     let res = http.get(url).bearer_auth(token).send().await?;
@@ -218,12 +158,12 @@ fn wrk(load: Load, url: &str, token: &str, secs: u32) -> Result<String, AnyError
 
 /// Warms up for 2 s, then measures for `load.secs`, with the server's CPU over the measured run.
 async fn measure(server: &Server, load: Load, path: &str, token: &str) -> Result<Run, AnyError> {
-    let (url, token, pid) = (format!("{}{path}", server.base), token.to_string(), server.child.id());
+    let (url, token, pid) = (format!("{}{path}", server.base), token.to_string(), server.pid().to_string());
     tokio::task::spawn_blocking(move || {
         wrk(load, &url, &token, 2)?;
-        let (cpu, started) = (cpu_secs(pid), Instant::now());
+        let (cpu, started) = (cpu_secs(&pid), Instant::now());
         let out = wrk(load, &url, &token, load.secs)?;
-        let cores = (cpu_secs(pid) - cpu) / started.elapsed().as_secs_f64();
+        let cores = (cpu_secs(&pid) - cpu) / started.elapsed().as_secs_f64();
         Ok(Run { server_cores: cores, ..parse_wrk(&out)? })
     })
     .await?
@@ -285,20 +225,16 @@ fn main() -> Result<(), AnyError> {
     if !std::path::Path::new(WRK).exists() {
         return Err("wrk is not installed: apt-get install -y wrk".into());
     }
-    let num = |name: &str, default: u32| arg(&args, name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let num = |name: &str, default: u32| arg(&args, name).unwrap_or(default);
     let load = Load { threads: num("--threads", 2), connections: num("--connections", 64), secs: num("--secs", 10) };
     let rate = num("--logins", 20);
-    let dir = tempfile::tempdir()?;
-    let url =
-        arg(&args, "--database-url").unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    let seeded = Command::new(bin()).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
-    if !seeded.success() {
-        return Err("plenum demo failed".into());
-    }
+    let database_url: Option<String> = arg(&args, "--database-url");
+    let backend =
+        if database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     runtime.block_on(async move {
-        let server = start_server(&url, dir.path()).await?;
+        let args = vec!["--scheduler-secs".into(), "0".into()];
+        let server = Server::start(Options { database_url, demo: true, args, ..Options::default() }).await?;
         let http = reqwest::Client::new();
         let token = login(&http, &server.base, READER).await?;
         let list = endpoints(&http, &server.base, &token).await?;

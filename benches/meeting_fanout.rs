@@ -11,7 +11,6 @@
 //! just before the POST until its `current_item` event naming that item arrives. A follower that
 //! has not received it within 10 s counts as a miss, and any miss makes the run fail.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -20,9 +19,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-const PASSWORD: &str = "kimberley-2007";
+use support::{AnyError, Options, Server, arg, login};
+
 const ADMIN: &str = "admin@secretariat.kp.example";
 /// The demo's delegates: followers are spread over them (participants and observers alike).
 const FOLLOWERS: &[&str] = &[
@@ -55,61 +55,6 @@ const DEADLINE: Duration = Duration::from_secs(10);
 /// Followers connecting at once.
 const CONNECT_CONCURRENCY: usize = 16;
 
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn rss_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with(field))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-async fn start_server(database_url: Option<String>) -> Result<Server, AnyError> {
-    let bin = std::env::var("PLENUM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_plenum").into());
-    let dir = tempfile::tempdir()?;
-    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let seeded = Command::new(&bin).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
-    if !seeded.success() {
-        return Err(format!("{bin} demo failed").into());
-    }
-    let child = Command::new(&bin)
-        // Hundreds of followers sign in as a few demo delegates: lift the per-user cap.
-        .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000000")
-        .args(["serve", "--database-url", &url, "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
-        .args(["--mail-dir", &dir.path().join("mail").display().to_string()])
-        .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("http://{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return Ok(Server { child, base, _dir: dir });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not become ready".into())
-}
-
 /// A JSON request as `token`; an error unless it succeeds.
 async fn call(
     http: &reqwest::Client,
@@ -132,12 +77,6 @@ async fn call(
         return Err(format!("{method} {url}: {status}: {text}").into());
     }
     Ok(if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text)? })
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> Result<String, AnyError> {
-    let body = serde_json::json!({"email": email, "password": PASSWORD});
-    let res = call(http, reqwest::Method::POST, format!("http://{base}/api/auth/login"), None, Some(body)).await?;
-    Ok(res["token"].as_str().ok_or("no token")?.to_string())
 }
 
 /// A KP plenary with `ITEMS` agenda items, convened and in session: its id and the items' ids.
@@ -228,23 +167,23 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs the benchmark; `Ok(false)` when some follower missed an event.
 async fn run(args: &[String]) -> Result<bool, AnyError> {
-    let n: usize = arg(args, "--followers").and_then(|v| v.parse().ok()).unwrap_or(500);
-    let rounds: usize = arg(args, "--rounds").and_then(|v| v.parse().ok()).unwrap_or(50);
-    let database_url = arg(args, "--database-url");
+    let n: usize = arg(args, "--followers").unwrap_or(500);
+    let rounds: usize = arg(args, "--rounds").unwrap_or(50);
+    let database_url: Option<String> = arg(args, "--database-url");
     let backend =
         if database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
-    let server = start_server(database_url).await?;
+    let server = Server::start(Options { database_url, demo: true, ..Options::default() }).await?;
     let http = reqwest::Client::new();
-    let admin = login(&http, &server.base, ADMIN).await?;
-    let (meeting, items) = open_meeting(&http, &server.base, &admin).await?;
+    let admin = login(&server.base, ADMIN).await?;
+    let (meeting, items) = open_meeting(&http, &server.addr, &admin).await?;
     let mut tokens = Vec::with_capacity(FOLLOWERS.len());
     for email in FOLLOWERS {
-        tokens.push(login(&http, &server.base, email).await?);
+        tokens.push(login(&server.base, email).await?);
     }
 
     // Followers: connect a few at a time, then wait for every snapshot.
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let url = format!("ws://{}/api/meetings/{meeting}/live", server.base);
+    let url = format!("ws://{}/api/meetings/{meeting}/live", server.addr);
     let opening = Instant::now();
     let mut connected_at = vec![opening; n];
     let connects = futures_util::stream::iter((0..n).map(|i| {
@@ -293,7 +232,7 @@ async fn run(args: &[String]) -> Result<bool, AnyError> {
     let mut alive = vec![true; n];
     for round in 0..rounds {
         let item = items[round % items.len()];
-        let url = format!("http://{}/api/meetings/{meeting}/current-item", server.base);
+        let url = format!("{}/api/meetings/{meeting}/current-item", server.base);
         let body = serde_json::json!({"item_id": item});
         let t0 = Instant::now();
         call(&http, reqwest::Method::POST, url, Some(&admin), Some(body)).await?;
@@ -368,8 +307,8 @@ async fn run(args: &[String]) -> Result<bool, AnyError> {
     );
     println!(
         "  server RSS {} MiB, high-water mark {} MiB",
-        server.rss_kib("VmRSS:") / 1024,
-        server.rss_kib("VmHWM:") / 1024
+        server.mem_kib("VmRSS:") / 1024,
+        server.mem_kib("VmHWM:") / 1024
     );
     println!("  (one client thread reads every follower: the later receipts include its own work)");
     Ok(missed == 0 && alive.iter().all(|a| *a))

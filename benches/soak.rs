@@ -7,7 +7,7 @@
 //! cargo bench --bench soak -- --secs 120    # a short run
 //! cargo bench --bench soak -- --database-url postgres://postgres@127.0.0.1:5432/soak   # an empty database
 //! ```
-//! It starts `target/release/plenum` (or `$PLENUM_BIN`) on a fresh SQLite database (or the
+//! It starts the release `plenum` (or `$PLENUM_BIN`) on a fresh SQLite database (or the
 //! given empty PostgreSQL one), seeds the demo, and opens `--drafts` drafts. Each of `--clients`
 //! clients (a fifth of them typing 1–4 edits/s at a cursor, with backspaces and jumps, the text
 //! kept under a few thousand characters) joins a random draft, stays 10–90 s, leaves (one in ten
@@ -21,7 +21,6 @@
 //! draft stayed loaded.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -36,105 +35,20 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{Assoc, Doc, IndexedSequence, ReadTxn, StateVector, Text, Transact, Update};
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-struct Server {
-    child: Child,
-    base: String,
-    metrics: String,
-    _dir: tempfile::TempDir,
-}
+use support::{AnyError, Options, Server, arg, login, new_draft};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-
-    fn fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|d| d.count()).unwrap_or(0)
-    }
-
-    /// The unlabelled samples of `GET /metrics`.
-    async fn metrics(&self, http: &reqwest::Client) -> Result<HashMap<String, f64>, AnyError> {
-        let body = http.get(format!("http://{}/metrics", self.metrics)).send().await?.text().await?;
-        Ok(body
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.contains('{'))
-            .filter_map(|l| l.split_once(' '))
-            .filter_map(|(name, value)| Some((name.to_string(), value.trim().parse().ok()?)))
-            .collect())
-    }
-}
-
-fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
-}
-
-async fn start_server(database_url: Option<String>, room_idle_secs: u64) -> Result<Server, AnyError> {
-    let bin = std::env::var("PLENUM_BIN")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plenum").into());
-    let dir = tempfile::tempdir()?;
-    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("soak.db").display()));
-    let free_port =
-        || -> Result<u16, AnyError> { Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()) };
-    let (port, metrics_port) = (free_port()?, free_port()?);
-    let seeded = Command::new(&bin).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
-    if !seeded.success() {
-        return Err(format!("{bin} demo failed").into());
-    }
-    let child = Command::new(&bin)
-        // The clients sign in as a few demo accounts: lift the per-user cap.
-        .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000000")
-        .args(["serve", "--database-url", &url, "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
-        .args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}")])
-        .args(["--room-idle-secs", &room_idle_secs.to_string()])
-        .args(["--mail-dir", &dir.path().join("mail").display().to_string()])
-        .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("http://{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return Ok(Server { child, base, metrics: format!("127.0.0.1:{metrics_port}"), _dir: dir });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not become ready".into())
-}
-
-async fn login(base: &str, email: &str) -> Result<String, AnyError> {
-    let res: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{base}/api/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": "kimberley-2007"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(res["token"].as_str().ok_or("no token")?.to_string())
-}
-
-async fn new_draft(base: &str, token: &str, n: usize) -> Result<i64, AnyError> {
-    let res: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{base}/api/drafts"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"title": format!("Soak draft {n}")}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(res["id"].as_i64().ok_or("no draft id")?)
+/// The unlabelled samples of the server's `GET /metrics`.
+async fn metrics(server: &Server, http: &reqwest::Client) -> Result<HashMap<String, f64>, AnyError> {
+    let at = server.metrics.as_deref().ok_or("metrics are not served")?;
+    let body = http.get(format!("http://{at}/metrics")).send().await?.text().await?;
+    Ok(body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.contains('{'))
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(name, value)| Some((name.to_string(), value.trim().parse().ok()?)))
+        .collect())
 }
 
 /// What all clients share.
@@ -284,7 +198,7 @@ struct Sample {
 }
 
 async fn sample(server: &Server, http: &reqwest::Client, started: Instant) -> Sample {
-    let m = server.metrics(http).await.unwrap_or_default();
+    let m = metrics(server, http).await.unwrap_or_default();
     let metric = |name: &str| m.get(name).copied().map(|v| v as i64).unwrap_or(-1);
     Sample {
         at: started.elapsed().as_secs_f64(),
@@ -307,7 +221,14 @@ async fn soak(args: &[String]) -> Result<bool, AnyError> {
     let database_url: Option<String> = arg(args, "--database-url");
     let backend =
         if database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
-    let server = start_server(database_url, room_idle).await?;
+    let server = Server::start(Options {
+        database_url,
+        demo: true,
+        metrics: true,
+        args: vec!["--room-idle-secs".into(), room_idle.to_string()],
+        ..Options::default()
+    })
+    .await?;
     let writers = vec![
         login(&server.base, "kabo.molefe@bw.kp.example").await?,
         login(&server.base, "priya.raman@in.kp.example").await?,
@@ -315,7 +236,7 @@ async fn soak(args: &[String]) -> Result<bool, AnyError> {
     let reader = login(&server.base, "rafael.adler@wdc.kp.example").await?;
     let mut ids = Vec::new();
     for n in 0..drafts {
-        ids.push(new_draft(&server.base, &writers[0], n).await?);
+        ids.push(new_draft(&server.base, &writers[0], &format!("Soak draft {n}")).await?);
     }
     println!(
         "soak: {clients} clients ({} typing) on {drafts} drafts for {secs} s on {backend}; room idle {room_idle} s, \
@@ -324,7 +245,7 @@ async fn soak(args: &[String]) -> Result<bool, AnyError> {
     );
     let started = Instant::now();
     let shared = Arc::new(Shared {
-        base: server.base.clone(),
+        base: server.addr.clone(),
         drafts: ids,
         writers,
         reader,

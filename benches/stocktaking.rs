@@ -14,7 +14,6 @@
 //! p50/p99/max and the response size; and it times the loader and the pure computation
 //! in-process, the latter also over the whole history (every entry loaded).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -26,9 +25,10 @@ use plenum::db::schema::{
 use plenum::db::{Db, DbConnection};
 use plenum::recommendations::stocktaking::{self, Cut, History, Scope};
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-const PASSWORD: &str = "kimberley-2007";
+use support::{AnyError, Options, Server, arg, login};
+
 const ADMIN: &str = "admin@secretariat.kp.example";
 const PARTICIPANTS: i64 = 60;
 const RECOMMENDATIONS: i64 = 500;
@@ -37,26 +37,6 @@ const STATUSES: [&str; 6] =
     ["not_started", "in_progress", "partially_implemented", "implemented", "not_implemented", "superseded"];
 const THEMES: [&str; 4] = ["transparency", "statistics", "technical assistance", "enforcement"];
 const AS_OF: &str = "2022-06-30";
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn bin() -> String {
-    std::env::var("PLENUM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_plenum").into())
-}
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -221,24 +201,6 @@ fn seed(db: &Db, body: i64) -> Result<(), AnyError> {
     Ok(())
 }
 
-async fn start_server(url: &str) -> Result<Server, AnyError> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let dir = std::env::temp_dir().join(format!("plenum-bench-mail-{port}"));
-    let child = Command::new(bin())
-        .args(["serve", "--database-url", url, "--bind", &format!("127.0.0.1:{port}"), "--log-level", "warn"])
-        .args(["--scheduler-secs", "0", "--mail-dir", &dir.display().to_string()])
-        .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-            return Ok(Server { child, base });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not become ready".into())
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -253,26 +215,15 @@ fn ms(d: Duration) -> f64 {
 
 fn main() -> Result<(), AnyError> {
     let args: Vec<String> = std::env::args().collect();
-    let requests: usize = arg(&args, "--requests").and_then(|v| v.parse().ok()).unwrap_or(50);
-    let dir = tempfile::tempdir()?;
-    let url =
-        arg(&args, "--database-url").unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let seeded = Command::new(bin()).args(["demo", "--database-url", &url]).stdout(Stdio::null()).status()?;
-    if !seeded.success() {
-        return Err("plenum demo failed".into());
-    }
+    let requests: usize = arg(&args, "--requests").unwrap_or(50);
+    let database_url: Option<String> = arg(&args, "--database-url");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let server = start_server(&url).await?;
+        let args = vec!["--scheduler-secs".into(), "0".into()];
+        let server = Server::start(Options { database_url, demo: true, args, ..Options::default() }).await?;
+        let url = server.database_url.clone();
         let http = reqwest::Client::new();
-        let login: serde_json::Value = http
-            .post(format!("{}/api/auth/login", server.base))
-            .json(&serde_json::json!({"email": ADMIN, "password": PASSWORD}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = login["token"].as_str().ok_or("no token")?.to_string();
+        let token = login(&server.base, ADMIN).await?;
         let bodies: serde_json::Value =
             http.get(format!("{}/api/bodies", server.base)).bearer_auth(&token).send().await?.json().await?;
         let plenary = bodies

@@ -172,7 +172,8 @@ impl Server {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let mut server = Server { doc: Doc::with_client_id(1_000_000), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
+    let mut server =
+        Server { doc: Doc::with_client_id(1_000_000), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
     let clients: Vec<Doc> = (1..=3).map(Doc::with_client_id).collect();
     for op in ops.into_iter().take(64) {
         match op {
