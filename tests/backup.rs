@@ -8,22 +8,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::process::Served;
 use common::ws::Client;
 use common::{ADMIN, BOTSWANA, Backend, INDIA, PASSWORD, TestDb};
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde_json::{Value, json};
-
-fn plenum() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_plenum"))
-}
 
 /// Runs `plenum args…`; returns (success, stdout, stderr).
 async fn run(args: &[&str]) -> (bool, String, String) {
@@ -35,58 +30,14 @@ async fn run(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// A `plenum serve` child process and the address it logged.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts the binary on `url`, in `dir` (its working directory), without scheduled work or
-    /// compaction getting in the way of row-for-row comparisons.
-    fn start(url: &str, dir: &Path) -> Self {
-        let mut child = plenum()
-            .args(["serve", "--database-url", url, "--bind", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--scheduler-secs", "0", "--compact-after", "1000000", "--room-idle-secs", "3600"])
+/// Starts the binary on `url`, in `dir` (its working directory), without scheduled work or
+/// compaction getting in the way of row-for-row comparisons.
+fn start(url: &str, dir: &Path) -> Served {
+    Served::start(url, |c| {
+        c.args(["--scheduler-secs", "0", "--compact-after", "1000000", "--room-idle-secs", "3600"])
             .args(["--mail-transport", "memory", "--shutdown-timeout", "5"])
-            .current_dir(dir)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawns");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let addr = loop {
-            let line = lines.next().expect("the server logs before it exits").expect("utf-8 log");
-            let entry: Value = serde_json::from_str(&line).unwrap_or_default();
-            if entry["message"] == "listening" {
-                break entry["address"].as_str().expect("address logged").to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, base: format!("http://{addr}") }
-    }
-
-    /// SIGTERM, then waits (with a deadline) for a clean exit.
-    fn stop(mut self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(code) = self.child.try_wait().expect("wait") {
-                assert!(code.success(), "exit status {code}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .current_dir(dir);
+    })
 }
 
 /// A signed-in API client (bearer token).
@@ -197,18 +148,17 @@ struct Line {
 /// databases with equal dumps hold the same data.
 fn dump(url: &str, backend: Backend) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
+    let mut c = plenum::db::establish(url).expect("connect");
+    let mut q = |sql: String| -> Vec<String> {
+        diesel::sql_query(&sql)
+            .load::<Line>(&mut c)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|l| l.line)
+            .collect()
+    };
     match backend {
         Backend::Sqlite => {
-            let path = url.strip_prefix("sqlite://").expect("sqlite URL");
-            let mut c = diesel::sqlite::SqliteConnection::establish(path).expect("open");
-            let mut q = |sql: String| -> Vec<String> {
-                diesel::sql_query(&sql)
-                    .load::<Line>(&mut c)
-                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-                    .into_iter()
-                    .map(|l| l.line)
-                    .collect()
-            };
             for table in q("SELECT name AS line FROM sqlite_master WHERE type = 'table' ORDER BY name".into()) {
                 let columns = q(format!("SELECT name AS line FROM pragma_table_info('{table}') ORDER BY cid"));
                 let row = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || '|' || ");
@@ -217,15 +167,6 @@ fn dump(url: &str, backend: Backend) -> BTreeMap<String, Vec<String>> {
             }
         }
         Backend::Postgres => {
-            let mut c = diesel::pg::PgConnection::establish(url).expect("connect");
-            let mut q = |sql: String| -> Vec<String> {
-                diesel::sql_query(&sql)
-                    .load::<Line>(&mut c)
-                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-                    .into_iter()
-                    .map(|l| l.line)
-                    .collect()
-            };
             let tables = q("SELECT table_name::text AS line FROM information_schema.tables \
                             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
                 .into());
@@ -261,10 +202,10 @@ async fn round_trip(backend: Backend) {
     let db = TestDb::create(backend);
     let (ok, _, err) = run(&["demo", "--database-url", &db.url]).await;
     assert!(ok, "{err}");
-    let server = Server::start(&db.url, work.path());
-    let admin = Api::login(&server.base, ADMIN).await;
-    let kabo = Api::login(&server.base, BOTSWANA).await;
-    let priya = Api::login(&server.base, INDIA).await;
+    let server = start(&db.url, work.path());
+    let admin = Api::login(&server.base(), ADMIN).await;
+    let kabo = Api::login(&server.base(), BOTSWANA).await;
+    let priya = Api::login(&server.base(), INDIA).await;
     change_meetings(&admin).await;
     let ours = kabo.post("/api/drafts", json!({"title": "Decision on the backup of the record"})).await["id"]
         .as_i64()
@@ -364,10 +305,10 @@ async fn round_trip(backend: Backend) {
     assert_eq!(dump(&restored, backend), stored, "the restored database holds exactly what was stored");
 
     // … and it serves: the same texts, and new edits are stored beside the old ones.
-    let server = Server::start(&restored, work.path());
-    let admin = Api::login(&server.base, ADMIN).await;
+    let server = start(&restored, work.path());
+    let admin = Api::login(&server.base(), ADMIN).await;
     assert_eq!(admin.texts().await, texts, "every draft's text is back");
-    let kabo = Api::login(&server.base, BOTSWANA).await;
+    let kabo = Api::login(&server.base(), BOTSWANA).await;
     let mut typist = Client::connect_to(kabo.ws(ours)).await;
     assert_eq!(typist.text(), final_text);
     let mut watcher = Client::connect_to(admin.ws(ours)).await;
@@ -381,8 +322,8 @@ async fn round_trip(backend: Backend) {
     let (restored_live, _live_dir) = fresh_target(backend);
     let (ok, _, err) = run(&["restore", live_path, "--database-url", &restored_live]).await;
     assert!(ok, "restore the live backup: {err}");
-    let server = Server::start(&restored_live, work.path());
-    let admin = Api::login(&server.base, ADMIN).await;
+    let server = start(&restored_live, work.path());
+    let admin = Api::login(&server.base(), ADMIN).await;
     let live_texts = admin.texts().await;
     let text = &live_texts[&ours];
     assert!(text.ends_with(&live_at_start) && final_text.ends_with(text.as_str()), "{text:?} is not a state it had");

@@ -3,15 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
+use common::process::{Served, plenum};
 use common::{Backend, TestDb};
-
-fn plenum() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_plenum"))
-}
 
 #[test]
 fn help_explains_each_command() {
@@ -39,37 +35,16 @@ fn migrate_then_serve_then_stop(backend: Backend) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
 
-    let mut child = plenum()
-        .args(["serve", "--database-url", &db.url, "--bind", "127.0.0.1:0", "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines.next().expect("server logs before exiting").expect("utf-8 log");
+    let server = Served::start(&db.url, |_| {});
+    for line in &server.startup {
         assert!(!line.contains("postgres://postgres@") || !line.contains("password"), "{line}");
-        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if entry["message"] == "listening" {
-            break entry["address"].as_str().expect("address logged").to_string();
-        }
-    };
+    }
+    let addr = server.addr.clone();
     assert!(!addr.ends_with(":0"), "the real port is logged: {addr}");
     let ready = reqwest::blocking_get(&format!("http://{addr}/readyz"));
     assert_eq!(ready, 200);
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let code = loop {
-        if let Some(code) = child.try_wait().expect("wait") {
-            break code;
-        }
-        assert!(std::time::Instant::now() < deadline, "server did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(code.success(), "exit status {code}");
+    server.stop();
 }
 
 mod reqwest {
@@ -98,29 +73,6 @@ fn migrate_then_serve_then_stop_postgres() {
     migrate_then_serve_then_stop(Backend::Postgres);
 }
 
-/// Starts `plenum serve` on `db` with `args`; returns the child and the address it logged.
-fn serve(db: &TestDb, args: &[&str]) -> (std::process::Child, String) {
-    let mut child = plenum()
-        .args(["serve", "--database-url", &db.url, "--bind", "127.0.0.1:0", "--log-format", "json"])
-        .args(args)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines.next().expect("server logs before exiting").expect("utf-8 log");
-        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if entry["message"] == "listening" {
-            break entry["address"].as_str().expect("address logged").to_string();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
 /// A rolling deploy sends SIGTERM to a server with delegates typing and observers following a
 /// meeting: their sockets are closed with 1001 (go and reconnect) at once, and the process exits
 /// well before `--shutdown-timeout` instead of waiting for them.
@@ -130,7 +82,10 @@ fn stop_with_live_sockets(backend: Backend) {
     let db = TestDb::create(backend);
     let out = plenum().args(["demo", "--database-url", &db.url]).output().expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (mut child, addr) = serve(&db, &["--shutdown-timeout", "30"]);
+    let mut server = Served::start(&db.url, |c| {
+        c.args(["--shutdown-timeout", "30"]);
+    });
+    let addr = server.addr.clone();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let client = ::reqwest::Client::new();
@@ -166,8 +121,7 @@ fn stop_with_live_sockets(backend: Backend) {
         assert!(matches!(room.next().await, Some(Ok(Message::Binary(_)))));
         assert!(matches!(feed.next().await, Some(Ok(Message::Text(_)))));
         let stopped_at = std::time::Instant::now();
-        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-        assert!(status.success());
+        server.sigterm();
         for (what, socket) in [("the drafting room", &mut room), ("the meeting feed", &mut feed)] {
             let code = loop {
                 match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
@@ -178,13 +132,8 @@ fn stop_with_live_sockets(backend: Backend) {
             };
             assert_eq!(code, Some(1001), "{what} is told the server is going away");
         }
-        let code = loop {
-            if let Some(code) = child.try_wait().expect("wait") {
-                break code;
-            }
-            assert!(stopped_at.elapsed() < Duration::from_secs(10), "the stop waited on the sockets");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        // The stop does not wait on the sockets (whose --shutdown-timeout is 30 s).
+        let code = server.exited_within(Duration::from_secs(10).saturating_sub(stopped_at.elapsed()));
         assert!(code.success(), "exit status {code}");
     });
 }

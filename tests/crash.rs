@@ -16,12 +16,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::process::{Served, plenum};
 use common::{Backend, TestDb};
 use futures_util::{SinkExt, StreamExt};
 use rand::rngs::StdRng;
@@ -36,69 +35,14 @@ use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
 const CLIENTS: usize = 50;
 const WRITERS: [&str; 2] = [common::BOTSWANA, common::INDIA];
 
-/// A running `plenum serve` child process.
-struct Server {
-    child: Child,
-    addr: String,
-    /// Warnings and errors it logged, shown when a check fails.
-    complaints: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Starts `plenum serve` on `db` and waits until it logs its address.
-    fn start(db: &TestDb, mail_dir: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_plenum"))
-            .args(["serve", "--database-url", &db.url, "--bind", "127.0.0.1:0", "--log-format", "json"])
-            // Compact often, so some kills land in the middle of a compaction.
-            .args(["--compact-after", "100", "--mail-dir", &mail_dir.display().to_string()])
+/// Starts `plenum serve` on `db`, compacting often so that some kills land in the middle of a
+/// compaction.
+fn start(db: &TestDb, mail_dir: &std::path::Path) -> Served {
+    Served::start(&db.url, |c| {
+        c.args(["--compact-after", "100", "--mail-dir", &mail_dir.display().to_string()])
             // Each client signs in as one of two delegates.
-            .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn plenum serve");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let mut early = Vec::new();
-        let addr = loop {
-            let line = match lines.next() {
-                Some(Ok(line)) => line,
-                _ => panic!("plenum serve exited before listening: {early:#?}"),
-            };
-            let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if entry["message"] == "listening" {
-                break entry["address"].as_str().expect("address logged").to_string();
-            }
-            early.push(line);
-        };
-        let complaints = Arc::new(Mutex::new(Vec::new()));
-        let sink = complaints.clone();
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if line.contains("\"WARN\"") || line.contains("\"ERROR\"") {
-                    sink.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-                }
-            }
-        });
-        Self { child, addr, complaints }
-    }
-
-    fn sigkill(&mut self) {
-        // `Child::kill` sends SIGKILL on Unix: no shutdown code runs.
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reap");
-    }
-
-    fn complaints(&self) -> Vec<String> {
-        self.complaints.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .env("PLENUM_WS_MAX_CONNECTIONS_PER_USER", "1000");
+    })
 }
 
 /// An HTTP client whose requests fail after 20 s instead of hanging the test.
@@ -320,13 +264,10 @@ fn crash_trials(backend: Backend) {
     let mut rng = StdRng::seed_from_u64(seed);
     let db = TestDb::create(backend);
     let mail = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(env!("CARGO_BIN_EXE_plenum"))
-        .args(["demo", "--database-url", &db.url])
-        .output()
-        .expect("run plenum demo");
+    let out = plenum().args(["demo", "--database-url", &db.url]).output().expect("run plenum demo");
     assert!(out.status.success(), "plenum demo: {}", String::from_utf8_lossy(&out.stderr));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let mut server = Server::start(&db, mail.path());
+    let mut server = start(&db, mail.path());
     let (tokens_of, draft) = rt.block_on(async {
         let mut t = Vec::new();
         for w in WRITERS {
@@ -378,7 +319,7 @@ fn crash_trials(backend: Backend) {
             tallies
         });
         drop(go);
-        let killed = std::mem::replace(&mut server, Server::start(&db, mail.path()));
+        let killed = std::mem::replace(&mut server, start(&db, mail.path()));
         let (stored, synced_text, stored_sv) = rt.block_on(async {
             let stored = api_text(&server.addr, &tokens_of[0], draft).await;
             let doc = synced_doc(&server.addr, draft, &tokens_of[1]).await;

@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::process::{Served, plenum};
 use common::*;
 use diesel::prelude::*;
 use plenum::config::ServerConfig;
@@ -163,50 +163,11 @@ async fn reset_mails_are_limited_on_every_instance_postgres() {
 
 // ---- one server per SQLite file ------------------------------------------------------------
 
-fn plenum() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_plenum"))
-}
-
-/// A `plenum serve` child, killed when dropped.
-struct Served(std::process::Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `plenum serve` on `url`; returns the child once it logged that it listens.
+/// Starts `plenum serve` on `url` (no scheduled work) and waits until it listens.
 fn serve(url: &str) -> Served {
-    let mut child = plenum()
-        .args([
-            "serve",
-            "--database-url",
-            url,
-            "--bind",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--scheduler-secs",
-            "0",
-        ])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let line = lines.next().expect("the server logs before exiting").expect("utf-8 log");
-        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if entry["message"] == "listening" {
-            break;
-        }
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Served(child)
+    Served::start(url, |c| {
+        c.args(["--scheduler-secs", "0"]);
+    })
 }
 
 /// Starts `plenum serve` on `url` expecting it to refuse: its exit status and standard error.

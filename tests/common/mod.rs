@@ -5,6 +5,7 @@
 //! [`on_both_backends!`], which makes a `name::sqlite` and a `name::postgres` test.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU64, Ordering};
