@@ -12,26 +12,9 @@
 // how long the typing lasts before and after the kill.
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { WS, run, sleep, startEnv, connectClient, waitFor, boundary } from './helpers.mjs';
+import { WS, sleep, startEnv, connectClient, waitFor, boundary, call, psqlRows, tokensOf } from './helpers.mjs';
 
 const TYPING_SECS = Number(process.env.PLENUM_FAILOVER_SECS ?? 2);
-const TOKEN = /\[[a-z]\d+\.\d+\]/g;
-const tokensOf = (s) => new Set(s.match(TOKEN) ?? []);
-
-async function psqlRows(url, sql) {
-  const out = await run('psql', ['-X', '-q', '-t', '-A', '-F', ',', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
-  return out.split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
-async function call(base, token, method, p, body) {
-  const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${base}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${base}${p} gave ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 /**
  * Where clients connect: each starts on its home instance; once that one is marked dead, every
  * new connection goes to a live one (as a load balancer would send it).

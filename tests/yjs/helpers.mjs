@@ -79,6 +79,12 @@ function psql(url, sql) {
   return run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { env: { PGCONNECT_TIMEOUT: '5' } });
 }
 
+/** The rows `sql` returns on `url`, each a line of comma-separated values. */
+export async function psqlRows(url, sql) {
+  const out = await run('psql', ['-X', '-q', '-t', '-A', '-F', ',', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
+  return out.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
 /** Creates an empty database for one test run. Returns {url, drop()}. */
 export async function createDatabase(backend, tmp) {
   if (backend === 'sqlite') {
@@ -222,6 +228,22 @@ async function api(env, token, method, p, body) {
   }
   return { status: res.status, body: json, text, headers: res.headers };
 }
+
+/**
+ * A JSON request to one instance (`base`) as `token`; its parsed answer. Throws unless it
+ * succeeds (an instance of several, where `env.api` always asks the first).
+ */
+export async function call(base, token, method, p, body) {
+  const headers = { Accept: 'application/json', Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${base}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${base}${p} gave ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** The typing tests' tokens (`[a12.3]`: a letter per client, its round and count) in a text. */
+export const tokensOf = (s) => new Set(s.match(/\[[a-z]\d+\.\d+\]/g) ?? []);
 
 async function login(env, who) {
   if (env.tokens.has(who)) return env.tokens.get(who);

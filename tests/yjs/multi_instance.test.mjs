@@ -6,26 +6,15 @@
 // (default 6) how long the typing of one trial lasts.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { run, sleep, startEnv, connectClient, waitFor, serverCloses, boundary } from './helpers.mjs';
+import { sleep, startEnv, connectClient, waitFor, serverCloses, boundary, call, psqlRows, tokensOf } from './helpers.mjs';
 
 const TRIALS = Number(process.env.PLENUM_STRESS_TRIALS ?? 2);
 const TYPING_SECS = Number(process.env.PLENUM_STRESS_SECS ?? 6);
 /** Closes a well-behaved client must never get from the server. */
 const SERVER_FAULTS = new Set([1002, 1003, 1009, 1011, 4000]);
-const TOKEN = /\[[a-z]\d+\.\d+\]/g;
-
-const tokensOf = (s) => new Set(s.match(TOKEN) ?? []);
-
-async function psqlValue(url, sql) {
-  const out = await run('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', url, '-c', sql]);
-  return out.trim();
-}
-
-async function getText(base, token, id) {
-  const res = await fetch(`${base}/api/drafts/${id}`, { headers: { Authorization: `Bearer ${token}` } });
-  if (res.status !== 200) throw new Error(`GET ${base}/api/drafts/${id} gave ${res.status}: ${await res.text()}`);
-  return (await res.json()).text;
-}
+/** The one value `sql` returns. */
+const psqlValue = async (url, sql) => (await psqlRows(url, sql))[0];
+const getText = async (base, token, id) => (await call(base, token, 'GET', `/api/drafts/${id}`)).text;
 
 /** A watcher: a stock client that records every token it ever received. */
 function watch(server, draftId, token) {
@@ -33,7 +22,7 @@ function watch(server, draftId, token) {
   client.seen = new Set();
   client.text.observe((event) => {
     for (const op of event.delta) {
-      if (typeof op.insert === 'string') for (const t of op.insert.match(TOKEN) ?? []) client.seen.add(t);
+      if (typeof op.insert === 'string') for (const t of tokensOf(op.insert)) client.seen.add(t);
     }
   });
   return client;
