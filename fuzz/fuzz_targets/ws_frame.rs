@@ -172,6 +172,11 @@ impl Server {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
+    // libfuzzer-sys's panic hook aborts at once, even inside a `catch_unwind`; `integrate`
+    // catches yrs's panics on crafted updates (refusing them), so keep the standard hook. A
+    // panic anywhere else, an assertion here included, still ends the run as a crash.
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| std::panic::set_hook(Box::new(|info| eprintln!("{info}"))));
     let mut server =
         Server { doc: Doc::with_client_id(1_000_000), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
     let clients: Vec<Doc> = (1..=3).map(Doc::with_client_id).collect();

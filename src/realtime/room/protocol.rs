@@ -204,14 +204,31 @@ pub struct Integrated {
 }
 
 /// Applies a writer's `update` (decoded from `data`) to `doc` as the room does.
-pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Integration {
+///
+/// yrs can panic on a crafted update (0.28.1 subtracts with overflow in `TransactionMut::delete`
+/// on some that the fuzzer builds; the release profile turns overflow checks on for yrs so that
+/// this is a panic, not a silently corrupted length). Such a panic is caught here and the update
+/// is [`Integration::Broken`]: the room rebuilds the document from what is stored, which never
+/// holds that update, and closes the sender's connection.
+pub fn integrate(doc: &Doc, update: Update, data: Vec<u8>) -> Integration {
     if skips_clocks(doc, &update) {
         return Integration::Waits { update, data };
     }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply_to(doc, update, data))) {
+        Ok(Some(integrated)) => Integration::Applied(integrated),
+        Ok(None) => Integration::Broken,
+        Err(_) => {
+            tracing::warn!("applying an update panicked in yrs: refused, the document is rebuilt");
+            Integration::Broken
+        }
+    }
+}
+
+fn apply_to(doc: &Doc, update: Update, mut data: Vec<u8>) -> Option<Integrated> {
     let mut txn = doc.transact_mut();
     let held_before = held_fingerprint(&txn);
     let before = txn.state_vector();
-    let Ok(()) = txn.apply_update(update) else { return Integration::Broken };
+    txn.apply_update(update).ok()?;
     let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
     let held_after = held_fingerprint(&txn);
     // What this transaction integrated. When nothing is or was held, that is the update as
@@ -224,7 +241,7 @@ pub fn integrate(doc: &Doc, update: Update, mut data: Vec<u8>) -> Integration {
         (true, false) => Some(txn.encode_update_v1()),
     };
     let held_more = held_after.is_some() && held_after != held_before;
-    Integration::Applied(Integrated { delta, held_more, nothing_held: held_after.is_none() })
+    Some(Integrated { delta, held_more, nothing_held: held_after.is_none() })
 }
 
 /// Whether `update` has content that starts after a clock of its client that `doc` does not
@@ -364,6 +381,60 @@ mod tests {
         }
         assert_eq!(rebuilt.transact().state_vector(), server.transact().state_vector());
         assert_eq!(rebuilt.get_or_insert_text("content").get_string(&rebuilt.transact()), "1xy2");
+    }
+
+    /// A crafted sequence the fuzzer found (fuzz/ws_frame): one client's edits with one byte
+    /// flipped on the way. yrs 0.28.1 panics on the last (subtract with overflow in
+    /// `TransactionMut::delete`); `integrate` refuses it instead, and what was stored before
+    /// still rebuilds the document.
+    #[test]
+    fn an_update_yrs_panics_on_is_refused() {
+        use yrs::{GetString, Text};
+        let client = Doc::with_client_id(1);
+        let text = client.get_or_insert_text("content");
+        let flip = |mut bytes: Vec<u8>, at: usize, value: u8| {
+            let at = at % bytes.len();
+            bytes[at] ^= value;
+            bytes
+        };
+        let edit = |at: usize, insert: &str, delete: usize| {
+            let mut txn = client.transact_mut();
+            let current = text.get_string(&txn);
+            let bounds: Vec<usize> =
+                current.char_indices().map(|(i, _)| i).chain(std::iter::once(current.len())).collect();
+            let from = at % bounds.len();
+            let to = (from + delete).min(bounds.len() - 1);
+            let (start, end) = (bounds[from] as u32, bounds[to] as u32);
+            if end > start {
+                text.remove_range(&mut txn, start, end - start);
+            }
+            text.insert(&mut txn, start, insert);
+            txn.encode_update_v1()
+        };
+        let server = Doc::with_client_id(1_000_000);
+        let mut stored: Vec<Vec<u8>> = Vec::new();
+        let mut refused = 0;
+        let mut send = |data: Vec<u8>| {
+            let frame = Message::Sync(SyncMessage::Update(data)).encode_v1();
+            let Ok(Incoming::Write { update, data }) = classify(&server, &frame, true) else { return };
+            match integrate(&server, update, data) {
+                Integration::Applied(Integrated { delta: Some(delta), .. }) => stored.push(delta),
+                Integration::Broken => refused += 1,
+                _ => {}
+            }
+        };
+        send(flip(edit(0, "\0", 0), 16191, 63));
+        send(flip(edit(16191, "?=?\u{1f}?/??", 133), 34181, 133));
+        send(flip(client.transact().encode_state_as_update_v1(&StateVector::default()), 16191, 63));
+        send(flip(edit(16191, "???", 63), 16191, 63));
+        assert!(refused >= 1, "the update yrs panics on is refused");
+        let rebuilt = Doc::with_client_id(2_000_000);
+        for data in &stored {
+            rebuilt
+                .transact_mut()
+                .apply_update(Update::decode_v1(data).expect("decode"))
+                .expect("what is stored applies");
+        }
     }
 
     #[test]
