@@ -149,6 +149,9 @@ pub fn classify(doc: &Doc, frame: &[u8], can_write: bool) -> Result<Incoming, Re
     // One message per frame, as y-websocket sends them: bytes after a complete message are a
     // protocol error, never silently dropped. (yrs's `MessageReader` would take a truncated
     // message for the end of the frame and silently drop it.)
+    if let Some(why) = overclaims(frame) {
+        return Err(Refusal::Malformed(why));
+    }
     let mut decoder = DecoderV1::from(Cursor::new(frame));
     let Ok(message) = Message::decode(&mut decoder) else {
         return Err(Refusal::Malformed("malformed y-protocols message"));
@@ -173,6 +176,49 @@ pub fn classify(doc: &Doc, frame: &[u8], can_write: bool) -> Result<Incoming, Re
         Message::Awareness(update) => Ok(Incoming::Awareness(update)),
         Message::AwarenessQuery => Ok(Incoming::AwarenessQuery),
         Message::Auth(_) | Message::Custom(..) => Ok(Incoming::Ignored),
+    }
+}
+
+/// Whether a frame claims more entries than its bytes can hold, where yrs would reserve room
+/// for the claim before reading any entry: an awareness update's clients (a 20-byte frame could
+/// have it reserve 2 GiB; found by fuzz/ws_frame), a state vector's clients, and an update's
+/// clients and its first client's blocks. Every entry takes at least one byte per field.
+fn overclaims(frame: &[u8]) -> Option<&'static str> {
+    fn claim(cursor: &mut Cursor<'_>) -> Option<usize> {
+        cursor.read_var::<u64>().ok().and_then(|n| usize::try_from(n).ok())
+    }
+    fn left(cursor: &Cursor<'_>) -> usize {
+        cursor.buf.len().saturating_sub(cursor.next)
+    }
+    let mut cursor = Cursor::new(frame);
+    match claim(&mut cursor)? {
+        // Awareness: [1, payload], payload = [count, (client, clock, json)*].
+        1 => {
+            let mut payload = Cursor::new(cursor.read_buf().ok()?);
+            let count = claim(&mut payload)?;
+            (count > left(&payload) / 3).then_some("an awareness update claims more clients than it holds")
+        }
+        // Sync: [0, step, …].
+        0 => match claim(&mut cursor)? {
+            // Step 1: a state vector, [count, (client, clock)*].
+            0 => {
+                let mut sv = Cursor::new(cursor.read_buf().ok()?);
+                let count = claim(&mut sv)?;
+                (count > left(&sv) / 2).then_some("a state vector claims more clients than it holds")
+            }
+            // Step 2 or update: [count, (blocks, client, clock, block*)*, delete set].
+            1 | 2 => {
+                let mut update = Cursor::new(cursor.read_buf().ok()?);
+                let clients = claim(&mut update)?;
+                if clients > left(&update) / 3 {
+                    return Some("an update claims more clients than it holds");
+                }
+                let blocks = if clients > 0 { claim(&mut update)? } else { 0 };
+                (blocks > left(&update)).then_some("an update claims more blocks than it holds")
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -435,6 +481,62 @@ mod tests {
                 .apply_update(Update::decode_v1(data).expect("decode"))
                 .expect("what is stored applies");
         }
+    }
+
+    #[test]
+    fn claims_bigger_than_the_frame_are_refused_before_decoding() {
+        use yrs::Text;
+        use yrs::encoding::write::Write;
+        use yrs::updates::encoder::{Encoder, EncoderV1};
+        let server = Doc::new();
+        let frame = |tag: &[u64], inner: &dyn Fn(&mut EncoderV1)| {
+            let mut body = EncoderV1::new();
+            inner(&mut body);
+            let mut e = EncoderV1::new();
+            for t in tag {
+                e.write_var(*t);
+            }
+            e.write_buf(body.to_vec());
+            e.to_vec()
+        };
+        // An awareness update claiming 2^26 clients in a few bytes (yrs would reserve ~2 GiB).
+        let awareness = frame(&[1], &|e| {
+            e.write_var(1u64 << 26);
+            e.write_var(7u64);
+            e.write_var(1u32);
+            e.write_string("{}");
+        });
+        assert_eq!(
+            classify(&server, &awareness, false).err(),
+            Some(Refusal::Malformed("an awareness update claims more clients than it holds"))
+        );
+        let sv = frame(&[0, 0], &|e| e.write_var(u64::from(u32::MAX)));
+        assert_eq!(
+            classify(&server, &sv, false).err(),
+            Some(Refusal::Malformed("a state vector claims more clients than it holds"))
+        );
+        let update = frame(&[0, 2], &|e| {
+            e.write_var(1u64);
+            e.write_var(1u64 << 40);
+            e.write_var(5u64);
+            e.write_var(0u64);
+        });
+        assert_eq!(
+            classify(&server, &update, true).err(),
+            Some(Refusal::Malformed("an update claims more blocks than it holds"))
+        );
+        // Honest messages pass: a real presence, state vector and update.
+        let client = Doc::new();
+        client.get_or_insert_text("content").insert(&mut client.transact_mut(), 0, "[option A]");
+        let mut awareness = yrs::sync::Awareness::new(client.clone());
+        awareness.set_local_state_raw("{\"user\":{\"name\":\"Kabo\"}}");
+        let presence = Message::Awareness(awareness.update().expect("update")).encode_v1();
+        assert!(matches!(classify(&server, &presence, false), Ok(Incoming::Awareness(_))));
+        let step1 = Message::Sync(SyncMessage::SyncStep1(client.transact().state_vector())).encode_v1();
+        assert!(matches!(classify(&server, &step1, false), Ok(Incoming::SyncStep1(_))));
+        let all = client.transact().encode_state_as_update_v1(&StateVector::default());
+        let step2 = Message::Sync(SyncMessage::SyncStep2(all)).encode_v1();
+        assert!(matches!(classify(&server, &step2, true), Ok(Incoming::Write { .. })));
     }
 
     #[test]
