@@ -48,13 +48,20 @@ impl Stored {
     }
 }
 
-/// Applies stored updates (v1) to a document, in order, in one transaction.
+/// Applies stored updates (v1) to a document, in order.
+///
+/// Each update is applied in a transaction of its own, as the room applied it live: what yrs
+/// does at a transaction's end (garbage-collecting deleted content, merging blocks) then happens
+/// at the same points, so the rebuilt document is the one the room had. In one transaction for
+/// all, a crafted update the live document took (its parent a deleted, collected item) was
+/// refused on reload, and the draft could not be opened (fuzz/ws_frame).
 pub fn apply_updates<'a>(doc: &Doc, updates: impl IntoIterator<Item = &'a [u8]>) -> Result<(), Error> {
-    let mut txn = doc.transact_mut();
     for data in updates {
         let update =
             Update::decode_v1(data).map_err(|e| Error::internal(anyhow::anyhow!("stored update unreadable: {e}")))?;
-        txn.apply_update(update).map_err(|e| Error::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
+        doc.transact_mut()
+            .apply_update(update)
+            .map_err(|e| Error::internal(anyhow::anyhow!("stored update does not apply: {e}")))?;
     }
     Ok(())
 }
