@@ -19,7 +19,7 @@ import path from 'node:path';
 
 import { PLENUM, ROOT, freePort, run, start, stop, waitForReady } from '../support/processes.mjs';
 import { checkA11y } from '../support/axe.mjs';
-import { CHROMIUM, launchChromium, openPage, submitSignIn } from '../support/browser.mjs';
+import { CHROMIUM, launchChromium, openPage, submitSignIn, waitFor } from '../support/browser.mjs';
 
 const SCREENS = path.join(ROOT, 'target', 'browser-screens');
 
@@ -330,7 +330,11 @@ test('a chair runs a meeting live; an observer follows without seeing the closed
     await chairConsole.getByRole('button', { name: 'Close meeting' }).click();
     const confirm = chairConsole.getByRole('group', { name: /^Close the meeting\?/ });
     await confirm.waitFor();
-    assert.equal(await chair.evaluate(() => document.activeElement?.textContent), 'Yes, close the meeting', 'the confirmation takes the focus');
+    // The focus moves once the confirmation has rendered: wait for it (with a deadline).
+    await waitFor('the confirmation to take the focus', async () => {
+      const focused = await chair.evaluate(() => document.activeElement?.textContent);
+      return { ok: focused === 'Yes, close the meeting', focused };
+    }, 5_000);
     await checkA11y(chair, 'the confirmation of closing the meeting');
     await confirm.getByRole('button', { name: 'Yes, close the meeting' }).click();
     await chairMain.locator('.body-meta .badge', { hasText: 'Closed' }).waitFor();
