@@ -12,9 +12,9 @@
 //! missing (a stock client that edited offline may send its new edits before its sync reply) is
 //! **held** in the document, not refused: it is integrated, stored and broadcast as soon as what
 //! it depends on arrives. So is an update with content after clocks of its client that the
-//! document lacks: it waits in the room, unapplied, until they arrive. A connection that holds more than `--ws-hold-bytes`, or for longer than
-//! `--ws-hold-secs`, is closed (1002) and the held part dropped; nothing is stored that cannot be
-//! integrated.
+//! document lacks: it waits in the room, unapplied, until they arrive. A connection that holds
+//! more than `--ws-hold-bytes`, or for longer than `--ws-hold-secs`, is closed (1002) and the
+//! held part dropped; nothing is stored that cannot be integrated.
 //!
 //! Several instances on one PostgreSQL database: sequence numbers are taken by compare-and-set
 //! on the draft's row (see `store::append`), so an instance that is behind gets "taken", reads

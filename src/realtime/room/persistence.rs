@@ -123,9 +123,7 @@ impl Room {
             remote.push(data.clone());
             pending.push(Pending { conn: None, session: None, rejected: false, update: NewUpdate { user_id, data } });
         }
-        if self.waiting.is_empty() && held_fingerprint(&self.doc.transact()).is_none() {
-            self.held.clear();
-        }
+        self.settle_held();
         if newest > self.last_seq {
             self.since_compaction += usize::try_from(newest - self.last_seq).unwrap_or(0);
             self.last_seq = newest;

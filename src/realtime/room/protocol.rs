@@ -60,7 +60,7 @@ impl Room {
                 return;
             }
         };
-        let Integrated { delta, held_more, nothing_held } = integrated;
+        let Integrated { delta, held_more, .. } = integrated;
         if let Some(data) = delta {
             pending.push(Pending {
                 conn: Some(from.conn),
@@ -70,9 +70,8 @@ impl Room {
             });
             after.push(After::Update(pending.len() - 1));
         }
-        if nothing_held && self.waiting.is_empty() {
-            self.held.clear();
-        } else if held_more {
+        // Whether it also released what was held is settled by `retry_waiting`, which follows.
+        if held_more {
             self.hold(from, size);
         }
     }
@@ -95,6 +94,11 @@ impl Room {
             let Waiting { from, update, data } = self.waiting.remove(at);
             self.apply(from, update, data, pending, after);
         }
+        self.settle_held();
+    }
+
+    /// Forgets the hold counts once nothing waits, in the room or in the document.
+    pub(super) fn settle_held(&mut self) {
         if self.waiting.is_empty() && held_fingerprint(&self.doc.transact()).is_none() {
             self.held.clear();
         }
