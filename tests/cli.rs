@@ -73,6 +73,58 @@ fn migrate_then_serve_then_stop_postgres() {
     migrate_then_serve_then_stop(Backend::Postgres);
 }
 
+/// An operator rolls back to the previous binary after an upgrade migrated the database: that
+/// binary does not know the newer schema, so `migrate` and `serve` refuse the database, say which
+/// migrations they do not know and what to do, and leave it as it was.
+fn older_binary_refuses_a_newer_database(backend: Backend) {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let recorded = |url: &str| -> i64 {
+        let mut conn = plenum::db::establish(url).expect("connect");
+        let rows: Vec<Count> =
+            diesel::sql_query("SELECT COUNT(*) AS n FROM __diesel_schema_migrations").load(&mut conn).expect("count");
+        rows[0].n
+    };
+    let db = TestDb::create(backend);
+    let out = plenum().args(["migrate", "--database-url", &db.url]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let future = "29991231000000";
+    {
+        let mut conn = plenum::db::establish(&db.url).expect("connect");
+        diesel::sql_query(format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{future}')"))
+            .execute(&mut conn)
+            .expect("record a migration from a newer Plenum");
+    }
+    let before = recorded(&db.url);
+    for command in ["migrate", "serve"] {
+        let out = plenum()
+            .args([command, "--database-url", &db.url])
+            .env("PLENUM_BIND", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command} must refuse: {stderr}");
+        assert!(stderr.contains("migrated by a newer Plenum") && stderr.contains(future), "{command}: {stderr}");
+        assert!(stderr.contains("Upgrading"), "{command} says where to read what to do: {stderr}");
+    }
+    assert_eq!(recorded(&db.url), before, "nothing was applied or removed");
+}
+
+#[test]
+fn older_binary_refuses_a_newer_database_sqlite() {
+    older_binary_refuses_a_newer_database(Backend::Sqlite);
+}
+
+#[test]
+fn older_binary_refuses_a_newer_database_postgres() {
+    older_binary_refuses_a_newer_database(Backend::Postgres);
+}
+
 /// A rolling deploy sends SIGTERM to a server with delegates typing and observers following a
 /// meeting: their sockets are closed with 1001 (go and reconnect) at once, and the process exits
 /// well before `--shutdown-timeout` instead of waiting for them.

@@ -28,13 +28,12 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use diesel::connection::SimpleConnection;
-use diesel::migration::MigrationSource;
 use diesel::pg::{Pg, PgConnection};
 use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use super::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, sqlite_lock_path, sqlite_path};
+use super::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, known_versions, sqlite_lock_path, sqlite_path};
 use crate::config::redact_url;
 
 /// The first bytes of every SQLite database file.
@@ -241,11 +240,6 @@ fn recorded_versions(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>>
 fn recorded_versions_pg(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     let rows = diesel::sql_query(VERSIONS_QUERY).load::<TextRow>(conn)?;
     Ok(rows.into_iter().map(|r| r.value).collect())
-}
-
-fn known_versions<B: diesel::backend::Backend>(source: &impl MigrationSource<B>) -> anyhow::Result<Vec<String>> {
-    let migrations = source.migrations().map_err(|e| anyhow::anyhow!("embedded migrations: {e}"))?;
-    Ok(migrations.iter().map(|m| m.name().version().to_string()).collect())
 }
 
 /// A backup from a newer Plenum has migrations this binary does not know: running it would treat

@@ -333,14 +333,42 @@ pub fn consistent_snapshot(conn: &mut DbConnection) -> Result<(), Error> {
     Ok(())
 }
 
-/// Applies every pending migration on `conn`.
+/// Applies every pending migration on `conn`, after checking that every migration the database
+/// records is one this binary knows: a previous binary started on a database a newer one has
+/// migrated would serve a schema it does not understand (and its writes could lose what the
+/// newer columns and tables hold), so it refuses to start instead.
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let (recorded, known) = match conn {
+        DbConnection::Sqlite(c) => {
+            (c.applied_migrations(), known_versions::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS)?)
+        }
+        DbConnection::Postgresql(c) => {
+            (c.applied_migrations(), known_versions::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS)?)
+        }
+    };
+    let recorded = recorded.map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))?;
+    let unknown: Vec<String> = recorded.iter().map(|v| v.to_string()).filter(|v| !known.contains(v)).collect();
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "this database was migrated by a newer Plenum (migrations {unknown:?} are unknown to version {}): \
+             run that version or a later one, or restore the backup taken before the upgrade (README, Upgrading)",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
         DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// The versions of the migrations embedded in this binary.
+pub fn known_versions<B: diesel::backend::Backend>(
+    source: &impl diesel::migration::MigrationSource<B>,
+) -> anyhow::Result<Vec<String>> {
+    let migrations = source.migrations().map_err(|e| anyhow::anyhow!("embedded migrations: {e}"))?;
+    Ok(migrations.iter().map(|m| m.name().version().to_string()).collect())
 }
 
 /// Reverts every applied migration on `conn` (used by the migration round-trip test).
