@@ -2,6 +2,8 @@
 //! until their dependencies arrive), and refusals for those who may not write.
 
 use super::*;
+use yrs::encoding::read::Error as ReadError;
+use yrs::updates::decoder::Decoder;
 
 impl Room {
     pub(super) fn frame(&mut self, conn: ConnId, data: &[u8], pending: &mut Vec<Pending>, after: &mut Vec<After>) {
@@ -166,9 +168,7 @@ pub fn classify(doc: &Doc, frame: &[u8], can_write: bool) -> Result<Incoming, Re
     match message {
         Message::Sync(SyncMessage::SyncStep1(sv)) => Ok(Incoming::SyncStep1(sv)),
         Message::Sync(SyncMessage::SyncStep2(data) | SyncMessage::Update(data)) => {
-            let Ok(update) = Update::decode_v1(&data) else {
-                return Err(Refusal::Malformed("malformed document update"));
-            };
+            let update = decode_update(&data).map_err(Refusal::Malformed)?;
             if can_write {
                 Ok(Incoming::Write { update, data })
             } else if carries_changes(doc, &update) {
@@ -223,6 +223,91 @@ fn overclaims(frame: &[u8]) -> Option<&'static str> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Decodes a client's document update (v1), refusing one that names a client twice.
+///
+/// Every encoder (Yjs and yrs) writes each client's blocks as one run of consecutive clocks. yrs
+/// 0.28.1 appends a repeated client's second run to the first without checking that its clocks
+/// follow on, and then integrates blocks whose clocks overlap: `BlockStore::push` overwrites,
+/// and frees, an item other items still link to. The document's memory is corrupted (a
+/// 30-byte update is enough; found by fuzz/ws_frame, a heap-use-after-free under ASan). So the
+/// client of each run is read through [`Runs`], which notes a repeat, and such an update is
+/// never applied.
+pub fn decode_update(data: &[u8]) -> Result<Update, &'static str> {
+    let mut decoder = Runs { inner: DecoderV1::from(data), clients: Vec::new(), repeated: false };
+    let update = Update::decode(&mut decoder).map_err(|_| "malformed document update")?;
+    if decoder.repeated {
+        return Err("a document update names the same client twice");
+    }
+    Ok(update)
+}
+
+/// A v1 decoder that remembers the client of each run of blocks (`read_client` is called once
+/// per run and nowhere else) and whether one came twice.
+struct Runs<'a> {
+    inner: DecoderV1<'a>,
+    clients: Vec<ClientID>,
+    repeated: bool,
+}
+
+impl Read for Runs<'_> {
+    fn read_exact(&mut self, len: usize) -> Result<&[u8], ReadError> {
+        self.inner.read_exact(len)
+    }
+    fn read_u8(&mut self) -> Result<u8, ReadError> {
+        self.inner.read_u8()
+    }
+}
+
+impl Decoder for Runs<'_> {
+    fn reset_ds_cur_val(&mut self) {
+        self.inner.reset_ds_cur_val()
+    }
+    fn read_ds_clock(&mut self) -> Result<u32, ReadError> {
+        self.inner.read_ds_clock()
+    }
+    fn read_ds_len(&mut self) -> Result<u32, ReadError> {
+        self.inner.read_ds_len()
+    }
+    fn read_left_id(&mut self) -> Result<ID, ReadError> {
+        self.inner.read_left_id()
+    }
+    fn read_right_id(&mut self) -> Result<ID, ReadError> {
+        self.inner.read_right_id()
+    }
+    fn read_client(&mut self) -> Result<ClientID, ReadError> {
+        let client = self.inner.read_client()?;
+        // A linear search: the runs are few (one per author of the update), and an update that
+        // claims many clients was refused by `overclaims` before.
+        self.repeated |= self.clients.contains(&client);
+        self.clients.push(client);
+        Ok(client)
+    }
+    fn read_info(&mut self) -> Result<u8, ReadError> {
+        self.inner.read_info()
+    }
+    fn read_parent_info(&mut self) -> Result<bool, ReadError> {
+        self.inner.read_parent_info()
+    }
+    fn read_type_ref(&mut self) -> Result<u8, ReadError> {
+        self.inner.read_type_ref()
+    }
+    fn read_len(&mut self) -> Result<u32, ReadError> {
+        self.inner.read_len()
+    }
+    fn read_any(&mut self) -> Result<yrs::Any, ReadError> {
+        self.inner.read_any()
+    }
+    fn read_json(&mut self) -> Result<yrs::Any, ReadError> {
+        self.inner.read_json()
+    }
+    fn read_key(&mut self) -> Result<std::sync::Arc<str>, ReadError> {
+        self.inner.read_key()
+    }
+    fn read_to_end(&mut self) -> Result<&[u8], ReadError> {
+        self.inner.read_to_end()
     }
 }
 
@@ -541,6 +626,57 @@ mod tests {
         let all = client.transact().encode_state_as_update_v1(&StateVector::default());
         let step2 = Message::Sync(SyncMessage::SyncStep2(all)).encode_v1();
         assert!(matches!(classify(&server, &step2, true), Ok(Incoming::Write { .. })));
+    }
+
+    #[test]
+    fn an_update_naming_a_client_twice_is_refused_before_yrs_integrates_it() {
+        use yrs::encoding::write::Write;
+        use yrs::updates::encoder::{Encoder, EncoderV1};
+        use yrs::{GetString, Text};
+        // Client 5 twice: "abc" at clocks 0..3 under the root text, then "xy" at clocks 1..3
+        // after (5,0). yrs 0.28.1 takes both runs as one list and integrates the overlapping
+        // blocks; BlockStore::push then frees "abc" while the text still links to it (valgrind:
+        // invalid reads and writes in get_string and at commit; the next edit loops forever).
+        let mut e = EncoderV1::new();
+        e.write_var(2u32);
+        e.write_var(1u32);
+        e.write_var(5u64);
+        e.write_var(0u32);
+        e.write_u8(4); // a string, no origins: the parent follows
+        e.write_var(1u32); // a named root type
+        e.write_string("content");
+        e.write_string("abc");
+        e.write_var(1u32);
+        e.write_var(5u64);
+        e.write_var(1u32);
+        e.write_u8(4 | 0x80); // a string with a left origin
+        e.write_var(5u64);
+        e.write_var(0u32);
+        e.write_string("xy");
+        e.write_var(0u32); // no deletions
+        let crafted = e.to_vec();
+        assert!(Update::decode_v1(&crafted).is_ok(), "yrs itself decodes it");
+        assert_eq!(decode_update(&crafted).err(), Some("a document update names the same client twice"));
+        let server = Doc::new();
+        let frame = Message::Sync(SyncMessage::Update(crafted)).encode_v1();
+        assert_eq!(
+            classify(&server, &frame, true).err(),
+            Some(Refusal::Malformed("a document update names the same client twice"))
+        );
+        assert_eq!(server.get_or_insert_text("content").get_string(&server.transact()), "");
+
+        // Honest updates naming several clients pass and apply.
+        let (a, b) = (Doc::with_client_id(5), Doc::with_client_id(6));
+        a.get_or_insert_text("content").insert(&mut a.transact_mut(), 0, "[option A]");
+        let from_a = a.transact().encode_state_as_update_v1(&StateVector::default());
+        b.transact_mut().apply_update(Update::decode_v1(&from_a).expect("decode")).expect("apply");
+        b.get_or_insert_text("content").insert(&mut b.transact_mut(), 10, " or [option B]");
+        let both = b.transact().encode_state_as_update_v1(&StateVector::default());
+        let frame = Message::Sync(SyncMessage::SyncStep2(both)).encode_v1();
+        let Ok(Incoming::Write { update, .. }) = classify(&server, &frame, true) else { panic!("an honest update") };
+        assert_eq!(update.state_vector().len(), 2);
+        server.transact_mut().apply_update(update).expect("apply");
+        assert_eq!(server.get_or_insert_text("content").get_string(&server.transact()), "[option A] or [option B]");
     }
 
     #[test]
