@@ -2,6 +2,12 @@
 //! reset links, and later chair terms, deadlines and overdue recommendations) asks a [`Clock`],
 //! never the system directly: production runs on [`SystemClock`], tests on a [`SettableClock`]
 //! they move forward instead of sleeping.
+//!
+//! Two things keep to the wall clock (`db::now`) on purpose, because they describe the machine
+//! rather than the body's business: the audit log's `at` (when a change really happened, for
+//! whoever investigates later) and the mail outbox's delivery times and retries (an SMTP server
+//! keeps real time; a clock set a year ahead must not hold mail back for a year). The command
+//! line and the demo, which have no injected clock, use it too.
 
 use std::sync::{Arc, Mutex};
 

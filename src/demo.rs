@@ -262,11 +262,12 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
                     org.status,
                     NaiveDate::from_ymd_opt(y, m, d),
                     countries,
+                    crate::db::now(),
                 )?;
                 for (name, email) in org.delegates {
                     let parsed = Email::parse("email", email).map_err(Error::from)?;
                     let admin = org.kind == K::Secretariat;
-                    let created = create_user(c, id, &parsed, name, &hash, admin)?.is_some();
+                    let created = create_user(c, id, &parsed, name, &hash, admin, crate::db::now())?.is_some();
                     out.push(DemoAccount { email, name, organisation: org.name, kind: org.kind, admin, created });
                 }
             }

@@ -167,6 +167,8 @@ async fn sessions_are_listed_and_revoked(app: TestApp) {
 
 async fn organisations_are_managed_by_the_secretariat(app: TestApp) {
     app.seed_demo().await;
+    // The organisation is dated by the server's clock, not the machine's.
+    app.clock.advance(chrono::Duration::days(3650));
     let admin = app.login(ADMIN, PASSWORD).await;
     let res = admin
         .post(
@@ -178,6 +180,9 @@ async fn organisations_are_managed_by_the_secretariat(app: TestApp) {
     let org: serde_json::Value = res.json().await.expect("json");
     assert_eq!(org["short_code"], "CM");
     assert_eq!(org["status"], "active");
+    let created: chrono::DateTime<chrono::Utc> =
+        org["created_at"].as_str().expect("created_at").parse().expect("a timestamp");
+    assert!((created - (chrono::Utc::now() + chrono::Duration::days(3650))).num_minutes().abs() < 60, "{created}");
     let id = org["id"].as_i64().expect("id");
     problem(
         admin

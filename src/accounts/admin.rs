@@ -28,6 +28,7 @@ pub fn create_admin(db: &Db, email: &str, name: &str, organisation: &str, passwo
             OrganisationStatus::Active,
             None,
             &[],
+            crate::db::now(),
         )?;
         let kind: String = organisations::table.find(org).select(organisations::kind).first(c)?;
         if kind != OrganisationKind::Secretariat.as_str() {
@@ -35,7 +36,7 @@ pub fn create_admin(db: &Db, email: &str, name: &str, organisation: &str, passwo
                 "{organisation} is a {kind}, not the secretariat; administrators belong to the secretariat"
             )));
         }
-        create_user(c, org, &email, &name, &hash, true)?
+        create_user(c, org, &email, &name, &hash, true, crate::db::now())?
             .ok_or_else(|| Error::Conflict(format!("{} already has an account", email.display())))
     });
     result.map_err(|e| anyhow::anyhow!("{}", e.problem().detail.unwrap_or_else(|| e.to_string())))

@@ -247,7 +247,8 @@ pub async fn create_organisation(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&actor, &Action::ManageOrganisations)?;
     let input = ValidNewOrganisation::try_from(body.into_inner())?;
-    let org = state.db.write(move |c| service::create_organisation(c, &actor, input)).await?;
+    let now = state.clock.naive();
+    let org = state.db.write(move |c| service::create_organisation(c, &actor, now, input)).await?;
     Ok(HttpResponse::Created().json(org))
 }
 

@@ -174,8 +174,8 @@ pub struct NewOrganisationRow<'a> {
 pub fn insert_organisation(
     conn: &mut crate::db::DbConnection,
     new: NewOrganisationRow<'_>,
+    at: chrono::NaiveDateTime,
 ) -> Result<i64, crate::error::Error> {
-    let at = crate::db::now();
     let countries = serde_json::to_string(new.countries).map_err(crate::error::Error::internal)?;
     Ok(diesel::insert_into(organisations::table)
         .values((
@@ -201,8 +201,8 @@ pub fn insert_user(
     display_name: &str,
     password_hash: Option<&str>,
     is_admin: bool,
+    at: chrono::NaiveDateTime,
 ) -> Result<i64, crate::error::Error> {
-    let at = crate::db::now();
     Ok(diesel::insert_into(users::table)
         .values((
             users::organisation_id.eq(organisation_id),

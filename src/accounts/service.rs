@@ -200,7 +200,7 @@ pub fn invite_delegate(
             detail: format!("{} already has an account", email.display()),
         });
     }
-    let user_id = insert_user(conn, org.id, email, input.name(), None, false)?;
+    let user_id = insert_user(conn, org.id, email, input.name(), None, false, now)?;
     let (token, expires_at) = tokens::issue(
         conn,
         user_id,
@@ -327,12 +327,13 @@ fn ensure_unique(conn: &mut DbConnection, name: &str, code: &str, except: Option
 pub fn create_organisation(
     conn: &mut DbConnection,
     actor: &Actor,
+    now: NaiveDateTime,
     input: ValidNewOrganisation,
 ) -> Result<Organisation, Error> {
     authorize(actor, &Action::ManageOrganisations)?;
     ensure_unique(conn, input.name(), input.short_code(), None)?;
     let countries = input.countries();
-    let id = insert_organisation(conn, input.row(&countries))?;
+    let id = insert_organisation(conn, input.row(&countries), now)?;
     let org = load_organisation(conn, id)?;
     audit::record(conn, AuditEntry::by(actor, "organisation.create", "organisation", id).created(&to_json(&org)?))?;
     Ok(org)
@@ -387,6 +388,7 @@ pub fn ensure_organisation(
     status: OrganisationStatus,
     admitted_on: Option<chrono::NaiveDate>,
     countries: &[&str],
+    now: NaiveDateTime,
 ) -> Result<i64, Error> {
     if let Some(id) =
         organisations::table.filter(organisations::name.eq(name)).select(organisations::id).first(conn).optional()?
@@ -402,6 +404,7 @@ pub fn ensure_organisation(
     let id = insert_organisation(
         conn,
         NewOrganisationRow { kind, name, short_code: &code, status, admitted_on, countries },
+        now,
     )?;
     let after = serde_json::json!({"name": name, "kind": kind.as_str(), "short_code": code});
     audit::record(conn, AuditEntry::system("organisation.create", "organisation", id, &after))?;
@@ -493,11 +496,12 @@ pub fn create_user(
     name: &str,
     password_hash: &str,
     is_admin: bool,
+    now: NaiveDateTime,
 ) -> Result<Option<i64>, Error> {
     if email_taken(conn, email)? {
         return Ok(None);
     }
-    let id = insert_user(conn, organisation_id, email, name, Some(password_hash), is_admin)?;
+    let id = insert_user(conn, organisation_id, email, name, Some(password_hash), is_admin, now)?;
     let after = serde_json::json!({"email": email.display(), "display_name": name, "is_admin": is_admin});
     audit::record(conn, AuditEntry::system("user.create", "user", id, &after))?;
     Ok(Some(id))
