@@ -103,6 +103,14 @@ impl Server {
                     self.stored.push(delta);
                 }
                 assert_eq!(nothing_held, !holds(&self.doc));
+                // What the room sends a syncing client and folds into a snapshot: the
+                // document's own encoding must decode (and rebuild it).
+                let own = store::encode_state(&self.doc, &StateVector::default());
+                if let Err(e) = Update::decode_v1(&own) {
+                    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+                    let log: Vec<String> = self.stored.iter().map(|u| hex(u)).collect();
+                    panic!("the document's own encoding does not decode ({e}); stored: {log:?}; own: {}", hex(&own));
+                }
                 let rebuilt = rebuild(&self.stored);
                 assert!(!holds(&rebuilt), "nothing stored waits for anything");
                 if nothing_held && self.waiting.is_empty() {
@@ -141,8 +149,8 @@ impl Server {
             (Err(Refusal::PermissionDenied), Ok(Incoming::Write { .. })) => {}
             (Ok(Incoming::Ignored), Ok(Incoming::Write { data, .. })) => {
                 // "Nothing new": applying it would change nothing.
-                let copy = rebuild(&[self.doc.transact().encode_state_as_update_v1(&StateVector::default())]);
                 if !holds(&self.doc) {
+                    let copy = rebuild(&[store::encode_state(&self.doc, &StateVector::default())]);
                     let before = facts(&copy);
                     let update = Update::decode_v1(data).expect("it decoded before");
                     let _ = copy.transact_mut().apply_update(update);
@@ -156,7 +164,10 @@ impl Server {
             (reader, writer) => panic!("permission changed how a frame decodes: {reader:?} / {writer:?}"),
         }
         match if can_write { writer } else { reader } {
-            Ok(Incoming::SyncStep1(sv)) => Some(self.doc.transact().encode_state_as_update_v1(&sv)),
+            // As the room answers (`store::encode_state`): what the document integrated, never
+            // what it holds. (yrs's `encode_state_as_update_v1` merges held updates in, and that
+            // merge can panic on them; the server never calls it on a live document.)
+            Ok(Incoming::SyncStep1(sv)) => Some(store::encode_state(&self.doc, &sv)),
             Ok(Incoming::Write { update, data }) => {
                 self.apply(update, data);
                 // As the room does: then whatever waited and can be applied now, in order.

@@ -226,7 +226,7 @@ fn overclaims(frame: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Decodes a client's document update (v1), refusing one that names a client twice.
+/// Decodes a client's document update (v1), refusing those yrs would corrupt the document with.
 ///
 /// Every encoder (Yjs and yrs) writes each client's blocks as one run of consecutive clocks. yrs
 /// 0.28.1 appends a repeated client's second run to the first without checking that its clocks
@@ -235,22 +235,39 @@ fn overclaims(frame: &[u8]) -> Option<&'static str> {
 /// 30-byte update is enough; found by fuzz/ws_frame, a heap-use-after-free under ASan). So the
 /// client of each run is read through [`Runs`], which notes a repeat, and such an update is
 /// never applied.
+///
+/// It also refuses JSON content (y-protocols content type 2, which Yjs itself no longer
+/// writes): yrs 0.28.1 writes such an item's count as Yjs does but reads one entry more
+/// (`while remaining >= 0`), so a document holding one encodes to bytes that do not decode.
+/// Every sync answer and the next snapshot would be unreadable and the draft could not be
+/// opened again (found by fuzz/ws_frame).
 pub fn decode_update(data: &[u8]) -> Result<Update, &'static str> {
-    let mut decoder = Runs { inner: DecoderV1::from(data), clients: Vec::new(), repeated: false };
+    let mut decoder = Runs { inner: DecoderV1::from(data), clients: Vec::new(), repeated: false, json: false };
     let update = Update::decode(&mut decoder).map_err(|_| "malformed document update")?;
     if decoder.repeated {
         return Err("a document update names the same client twice");
+    }
+    if decoder.json {
+        return Err("a document update carries JSON content, which a draft's text never holds");
     }
     Ok(update)
 }
 
 /// A v1 decoder that remembers the client of each run of blocks (`read_client` is called once
-/// per run and nowhere else) and whether one came twice.
+/// per run and nowhere else) and whether one came twice, and whether a block's content is JSON
+/// (`read_info` is called once per block and nowhere else).
 struct Runs<'a> {
     inner: DecoderV1<'a>,
     clients: Vec<ClientID>,
     repeated: bool,
+    json: bool,
 }
+
+/// How yrs tells block kinds apart: a GC block's info is 0 and a skip's is 10 exactly; any
+/// other info is an item, whose content type is the low four bits (2: JSON).
+const GC_INFO: u8 = 0;
+const SKIP_INFO: u8 = 10;
+const JSON_CONTENT: u8 = 2;
 
 impl Read for Runs<'_> {
     fn read_exact(&mut self, len: usize) -> Result<&[u8], ReadError> {
@@ -286,7 +303,9 @@ impl Decoder for Runs<'_> {
         Ok(client)
     }
     fn read_info(&mut self) -> Result<u8, ReadError> {
-        self.inner.read_info()
+        let info = self.inner.read_info()?;
+        self.json |= info != GC_INFO && info != SKIP_INFO && info & 0b1111 == JSON_CONTENT;
+        Ok(info)
     }
     fn read_parent_info(&mut self) -> Result<bool, ReadError> {
         self.inner.read_parent_info()
@@ -629,7 +648,7 @@ mod tests {
     }
 
     #[test]
-    fn an_update_naming_a_client_twice_is_refused_before_yrs_integrates_it() {
+    fn updates_yrs_would_corrupt_the_document_with_are_refused_before_it_integrates_them() {
         use yrs::encoding::write::Write;
         use yrs::updates::encoder::{Encoder, EncoderV1};
         use yrs::{GetString, Text};
@@ -664,6 +683,29 @@ mod tests {
             Some(Refusal::Malformed("a document update names the same client twice"))
         );
         assert_eq!(server.get_or_insert_text("content").get_string(&server.transact()), "");
+
+        // JSON content: yrs takes it, but the document's own encoding then does not decode.
+        let mut e = EncoderV1::new();
+        e.write_var(1u32);
+        e.write_var(1u32);
+        e.write_var(7u64);
+        e.write_var(0u32);
+        e.write_u8(2); // JSON content, no origins: the parent follows
+        e.write_var(1u32);
+        e.write_string("content");
+        e.write_var(1u32); // one entry (yrs reads two)
+        e.write_string("1");
+        e.write_string("2");
+        e.write_var(0u32);
+        let json = e.to_vec();
+        let taken = Doc::new();
+        taken.transact_mut().apply_update(Update::decode_v1(&json).expect("yrs decodes it")).expect("and takes it");
+        let own = taken.transact().encode_state_as_update_v1(&StateVector::default());
+        assert!(Update::decode_v1(&own).is_err(), "yrs 0.28.1 cannot read its own encoding back");
+        assert_eq!(
+            decode_update(&json).err(),
+            Some("a document update carries JSON content, which a draft's text never holds")
+        );
 
         // Honest updates naming several clients pass and apply.
         let (a, b) = (Doc::with_client_id(5), Doc::with_client_id(6));
