@@ -683,19 +683,24 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
         let (_wtx, mut wrx) = watcher.split();
         let doc = Doc::new();
         let text = doc.get_or_insert_text("content");
-        while let Some(Ok(frame)) = wrx.next().await {
-            let WsMessage::Binary(data) = frame else { continue };
+        while let Some(frame) = wrx.next().await {
+            let data = match frame {
+                Ok(WsMessage::Binary(data)) => data,
+                Ok(WsMessage::Close(reason)) => return Err(format!("the server closed the watcher: {reason:?}")),
+                Ok(_) => continue,
+                Err(e) => return Err(format!("the watcher's socket failed: {e}")),
+            };
             if let Ok(Message::Sync(SyncMessage::Update(u) | SyncMessage::SyncStep2(u))) = Message::decode_v1(&data)
                 && let Ok(update) = Update::decode_v1(&u)
             {
                 let mut txn = doc.transact_mut();
                 let _ = txn.apply_update(update);
                 if txn.state_vector() == final_sv && text.get_string(&txn) == want {
-                    return Some(Instant::now());
+                    return Ok(Instant::now());
                 }
             }
         }
-        None
+        Err("the watcher's socket ended without a close frame".to_string())
     });
     let started = Instant::now();
     let (cpu0, tool0) = (server.cpu(), self_cpu_secs());
@@ -703,7 +708,7 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
         tx.send(WsMessage::Binary(Message::Sync(SyncMessage::Update(u.clone())).encode_v1().into())).await?;
     }
     let sent = started.elapsed();
-    let watched = tokio::time::timeout(Duration::from_secs(600), watch).await??.ok_or("the watcher stopped")?;
+    let watched = tokio::time::timeout(Duration::from_secs(600), watch).await??.map_err(|e| format!("the watcher stopped: {e}"))?;
     let watched = watched.duration_since(started);
     let stored = match &server.tokens {
         Some((token, _)) => loop {
