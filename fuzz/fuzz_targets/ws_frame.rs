@@ -154,7 +154,16 @@ impl Server {
                     let before = facts(&copy);
                     let update = Update::decode_v1(data).expect("it decoded before");
                     let _ = copy.transact_mut().apply_update(update);
-                    assert_eq!(before, facts(&copy), "a reader's update was let through but changes the document");
+                    let after = facts(&copy);
+                    if before != after {
+                        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+                        panic!(
+                            "a reader's update was let through but changes the document: {before:?} / {after:?}; \
+                             document {}; update {}",
+                            hex(&store::encode_state(&self.doc, &StateVector::default())),
+                            hex(data)
+                        );
+                    }
                 }
             }
             (Ok(Incoming::Ignored), Ok(Incoming::Ignored))

@@ -441,6 +441,11 @@ pub(super) fn carries_changes(doc: &Doc, update: &Update) -> bool {
     if update.state_vector_lower().iter().any(|(client, clock)| *clock > sv.get(client)) {
         return true;
     }
+    // Content past a skip, after clocks the document lacks: yrs stores it (beyond the state
+    // vector, where `extends` does not look), so it is new too.
+    if update.insertions(true).iter().any(|(client, ranges)| ranges.iter().any(|r| r.end > sv.get(client))) {
+        return true;
+    }
     let deletes = update.delete_set();
     if deletes.is_empty() {
         return false;
@@ -459,6 +464,25 @@ pub(super) fn carries_changes(doc: &Doc, update: &Update) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_past_a_skip_is_a_change_a_reader_may_not_make() {
+        // Found by fuzz/ws_frame: a reader's update with a skip, then a GC block, past the end of
+        // client 1's clocks. `extends` and the lower state vector see nothing new, but yrs
+        // stores the block (and counts it deleted), so it must be refused, not ignored.
+        let unhex = |s: &str| {
+            (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect::<Vec<u8>>()
+        };
+        let server = Doc::new();
+        let state = unhex("02010200040107636f6e74656e740b000000000000000000005d01010081020a8a8401010101008a8401");
+        server.transact_mut().apply_update(Update::decode_v1(&state).expect("decode")).expect("apply");
+        let update = unhex("02010200010107636f6e74656e740b03010081020a8a84010a0300050081010d06020102000b0e060201000b");
+        let decoded = Update::decode_v1(&update).expect("decode");
+        assert!(!decoded.extends(&server.transact().state_vector()), "what yrs's own check says");
+        assert!(carries_changes(&server, &decoded));
+        let frame = Message::Sync(SyncMessage::Update(update)).encode_v1();
+        assert_eq!(classify(&server, &frame, false).err(), Some(Refusal::PermissionDenied));
+    }
 
     #[test]
     fn changes_are_recognised() {
