@@ -708,7 +708,9 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
         tx.send(WsMessage::Binary(Message::Sync(SyncMessage::Update(u.clone())).encode_v1().into())).await?;
     }
     let sent = started.elapsed();
-    let watched = tokio::time::timeout(Duration::from_secs(600), watch).await??.map_err(|e| format!("the watcher stopped: {e}"))?;
+    let watched = tokio::time::timeout(Duration::from_secs(600), watch)
+        .await??
+        .map_err(|e| format!("the watcher stopped: {e}"))?;
     let watched = watched.duration_since(started);
     let stored = match &server.tokens {
         Some((token, _)) => loop {

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::accounts::model::{Email, OrganisationKind as K, OrganisationStatus as S};
+use crate::accounts::model::{Email, NewOrganisationRow, OrganisationKind as K, OrganisationStatus as S};
 use crate::accounts::password;
 use crate::accounts::service::{create_user, ensure_organisation};
 use crate::db::Db;
@@ -254,16 +254,15 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
             for org in ORGS {
                 let (y, m, d) = org.admitted;
                 let countries: &[&str] = if org.code == "EC" { &EU_2007 } else { &[] };
-                let id = ensure_organisation(
-                    c,
-                    org.name,
-                    org.kind,
-                    org.code,
-                    org.status,
-                    NaiveDate::from_ymd_opt(y, m, d),
+                let new = NewOrganisationRow {
+                    kind: org.kind,
+                    name: org.name,
+                    short_code: org.code,
+                    status: org.status,
+                    admitted_on: NaiveDate::from_ymd_opt(y, m, d),
                     countries,
-                    crate::db::now(),
-                )?;
+                };
+                let id = ensure_organisation(c, new, crate::db::now())?;
                 for (name, email) in org.delegates {
                     let parsed = Email::parse("email", email).map_err(Error::from)?;
                     let admin = org.kind == K::Secretariat;

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::model::{Email, NewPassword, OrganisationKind, OrganisationStatus, parse_name};
+use super::model::{Email, NewOrganisationRow, NewPassword, OrganisationKind, OrganisationStatus, parse_name};
 use super::password;
 use super::service::{create_user, ensure_organisation};
 use crate::db::Db;
@@ -20,16 +20,16 @@ pub fn create_admin(db: &Db, email: &str, name: &str, organisation: &str, passwo
     NewPassword::parse("password", password).map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let hash = password::hash(password)?;
     let result = db.write_blocking(|c| {
-        let org = ensure_organisation(
-            c,
-            &organisation,
-            OrganisationKind::Secretariat,
-            &code_for(&organisation),
-            OrganisationStatus::Active,
-            None,
-            &[],
-            crate::db::now(),
-        )?;
+        let code = code_for(&organisation);
+        let new = NewOrganisationRow {
+            kind: OrganisationKind::Secretariat,
+            name: &organisation,
+            short_code: &code,
+            status: OrganisationStatus::Active,
+            admitted_on: None,
+            countries: &[],
+        };
+        let org = ensure_organisation(c, new, crate::db::now())?;
         let kind: String = organisations::table.find(org).select(organisations::kind).first(c)?;
         if kind != OrganisationKind::Secretariat.as_str() {
             return Err(Error::Conflict(format!(

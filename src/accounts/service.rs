@@ -378,18 +378,14 @@ pub fn update_organisation(
     Ok((after, members))
 }
 
-/// Finds an organisation by name, or creates it with the given kind and code (a `2`, `3`, …
-/// is appended to a code that is taken). For the CLI and the demo: audited as the system.
+/// Finds an organisation by name, or creates it as `new` says (a `2`, `3`, … is appended to a
+/// short code that is taken). For the CLI and the demo: audited as the system.
 pub fn ensure_organisation(
     conn: &mut DbConnection,
-    name: &str,
-    kind: OrganisationKind,
-    short_code: &str,
-    status: OrganisationStatus,
-    admitted_on: Option<chrono::NaiveDate>,
-    countries: &[&str],
+    new: NewOrganisationRow<'_>,
     now: NaiveDateTime,
 ) -> Result<i64, Error> {
+    let NewOrganisationRow { kind, name, short_code, .. } = new;
     if let Some(id) =
         organisations::table.filter(organisations::name.eq(name)).select(organisations::id).first(conn).optional()?
     {
@@ -401,11 +397,7 @@ pub fn ensure_organisation(
         n += 1;
         code = format!("{}{n}", short_code.to_uppercase());
     }
-    let id = insert_organisation(
-        conn,
-        NewOrganisationRow { kind, name, short_code: &code, status, admitted_on, countries },
-        now,
-    )?;
+    let id = insert_organisation(conn, NewOrganisationRow { short_code: &code, ..new }, now)?;
     let after = serde_json::json!({"name": name, "kind": kind.as_str(), "short_code": code});
     audit::record(conn, AuditEntry::system("organisation.create", "organisation", id, &after))?;
     Ok(id)
