@@ -51,6 +51,11 @@ struct Server {
 }
 
 fn rebuild(stored: &[Vec<u8>]) -> Doc {
+    // `WS_FRAME_DUMP=1` prints each log before it is replayed (for a crash that aborts).
+    if std::env::var_os("WS_FRAME_DUMP").is_some() {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        eprintln!("rebuild: {}", stored.iter().map(|u| hex(u)).collect::<Vec<_>>().join(" "));
+    }
     let doc = Doc::with_client_id(1_000_000);
     store::apply_updates(&doc, stored.iter().map(Vec::as_slice)).expect("what the room stored always applies");
     doc
