@@ -435,14 +435,10 @@ pub(super) fn held_fingerprint<T: ReadTxn>(txn: &T) -> Option<Vec<u8>> {
 pub(super) fn carries_changes(doc: &Doc, update: &Update) -> bool {
     let txn = doc.transact();
     let sv = txn.state_vector();
-    if update.extends(&sv) {
-        return true;
-    }
-    if update.state_vector_lower().iter().any(|(client, clock)| *clock > sv.get(client)) {
-        return true;
-    }
-    // Content past a skip, after clocks the document lacks: yrs stores it (beyond the state
-    // vector, where `extends` does not look), so it is new too.
+    // Any block (an item, deleted or not, or a GC range; skips are not blocks) that ends past
+    // the document's clocks for its client is new. This covers what `Update::extends` sees
+    // (a block across the state vector) and what it misses: content past a skip, after clocks
+    // the document lacks, which yrs stores all the same.
     if update.insertions(true).iter().any(|(client, ranges)| ranges.iter().any(|r| r.end > sv.get(client))) {
         return true;
     }
