@@ -18,7 +18,7 @@ use yrs::sync::protocol::SyncMessage;
 use yrs::sync::{Awareness, Message};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{ClientID, Doc, GetString, Options, ReadTxn, StateVector, Text, Transact, Update};
 
 /// Held bytes after which the room rebuilds its document (the real default is larger; small
 /// here so that the fuzzer reaches it).
@@ -50,13 +50,18 @@ struct Server {
     held_bytes: usize,
 }
 
+/// A document as the server makes one (`store::options`), with a fixed client id.
+fn server_doc() -> Doc {
+    Doc::with_options(Options { client_id: ClientID::new(1_000_000), ..store::options() })
+}
+
 fn rebuild(stored: &[Vec<u8>]) -> Doc {
     // `WS_FRAME_DUMP=1` prints each log before it is replayed (for a crash that aborts).
     if std::env::var_os("WS_FRAME_DUMP").is_some() {
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         eprintln!("rebuild: {}", stored.iter().map(|u| hex(u)).collect::<Vec<_>>().join(" "));
     }
-    let doc = Doc::with_client_id(1_000_000);
+    let doc = server_doc();
     store::apply_updates(&doc, stored.iter().map(Vec::as_slice)).expect("what the room stored always applies");
     doc
 }
@@ -203,7 +208,7 @@ fuzz_target!(|ops: Vec<Op>| {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| std::panic::set_hook(Box::new(|info| eprintln!("{info}"))));
     let mut server =
-        Server { doc: Doc::with_client_id(1_000_000), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
+        Server { doc: server_doc(), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
     let clients: Vec<Doc> = (1..=3).map(Doc::with_client_id).collect();
     for op in ops.into_iter().take(64) {
         match op {

@@ -767,7 +767,7 @@ pub fn authorship(
                 .first(conn)
                 .optional()?
                 .ok_or_else(|| Error::NotFound(format!("draft {id} has no version {n}")))?;
-            let doc = yrs::Doc::new();
+            let doc = store::new_doc();
             let update = yrs::Update::decode_v1(&data)
                 .map_err(|e| Error::internal(anyhow::anyhow!("version unreadable: {e}")))?;
             doc.transact_mut()

@@ -257,8 +257,8 @@ pub fn insert(
         .returning(drafts::id)
         .get_result(conn)?;
     if !text.is_empty() {
-        use yrs::{Doc, Text, Transact};
-        let doc = Doc::new();
+        use yrs::{Text, Transact};
+        let doc = store::new_doc();
         let content = doc.get_or_insert_text(store::TEXT_NAME);
         let mut txn = doc.transact_mut();
         content.insert(&mut txn, 0, text);

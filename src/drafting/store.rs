@@ -8,7 +8,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, OffsetKind, Options, ReadTxn, StateVector, Transact, Update};
 
 use crate::db::schema::{draft_snapshots, draft_updates, drafts};
 use crate::db::{DbConnection, now};
@@ -16,6 +16,26 @@ use crate::error::Error;
 
 /// The name of the shared text in every draft's document.
 pub const TEXT_NAME: &str = "content";
+
+/// How the server makes every draft document: with a fresh client id and text measured in UTF-16
+/// code units, as Yjs measures it.
+///
+/// yrs's default counts a text's length in bytes, and 0.28.1 keeps that count wrong when a
+/// deletion splits a character that UTF-16 writes as two units (an emoji, say): both halves
+/// become U+FFFD, three bytes each where the character had four, and deleting them and then more
+/// of the text subtracts past zero and panics. Any Yjs client can send such a deletion (Yjs
+/// counts UTF-16 units, so half a pair is an ordinary range), and a document that once took one
+/// could then fail to rebuild from its log. In UTF-16 units each half is one unit, as the block
+/// was two, and the count stays right. The server never addresses text by offset, so nothing
+/// else depends on the unit.
+pub fn options() -> Options {
+    Options { offset_kind: OffsetKind::Utf16, ..Options::default() }
+}
+
+/// A new, empty draft document made with [`options`].
+pub fn new_doc() -> Doc {
+    Doc::with_options(options())
+}
 
 /// One accepted update, ready to append.
 #[derive(Debug, Clone)]
@@ -41,7 +61,7 @@ impl Stored {
 
     /// Rebuilds the document.
     pub fn to_doc(&self) -> Result<Doc, Error> {
-        let doc = Doc::new();
+        let doc = new_doc();
         doc.get_or_insert_text(TEXT_NAME);
         apply_updates(&doc, self.snapshot.iter().chain(&self.updates).map(|(_, d)| d.as_slice()))?;
         Ok(doc)

@@ -313,6 +313,28 @@ for (const backend of BACKENDS) {
         });
       }));
 
+    test('half of an emoji deleted, then the rest: the text survives a restart (rebuilt from the log)', () =>
+      onFailure(async () => {
+        // Yjs counts text in UTF-16 units, so deleting half of a surrogate pair is an ordinary
+        // range; both halves become U+FFFD. The server once counted bytes and could not rebuild
+        // such a log (yrs panicked deleting past a wrong length).
+        const draft = await env.createDraft('kabo', 'Decision with an emoji');
+        const a = client(draft.id, await env.login('kabo'));
+        const b = client(draft.id, await env.login('priya'));
+        await Promise.all([waitSynced(a, 10_000, 'Kabo'), waitSynced(b, 10_000, 'Priya')]);
+        a.text.insert(0, 'a\u{1F600}b');
+        for (const at of [2, 1, 0]) {
+          await waitFor(() => b.text.toString() === a.text.toString(), { timeout: 10_000, what: `Priya to have ${JSON.stringify(a.text.toString())}` });
+          a.text.delete(at, 1);
+        }
+        await waitFor(() => b.text.toString() === 'b', { timeout: 10_000, what: 'Priya to have "b"', detail: () => JSON.stringify(b.text.toString()) });
+        assert.equal((await env.getDraft('kabo', draft.id)).text, 'b');
+        closeClients();
+        await env.killServer('SIGKILL');
+        await env.startServer();
+        assert.equal((await env.getDraft('kabo', draft.id)).text, 'b', 'the text rebuilt from the stored log');
+      }));
+
     test('server killed (SIGKILL) and restarted mid-session: clients reconnect, converge, nothing acknowledged is lost', () =>
       onFailure(async () => {
         const draft = await env.createDraft('kabo', 'Decision typed through a crash');

@@ -612,6 +612,33 @@ mod tests {
     }
 
     #[test]
+    fn deleting_half_of_an_emoji_then_the_rest_rebuilds_from_the_log() {
+        // Found by fuzz/ws_frame (a stored log yrs panicked on when replaying it). Yjs counts
+        // text in UTF-16 units, so half of "😀" is an ordinary range for a client to delete; yrs
+        // turns both halves into U+FFFD. Counted in bytes (yrs's default) the text then has two
+        // bytes more than it holds, and deleting the halves and then "a" subtracted past zero.
+        use crate::drafting::store::{self, Stored};
+        use yrs::{GetString, Text};
+        let client = Doc::with_client_id(1);
+        client.get_or_insert_text(store::TEXT_NAME).insert(&mut client.transact_mut(), 0, "a\u{1F600}b");
+        let typed = client.transact().encode_state_as_update_v1(&StateVector::default());
+        // Deletions of client 1's clocks: 2 (the emoji's second half), 1 (its first), 0 ("a").
+        let delete = |clock: u8| vec![0, 1, 1, 1, clock, 1];
+        let server = store::new_doc();
+        let mut stored: Vec<(i64, Vec<u8>)> = Vec::new();
+        for data in [typed, delete(2), delete(1), delete(0)] {
+            let update = decode_update(&data).expect("decodes");
+            let Integration::Applied(Integrated { delta: Some(delta), .. }) = integrate(&server, update, data) else {
+                panic!("the update applies");
+            };
+            stored.push((stored.len() as i64 + 1, delta));
+        }
+        assert_eq!(store::text_of(&server), "b");
+        let rebuilt = Stored { snapshot: None, updates: stored }.to_doc().expect("the log rebuilds");
+        assert_eq!(rebuilt.get_or_insert_text(store::TEXT_NAME).get_string(&rebuilt.transact()), "b");
+    }
+
+    #[test]
     fn claims_bigger_than_the_frame_are_refused_before_decoding() {
         use yrs::Text;
         use yrs::encoding::write::Write;
