@@ -86,7 +86,50 @@ async fn metrics_are_exposed_postgres() {
     metrics_are_exposed(Backend::Postgres).await;
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn probes(c: &mut plenum::db::DbConnection) -> Result<i64, plenum::error::Error> {
+    Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM consistency_probe").get_result::<Count>(c)?.n)
+}
+
+/// `Db::read_consistent` (every read of related rows: an agenda, a draft's snapshot and log)
+/// sees one state of the database whatever commits meanwhile, and ends its transaction whether
+/// its closure succeeds or fails, so the connection goes back to the pool usable.
+async fn consistent_reads_see_one_state(app: TestApp) {
+    let db = app.state.db.clone();
+    db.write(|c| Ok(diesel::sql_query("CREATE TABLE consistency_probe (n INTEGER)").execute(c)?))
+        .await
+        .expect("create");
+    let writer = db.clone();
+    let seen = db
+        .read_consistent(move |c| {
+            let before = probes(c)?;
+            writer.write_blocking(|w| Ok(diesel::sql_query("INSERT INTO consistency_probe VALUES (1)").execute(w)?))?;
+            Ok((before, probes(c)?))
+        })
+        .await
+        .expect("read");
+    assert_eq!(seen, (0, 0), "a commit during a consistent read is not seen by it");
+    assert_eq!(db.read(probes).await.expect("read"), 1);
+    // More failures than the pool has connections: each one's transaction was ended.
+    for _ in 0..25 {
+        let failed = db
+            .read_consistent(|c| {
+                probes(c)?;
+                Err::<(), _>(plenum::error::Error::NotFound("a probe".into()))
+            })
+            .await;
+        assert!(matches!(failed, Err(plenum::error::Error::NotFound(_))), "{failed:?}");
+    }
+    assert_eq!(db.read_consistent(probes).await.expect("read"), 1);
+}
+
 on_both_backends!(
+    consistent_reads_see_one_state,
     health_and_readiness,
     unknown_routes_and_methods_are_problems,
     client_request_id_is_echoed,

@@ -214,10 +214,28 @@ impl Db {
         f: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let mut conn = self.pool.get().map_err(Error::unavailable)?;
-        conn.transaction(|c| {
-            consistent_snapshot(c)?;
-            f(c)
-        })
+        match &mut *conn {
+            DbConnection::Sqlite(_) => conn.transaction(|c| f(c)),
+            // One statement opens it (not BEGIN, then SET TRANSACTION: a round trip more on every
+            // read). Committed or rolled back as `Connection::transaction` would.
+            DbConnection::Postgresql(pg) => {
+                use diesel::connection::{AnsiTransactionManager, TransactionManager};
+                AnsiTransactionManager::begin_transaction_sql(pg, CONSISTENT_READ)?;
+                // The connection's own transaction manager ends it (it hands over to the
+                // PostgreSQL connection's, which began it).
+                type Txn = <DbConnection as diesel::Connection>::TransactionManager;
+                match f(&mut conn) {
+                    Ok(value) => {
+                        Txn::commit_transaction(&mut conn)?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        let _ = Txn::rollback_transaction(&mut conn);
+                        Err(e)
+                    }
+                }
+            }
+        }
     }
 
     /// [`Db::read`] for code already on a blocking thread.
@@ -324,14 +342,9 @@ pub fn lock_single_instance(cfg: &DatabaseConfig) -> anyhow::Result<Option<Insta
     Ok(Some(InstanceLock { _file: file }))
 }
 
-/// Makes the transaction just begun on `conn` read one consistent snapshot (PostgreSQL's default,
-/// READ COMMITTED, gives every statement its own). Must be the transaction's first statement.
-pub fn consistent_snapshot(conn: &mut DbConnection) -> Result<(), Error> {
-    if let DbConnection::Postgresql(pg) = conn {
-        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(pg)?;
-    }
-    Ok(())
-}
+/// How [`Db::read_consistent`] opens its transaction on PostgreSQL: one snapshot for all its
+/// statements (the default, READ COMMITTED, gives every statement its own), and no writes.
+const CONSISTENT_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// Applies every pending migration on `conn`, after checking that every migration the database
 /// records is one this binary knows: a previous binary started on a database a newer one has

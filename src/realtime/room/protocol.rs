@@ -585,7 +585,7 @@ mod tests {
             text.insert(&mut txn, start, insert);
             txn.encode_update_v1()
         };
-        let server = Doc::with_client_id(1_000_000);
+        let server = crate::drafting::store::new_doc();
         let mut stored: Vec<Vec<u8>> = Vec::new();
         let mut refused = 0;
         let mut send = |data: Vec<u8>| {
