@@ -241,8 +241,23 @@ fn overclaims(frame: &[u8]) -> Option<&'static str> {
 /// (`while remaining >= 0`), so a document holding one encodes to bytes that do not decode.
 /// Every sync answer and the next snapshot would be unreadable and the draft could not be
 /// opened again (found by fuzz/ws_frame).
+///
+/// And it refuses an item placed anywhere but in the draft's one text ([`store::TEXT_NAME`]):
+/// in another root type, or inside a nested type (which a draft's plain text never holds). yrs
+/// 0.28.1 integrates the rest of a block whose start the document already has after the block's
+/// previous part, in that part's list, but counts it in the parent the update names; a crafted
+/// update naming another parent thus left lengths that a later deletion subtracted past zero,
+/// and the stored log no longer rebuilt (found by fuzz/ws_frame). With one parent for every
+/// item, the two always agree.
 pub fn decode_update(data: &[u8]) -> Result<Update, &'static str> {
-    let mut decoder = Runs { inner: DecoderV1::from(data), clients: Vec::new(), repeated: false, json: false };
+    let mut decoder = Runs {
+        inner: DecoderV1::from(data),
+        clients: Vec::new(),
+        repeated: false,
+        json: false,
+        parent: Parent::NotNext,
+        foreign_parent: false,
+    };
     let update = Update::decode(&mut decoder).map_err(|_| "malformed document update")?;
     if decoder.repeated {
         return Err("a document update names the same client twice");
@@ -250,17 +265,32 @@ pub fn decode_update(data: &[u8]) -> Result<Update, &'static str> {
     if decoder.json {
         return Err("a document update carries JSON content, which a draft's text never holds");
     }
+    if decoder.foreign_parent {
+        return Err("a document update places an item outside the draft's text");
+    }
     Ok(update)
 }
 
 /// A v1 decoder that remembers the client of each run of blocks (`read_client` is called once
-/// per run and nowhere else) and whether one came twice, and whether a block's content is JSON
-/// (`read_info` is called once per block and nowhere else).
+/// per run and nowhere else) and whether one came twice, whether a block's content is JSON
+/// (`read_info` is called once per block and nowhere else), and whether an item names a parent
+/// other than the draft's text (`read_parent_info` says which read comes next: the root's name,
+/// or a nested type's id).
 struct Runs<'a> {
     inner: DecoderV1<'a>,
     clients: Vec<ClientID>,
     repeated: bool,
     json: bool,
+    parent: Parent,
+    foreign_parent: bool,
+}
+
+/// What the next read is, after an item's parent info.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Parent {
+    NotNext,
+    RootName,
+    NestedTypeId,
 }
 
 /// How yrs tells block kinds apart: a GC block's info is 0 and a skip's is 10 exactly; any
@@ -276,6 +306,12 @@ impl Read for Runs<'_> {
     fn read_u8(&mut self) -> Result<u8, ReadError> {
         self.inner.read_u8()
     }
+    fn read_string(&mut self) -> Result<&str, ReadError> {
+        let parent = std::mem::replace(&mut self.parent, Parent::NotNext);
+        let s = self.inner.read_string()?;
+        self.foreign_parent |= parent == Parent::RootName && s != store::TEXT_NAME;
+        Ok(s)
+    }
 }
 
 impl Decoder for Runs<'_> {
@@ -289,6 +325,7 @@ impl Decoder for Runs<'_> {
         self.inner.read_ds_len()
     }
     fn read_left_id(&mut self) -> Result<ID, ReadError> {
+        self.foreign_parent |= std::mem::replace(&mut self.parent, Parent::NotNext) == Parent::NestedTypeId;
         self.inner.read_left_id()
     }
     fn read_right_id(&mut self) -> Result<ID, ReadError> {
@@ -308,7 +345,9 @@ impl Decoder for Runs<'_> {
         Ok(info)
     }
     fn read_parent_info(&mut self) -> Result<bool, ReadError> {
-        self.inner.read_parent_info()
+        let named = self.inner.read_parent_info()?;
+        self.parent = if named { Parent::RootName } else { Parent::NestedTypeId };
+        Ok(named)
     }
     fn read_type_ref(&mut self) -> Result<u8, ReadError> {
         self.inner.read_type_ref()
@@ -558,9 +597,10 @@ mod tests {
     }
 
     /// A crafted sequence the fuzzer found (fuzz/ws_frame): one client's edits with one byte
-    /// flipped on the way. yrs 0.28.1 panics on the last (subtract with overflow in
-    /// `TransactionMut::delete`); `integrate` refuses it instead, and what was stored before
-    /// still rebuilds the document.
+    /// flipped on the way. yrs 0.28.1 panicked on the last (subtract with overflow in
+    /// `TransactionMut::delete`): the third had put part of a block in the text but counted it
+    /// in another root (its name changed by the flip). `decode_update` now refuses the third,
+    /// and what was stored still rebuilds the document.
     #[test]
     fn an_update_yrs_panics_on_is_refused() {
         use yrs::{GetString, Text};
@@ -587,13 +627,16 @@ mod tests {
         };
         let server = crate::drafting::store::new_doc();
         let mut stored: Vec<Vec<u8>> = Vec::new();
-        let mut refused = 0;
+        let mut refused: Vec<&str> = Vec::new();
         let mut send = |data: Vec<u8>| {
             let frame = Message::Sync(SyncMessage::Update(data)).encode_v1();
-            let Ok(Incoming::Write { update, data }) = classify(&server, &frame, true) else { return };
-            match integrate(&server, update, data) {
-                Integration::Applied(Integrated { delta: Some(delta), .. }) => stored.push(delta),
-                Integration::Broken => refused += 1,
+            match classify(&server, &frame, true) {
+                Err(Refusal::Malformed(why)) => refused.push(why),
+                Ok(Incoming::Write { update, data }) => match integrate(&server, update, data) {
+                    Integration::Applied(Integrated { delta: Some(delta), .. }) => stored.push(delta),
+                    Integration::Broken => refused.push("yrs panicked"),
+                    _ => {}
+                },
                 _ => {}
             }
         };
@@ -601,14 +644,41 @@ mod tests {
         send(flip(edit(16191, "?=?\u{1f}?/??", 133), 34181, 133));
         send(flip(client.transact().encode_state_as_update_v1(&StateVector::default()), 16191, 63));
         send(flip(edit(16191, "???", 63), 16191, 63));
-        assert!(refused >= 1, "the update yrs panics on is refused");
-        let rebuilt = Doc::with_client_id(2_000_000);
+        // (The fourth, its byte flipped elsewhere, does not decode at all.)
+        assert_eq!(refused, ["a document update places an item outside the draft's text", "malformed document update"]);
+        let rebuilt = crate::drafting::store::new_doc();
         for data in &stored {
             rebuilt
                 .transact_mut()
                 .apply_update(Update::decode_v1(data).expect("decode"))
                 .expect("what is stored applies");
         }
+    }
+
+    #[test]
+    fn items_outside_the_drafts_text_are_refused() {
+        use yrs::{Array, ArrayPrelim, ArrayRef, Text};
+        let typed = |root: &str, s: &str| {
+            let doc = Doc::with_client_id(1);
+            doc.get_or_insert_text(root).insert(&mut doc.transact_mut(), 0, s);
+            doc.transact().encode_state_as_update_v1(&StateVector::default())
+        };
+        assert!(decode_update(&typed(store::TEXT_NAME, "agreed text")).is_ok());
+        // As the fuzzer found it: client 1's first clocks again, longer, in a root named like
+        // the text but for one byte. The document has clocks 0..10 in the text; yrs would put
+        // 10..14 after them there but count them in the other root.
+        assert_eq!(
+            decode_update(&typed("co]tent", "agreed text, ")).err(),
+            Some("a document update places an item outside the draft's text")
+        );
+        // An item inside a nested type (its parent given by the type's id).
+        let doc = Doc::with_client_id(2);
+        let text = doc.get_or_insert_text(store::TEXT_NAME);
+        let nested: ArrayRef = text.insert_embed(&mut doc.transact_mut(), 0, ArrayPrelim::default());
+        let sv = doc.transact().state_vector();
+        nested.push_back(&mut doc.transact_mut(), 1);
+        let inside = doc.transact().encode_state_as_update_v1(&sv);
+        assert_eq!(decode_update(&inside).err(), Some("a document update places an item outside the draft's text"));
     }
 
     #[test]
