@@ -121,11 +121,17 @@ pub type DbPool = Pool<Manager>;
 /// `_blocking` twins (for the CLI and background threads). `write` runs its closure in a
 /// transaction; on SQLite, writers in this process are serialised so a transaction that reads
 /// before it writes never meets `SQLITE_BUSY`.
+///
+/// The async calls take one of as many permits as the pool has connections before they hop to
+/// the blocking pool: requests beyond that wait as futures on an actix worker, not as blocked
+/// threads queued on the pool's lock (64 connections of a load tool were 64 threads for 10
+/// database connections, woken and switched in turn).
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
     backend: Backend,
     write_lock: Arc<Mutex<()>>,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Db {
@@ -155,7 +161,8 @@ impl Db {
             // check would cost a query on every request.
             .test_on_check_out(backend == Backend::Postgres)
             .build_unchecked(manager);
-        Ok(Self { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+        let permits = Arc::new(tokio::sync::Semaphore::new(cfg.pool_size.max(1) as usize));
+        Ok(Self { pool, backend, write_lock: Arc::new(Mutex::new(())), permits })
     }
 
     /// Which backend this is.
@@ -176,9 +183,13 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let db = self.clone();
-        actix_web::rt::task::spawn_blocking(move || db.read_blocking(f))
-            .await
-            .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        let permit = self.permit().await?;
+        actix_web::rt::task::spawn_blocking(move || {
+            let _permit = permit;
+            db.read_blocking(f)
+        })
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// Runs `f` in one transaction on the blocking pool: everything it wrote commits together,
@@ -189,9 +200,13 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let db = self.clone();
-        actix_web::rt::task::spawn_blocking(move || db.write_blocking(f))
-            .await
-            .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        let permit = self.permit().await?;
+        actix_web::rt::task::spawn_blocking(move || {
+            let _permit = permit;
+            db.write_blocking(f)
+        })
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// Runs `f` in one read-only transaction that sees a single consistent state of the database
@@ -203,9 +218,26 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let db = self.clone();
-        actix_web::rt::task::spawn_blocking(move || db.read_consistent_blocking(f))
-            .await
-            .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        let permit = self.permit().await?;
+        actix_web::rt::task::spawn_blocking(move || {
+            let _permit = permit;
+            db.read_consistent_blocking(f)
+        })
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// A permit to use a connection from async code (held until the blocking work ends, even if
+    /// the request that asked for it is dropped meanwhile). Waited for at most as long as the
+    /// pool waits for a connection, so that when the database is down a queue of requests fails
+    /// within twice that, not one timeout after another.
+    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
+        match tokio::time::timeout(self.pool.connection_timeout(), Arc::clone(&self.permits).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed.
+            Ok(Err(closed)) => Err(Error::internal(anyhow::anyhow!("{closed}"))),
+            Err(_) => Err(Error::unavailable("every database connection stayed busy")),
+        }
     }
 
     /// [`Db::read_consistent`] for code already on a blocking thread.
