@@ -182,14 +182,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
-        let db = self.clone();
-        let permit = self.permit().await?;
-        actix_web::rt::task::spawn_blocking(move || {
-            let _permit = permit;
-            db.read_blocking(f)
-        })
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        self.on_blocking_pool(move |db| db.read_blocking(f)).await
     }
 
     /// Runs `f` in one transaction on the blocking pool: everything it wrote commits together,
@@ -199,14 +192,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
-        let db = self.clone();
-        let permit = self.permit().await?;
-        actix_web::rt::task::spawn_blocking(move || {
-            let _permit = permit;
-            db.write_blocking(f)
-        })
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        self.on_blocking_pool(move |db| db.write_blocking(f)).await
     }
 
     /// Runs `f` in one read-only transaction that sees a single consistent state of the database
@@ -217,11 +203,18 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
-        let db = self.clone();
-        let permit = self.permit().await?;
+        self.on_blocking_pool(move |db| db.read_consistent_blocking(f)).await
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free (see [`Db`]).
+    async fn on_blocking_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Db) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (db, permit) = (self.clone(), self.permit().await?);
         actix_web::rt::task::spawn_blocking(move || {
             let _permit = permit;
-            db.read_consistent_blocking(f)
+            work(&db)
         })
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
