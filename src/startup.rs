@@ -4,9 +4,14 @@
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
+use actix_http::HttpService;
+use actix_service::{IntoServiceFactory, ServiceFactory, map_config};
+use actix_web::dev::{AppConfig, fn_factory, fn_service};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
+use futures_util::future::LocalBoxFuture;
+use std::rc::Rc;
 
 use std::sync::Arc;
 
@@ -110,7 +115,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let (body_limit, upload_limit) = (config.body_limit, config.upload_limit);
         let https = config.is_https();
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .app_data(data.clone())
                 .wrap(ErrorHandlers::new().default_handler(http::middleware::normalize_errors))
@@ -118,14 +123,35 @@ impl Application {
                 .wrap(from_fn(http::middleware::no_store_for_private))
                 .wrap(from_fn(http::middleware::log_requests))
                 .configure(|cfg| http::configure(cfg, body_limit, upload_limit))
-        })
-        // Live drafting sends many small frames: don't let Nagle hold them for delayed ACKs.
-        .tcp_nodelay(true)
-        .listen(listener)?
-        .shutdown_timeout(config.shutdown_timeout)
-        // SIGTERM and SIGINT are handled in `run_until_stopped`: live sockets are told to go first.
-        .disable_signals()
-        .client_request_timeout(Duration::from_secs(30));
+        };
+        // Built on actix-http rather than `HttpServer` for one reason: requests that upgrade the
+        // connection (websockets) go through the same app but then leave HTTP behind and keep
+        // only the TCP stream (`http::upgrade`).
+        let mut server = Server::build()
+            .listen("plenum", listener, move || {
+                let upgrades = app.clone();
+                HttpService::build()
+                    .client_request_timeout(Duration::from_secs(30))
+                    // What `HttpServer` would set: a second for a client to finish closing.
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    // Live drafting sends many small frames: don't let Nagle hold them for delayed ACKs.
+                    .tcp_nodelay(true)
+                    .local_addr(addr)
+                    .upgrade(fn_factory(move || {
+                        let factory = upgrades().into_factory();
+                        async move {
+                            let app = Rc::new(factory.new_service(AppConfig::default()).await?);
+                            Ok::<_, ()>(fn_service(move |(req, framed)| -> LocalBoxFuture<'static, _> {
+                                Box::pin(http::upgrade::serve(app.clone(), req, framed))
+                            }))
+                        }
+                    }))
+                    .finish(map_config(app().into_factory(), |_| AppConfig::default()))
+                    .tcp()
+            })?
+            .shutdown_timeout(config.shutdown_timeout)
+            // SIGTERM and SIGINT are handled in `run_until_stopped`: live sockets are told to go first.
+            .disable_signals();
         if config.workers > 0 {
             server = server.workers(config.workers);
         }

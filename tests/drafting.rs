@@ -873,3 +873,84 @@ async fn an_active_socket_keeps_its_session_sqlite() {
 async fn an_active_socket_keeps_its_session_postgres() {
     an_active_socket_keeps_its_session(Backend::Postgres).await
 }
+
+/// Reads from a raw socket until `done` says what has arrived is enough, or the deadline passes.
+async fn read_until(stream: &mut tokio::net::TcpStream, what: &str, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !done(&got) {
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&chunk[..n]),
+            Ok(Err(err)) => panic!("{what}: {err}"),
+            Err(_) => panic!("{what}: not there in 10 s; got {:?}", String::from_utf8_lossy(&got)),
+        }
+    }
+    got
+}
+
+fn handshake(path: &str, port: u16) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+}
+
+/// A client may send its first message in the same packet as its handshake: the server hands
+/// those bytes to the socket along with the connection, and answers them.
+async fn frames_sent_with_the_handshake_are_answered(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let port: u16 = app.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let mut bytes = handshake(&format!("/api/drafts/{draft}/ws?token={}", kabo.token), port).into_bytes();
+    // A masked binary frame: sync step 1 with an empty state vector.
+    let (mask, step1) = ([1u8, 2, 3, 4], Message::Sync(SyncMessage::SyncStep1(Default::default())).encode_v1());
+    bytes.extend([0x82, 0x80 | step1.len() as u8]);
+    bytes.extend(mask);
+    bytes.extend(step1.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    stream.write_all(&bytes).await.expect("write");
+    let got = read_until(&mut stream, "the answer to sync step 1", |got| {
+        let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+        // Frames after the head; the server's are unmasked with short lengths here.
+        let mut frames = &got[end + 4..];
+        while frames.len() >= 2 && frames.len() >= 2 + usize::from(frames[1]) {
+            let payload = &frames[2..2 + usize::from(frames[1])];
+            if frames[0] == 0x82 && payload.starts_with(&[0, 1]) {
+                return true;
+            }
+            frames = &frames[2 + usize::from(frames[1])..];
+        }
+        false
+    })
+    .await;
+    let head = String::from_utf8_lossy(&got);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "{head}");
+}
+
+on_both_backends!(frames_sent_with_the_handshake_are_answered);
+
+/// A websocket handshake sent to an endpoint that is not a websocket gets that endpoint's
+/// ordinary answer (or its refusal), and the connection ends after it.
+async fn upgrades_to_plain_endpoints_get_their_answer(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let port: u16 = app.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    for (path, status) in [("/healthz", "200"), ("/api/me", "401"), ("/api/no-such-thing", "404")] {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        stream.write_all(handshake(path, port).as_bytes()).await.expect("write");
+        // Until the server closes the connection.
+        let got = read_until(&mut stream, path, |_| false).await;
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{path}: {text}");
+        assert!(text.to_ascii_lowercase().contains("connection: close"), "{path}: {text}");
+        let body = &text[text.find("\r\n\r\n").expect("a head") + 4..];
+        assert!(body.starts_with('{'), "{path}: a JSON body, got {body:?}");
+    }
+}
+
+on_both_backends!(upgrades_to_plain_endpoints_get_their_answer);

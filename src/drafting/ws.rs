@@ -9,6 +9,7 @@ use crate::accounts::sessions;
 use crate::app::AppState;
 use crate::drafting::model::TextGate;
 use crate::http::error::ApiError;
+use crate::http::upgrade;
 use crate::policy::{Action, Standing, authorize};
 use crate::realtime::connection::{self, Access};
 use crate::realtime::room::Participant;
@@ -39,7 +40,6 @@ pub async fn connect(
     req: HttpRequest,
     path: web::Path<i64>,
     query: web::Query<SocketQuery>,
-    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let (who, now) = (actor.clone(), state.clock.now());
@@ -68,8 +68,6 @@ pub async fn connect(
             state.hub.config().max_connections_per_user
         ),
     })?;
-    let (response, session, stream) =
-        actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
     let (may_write, session_id, hub) = (who.may_write, actor.session_id, state.hub.clone());
     let (actor_kind, actor_status) = (actor.kind, actor.organisation_status);
     let recheck = move |active: bool| {
@@ -85,6 +83,6 @@ pub async fn connect(
             }
         }
     };
-    actix_web::rt::spawn(connection::run(hub, id, who, recheck, session, stream, slot));
-    Ok(response)
+    let max_message = hub.config().max_message_bytes;
+    upgrade::websocket(&req, max_message, move |socket| connection::run(hub, id, who, recheck, socket, slot))
 }

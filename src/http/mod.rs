@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod page;
+pub mod upgrade;
 
 use actix_web::{HttpResponse, Resource, web};
 

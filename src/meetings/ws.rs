@@ -7,8 +7,6 @@
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actix_ws::Message;
-use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::live;
@@ -18,10 +16,15 @@ use crate::accounts::actor::Actor;
 use crate::accounts::sessions;
 use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::http::upgrade;
+use crate::realtime::room::close;
+use crate::realtime::socket::Incoming;
 
 /// A follower further behind than this gets a snapshot rather than a replay.
 const MAX_REPLAY: i64 = 500;
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Followers only ping and close: anything larger from them is not part of the feed.
+const MAX_MESSAGE: usize = 4096;
 
 /// Upgrades to the meeting's live feed (JSON text frames: `snapshot`, then `event`s).
 #[utoipa::path(get, path = "/api/meetings/{id}/live", tag = "meetings", params(("id" = i64, Path), LiveQuery),
@@ -33,7 +36,6 @@ pub async fn live(
     req: HttpRequest,
     path: web::Path<i64>,
     query: web::Query<LiveQuery>,
-    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (id, now, who) = (path.into_inner(), state.clock.now(), actor.clone());
     // What the follower has seen is settled before it subscribes: nothing falls between.
@@ -42,11 +44,9 @@ pub async fn live(
         retry_after_secs: 5,
         detail: "you have too many live connections open; close some tabs".into(),
     })?;
-    let (response, mut session, mut stream) =
-        actix_ws::handle(&req, payload).map_err(|e| ApiError::BadRequest(format!("not a websocket upgrade: {e}")))?;
     let mut rx = state.meetings.subscribe(id, seq0);
     let since = query.since;
-    actix_web::rt::spawn(async move {
+    upgrade::websocket(&req, MAX_MESSAGE, move |mut socket| async move {
         let _slot = slot;
         let who = actor.clone();
         let first = state
@@ -61,7 +61,7 @@ pub async fn live(
             })
             .await;
         let Ok((mut last, snapshot, restricted, replay)) = first else {
-            let _ = session.close(None).await;
+            socket.close(Some((close::SERVER_ERROR, "the meeting could not be read; reconnect"))).await;
             return;
         };
         let opening = match replay {
@@ -69,7 +69,7 @@ pub async fn live(
             None => vec![snapshot.to_string()],
         };
         for frame in opening {
-            if session.text(frame).await.is_err() {
+            if socket.send_text(&frame).await.is_err() {
                 return;
             }
         }
@@ -89,7 +89,7 @@ pub async fn live(
                         last = frames.seq;
                         let frame = if restricted { frames.public.clone() } else { frames.full.clone() };
                         if let Some(frame) = frame
-                            && session.text(frame.to_string()).await.is_err()
+                            && socket.send_text(&frame).await.is_err()
                         {
                             return;
                         }
@@ -102,7 +102,7 @@ pub async fn live(
                         match state.db.read(move |c| service::snapshot(c, &who, id, now)).await {
                             Ok((seq, snapshot, _)) => {
                                 last = seq;
-                                if session.text(snapshot.to_string()).await.is_err() {
+                                if socket.send_text(&snapshot.to_string()).await.is_err() {
                                     return;
                                 }
                             }
@@ -111,30 +111,26 @@ pub async fn live(
                     }
                     Err(RecvError::Closed) => break,
                 },
-                message = stream.next() => match message {
-                    Some(Ok(Message::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() {
+                message = socket.recv() => match message {
+                    Some(Ok(Incoming::Ping(bytes))) => {
+                        if socket.pong(&bytes).await.is_err() {
                             return;
                         }
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(Incoming::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => {}
                 },
                 _ = heartbeat.tick() => {
                     // A session that ended (signed out, revoked, suspended) stops following.
                     let still = sessions::revalidate(&state, actor.session_id, false).await;
-                    if matches!(still, Err(ApiError::Unauthorized(_))) || session.ping(b"").await.is_err() {
+                    if matches!(still, Err(ApiError::Unauthorized(_))) || socket.ping(b"").await.is_err() {
                         break;
                     }
                 }
             }
         }
         // A stopping server says so: the follower reconnects (with `?since=`) at once.
-        let reason = going_away.then(|| actix_ws::CloseReason {
-            code: actix_ws::CloseCode::Away,
-            description: Some("the server is restarting; reconnect".into()),
-        });
-        let _ = session.close(reason).await;
-    });
-    Ok(response)
+        let reason = going_away.then_some((close::GOING_AWAY, "the server is restarting; reconnect"));
+        let _ = tokio::time::timeout(Duration::from_secs(10), socket.close(reason)).await;
+    })
 }

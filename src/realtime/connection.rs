@@ -3,12 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError};
-use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Hub;
 use super::room::{CloseSignal, ConnId, Outgoing, Participant, RoomCommand, close};
+use super::socket::{Incoming, Refusal, Socket};
 
 /// How long one write may take before the client is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,8 +34,7 @@ pub async fn run<F, Fut>(
     draft_id: i64,
     who: Participant,
     recheck: F,
-    mut session: actix_ws::Session,
-    stream: actix_ws::MessageStream,
+    mut socket: Socket,
     _slot: super::ConnectionSlot,
 ) where
     F: Fn(bool) -> Fut,
@@ -45,12 +43,12 @@ pub async fn run<F, Fut>(
     let cfg = hub.config().clone();
     let who_id = who.user_id;
     let conn: ConnId = hub.next_conn_id();
-    let mut stream = stream
-        .max_frame_size(cfg.max_message_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(cfg.max_message_bytes);
     let Some((room, mut queue, mut killed)) = join(&hub, draft_id, conn, who, cfg.queue.max(1)).await else {
-        let _ = session.close(Some(reason(close::SERVER_ERROR, "the draft could not be opened"))).await;
+        let _ = tokio::time::timeout(
+            WRITE_TIMEOUT,
+            socket.close(Some((close::SERVER_ERROR, "the draft could not be opened"))),
+        )
+        .await;
         return;
     };
     hub.metrics().ws_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -67,7 +65,7 @@ pub async fn run<F, Fut>(
             signal = &mut killed => break signal.ok(),
             () = &mut leaving => break Some((close::GOING_AWAY, "the server is restarting; reconnect".into())),
             out = queue.recv() => match out {
-                Some(batch) => match tokio::time::timeout(WRITE_TIMEOUT, write_all(&mut session, batch, &mut queue)).await {
+                Some(batch) => match tokio::time::timeout(WRITE_TIMEOUT, write_all(&mut socket, batch, &mut queue)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => break None,
                     // The client stopped reading: the same answer as a full queue in the room.
@@ -79,23 +77,23 @@ pub async fn run<F, Fut>(
                 },
                 None => break None,
             },
-            incoming = stream.next() => {
+            incoming = socket.recv() => {
                 last_heard = Instant::now();
                 match incoming {
-                    Some(Ok(AggregatedMessage::Binary(data))) => {
+                    Some(Ok(Incoming::Binary(data))) => {
                         active = true;
                         if room.send(RoomCommand::Frame { conn, data }).await.is_err() {
                             break Some((close::SERVER_ERROR, "the room closed; reconnect".into()));
                         }
                     }
-                    Some(Ok(AggregatedMessage::Ping(payload))) => {
-                        if session.pong(&payload).await.is_err() { break None; }
+                    Some(Ok(Incoming::Ping(payload))) => {
+                        if socket.pong(&payload).await.is_err() { break None; }
                     }
-                    Some(Ok(AggregatedMessage::Pong(_))) => {}
-                    Some(Ok(AggregatedMessage::Text(_))) => break Some((close::UNSUPPORTED, "send binary y-protocols messages".into())),
-                    Some(Ok(AggregatedMessage::Close(_))) | None => break None,
-                    Some(Err(ProtocolError::Overflow)) => break Some((close::TOO_BIG, "message too big".into())),
-                    Some(Err(err)) => break Some((close::PROTOCOL_ERROR, format!("websocket protocol error: {err}"))),
+                    Some(Ok(Incoming::Pong)) => {}
+                    Some(Ok(Incoming::Text(_))) => break Some((close::UNSUPPORTED, "send binary y-protocols messages".into())),
+                    Some(Ok(Incoming::Close(_))) | None => break None,
+                    Some(Err(err @ Refusal::TooBig)) => break Some((close::TOO_BIG, err.to_string())),
+                    Some(Err(err)) => break Some((close::PROTOCOL_ERROR, err.to_string())),
                 }
             }
             changed = access.recv() => {
@@ -123,34 +121,29 @@ pub async fn run<F, Fut>(
                     Access::Changed => break Some((PERMISSIONS_CHANGED, "your permissions changed; reconnect".into())),
                     Access::Ended => break Some((SESSION_ENDED, "your session has ended; sign in again".into())),
                 }
-                if session.ping(b"").await.is_err() { break None; }
+                if socket.ping(b"").await.is_err() { break None; }
             }
         }
     };
     hub.metrics().ws_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     let _ = room.send(RoomCommand::Leave { conn }).await;
     // A client that does not read cannot take the close frame either: don't wait for it forever.
-    let _ = tokio::time::timeout(WRITE_TIMEOUT, session.close(closing.map(|(code, text)| reason(code, &text)))).await;
+    let reason = closing.as_ref().map(|(code, text)| (*code, text.as_str()));
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.close(reason)).await;
 }
 
 /// At most this many queued batches are written before the connection looks at its socket again.
 const DRAIN: usize = 32;
 
 /// Writes a batch of messages, one frame each, and what else the room queued meanwhile (up to
-/// [`DRAIN`] batches), before yielding to the socket: consecutive frames leave in one write.
-async fn write_all(
-    session: &mut actix_ws::Session,
-    batch: Outgoing,
-    queue: &mut mpsc::Receiver<Outgoing>,
-) -> Result<(), actix_ws::Closed> {
-    let mut next = Some(batch);
-    for _ in 0..DRAIN {
-        let Some(messages) = next.take().or_else(|| queue.try_recv().ok()) else { break };
-        for bytes in messages.iter() {
-            session.binary(bytes.clone()).await?;
-        }
+/// [`DRAIN`] batches), in one socket write.
+async fn write_all(socket: &mut Socket, batch: Outgoing, queue: &mut mpsc::Receiver<Outgoing>) -> std::io::Result<()> {
+    let mut batches = vec![batch];
+    while batches.len() < DRAIN {
+        let Ok(more) = queue.try_recv() else { break };
+        batches.push(more);
     }
-    Ok(())
+    socket.send_binary(batches.iter().flat_map(|messages| messages.iter())).await
 }
 
 /// Joins the room, starting it again if it was unloading at that moment: the room confirms the
@@ -175,8 +168,4 @@ async fn join(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     None
-}
-
-fn reason(code: u16, text: &str) -> CloseReason {
-    CloseReason { code: CloseCode::Other(code), description: Some(text.chars().take(120).collect()) }
 }

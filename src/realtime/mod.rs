@@ -6,6 +6,7 @@ pub mod connection;
 pub mod listener;
 pub mod meetings;
 pub mod room;
+pub mod socket;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
