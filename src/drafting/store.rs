@@ -253,6 +253,12 @@ pub fn encode_state(doc: &Doc, since: &StateVector) -> Vec<u8> {
 /// updates are idempotent). Returns how many log rows were folded, or `None` when a snapshot at
 /// or past `seq` already exists (another instance compacted first).
 pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> Result<Option<usize>, Error> {
+    compact_state(conn, draft_id, seq, encode_state(doc, &StateVector::default()))
+}
+
+/// [`compact`] with the document already encoded ([`encode_state`] from the empty state vector),
+/// for a caller that encodes where the document lives and stores elsewhere (the room).
+pub fn compact_state(conn: &mut DbConnection, draft_id: i64, seq: i64, state: Vec<u8>) -> Result<Option<usize>, Error> {
     // Lock the draft's row (a no-op update locks it on PostgreSQL; SQLite has one writer), so
     // no append commits between our check and our delete.
     diesel::update(drafts::table.find(draft_id)).set(drafts::last_seq.eq(drafts::last_seq)).execute(conn)?;
@@ -263,7 +269,6 @@ pub fn compact(conn: &mut DbConnection, draft_id: i64, seq: i64, doc: &Doc) -> R
     if newest.is_some_and(|n| n >= seq) {
         return Ok(None);
     }
-    let state = encode_state(doc, &StateVector::default());
     diesel::insert_into(draft_snapshots::table)
         .values((
             draft_snapshots::draft_id.eq(draft_id),

@@ -287,6 +287,8 @@ pub struct Room {
     /// After a failed compaction, when to try again (and how long to wait after the next failure).
     compact_retry_at: Option<Instant>,
     compact_backoff: Duration,
+    /// The compaction being written, if one is.
+    compacting: Option<Compaction>,
     /// The stage notice last sent, so a repeated announcement (local and by NOTIFY) is sent once.
     last_notice: Option<String>,
     /// Messages produced while closing connections, sent at the end of the batch.
@@ -296,6 +298,16 @@ pub struct Room {
     staged: Vec<(Dest, Bytes)>,
     metrics: Arc<crate::metrics::Metrics>,
     writer_check: super::WriterCheck,
+}
+
+/// A compaction being written by its own task.
+struct Compaction {
+    task: tokio::task::JoinHandle<Result<Option<usize>, Error>>,
+    /// The sequence number it folds up to.
+    seq: i64,
+    /// How many updates it folds (counted again towards the next one if it fails).
+    covers: usize,
+    started: Instant,
 }
 
 /// The room's answer when it cannot go on (its document may hold updates the database refused).
@@ -353,6 +365,7 @@ impl Room {
             last_poll: Instant::now(),
             compact_retry_at: None,
             compact_backoff: COMPACT_BACKOFF_MIN,
+            compacting: None,
             last_notice: Some(loaded.notice),
             deferred: Vec::new(),
             staged: Vec::new(),
@@ -406,6 +419,8 @@ impl Room {
                 busy_at = Instant::now();
             }
         }
+        // A compaction being written finishes (and is logged) before the room is gone.
+        self.finish_compaction(true).await;
         tracing::debug!(draft = self.draft_id, "room unloaded");
     }
 
@@ -493,10 +508,12 @@ impl Room {
             self.perform(action, &pending);
         }
         self.flush();
-        if self.since_compaction >= self.cfg.compact_after.max(1)
+        self.finish_compaction(false).await;
+        if self.compacting.is_none()
+            && self.since_compaction >= self.cfg.compact_after.max(1)
             && self.compact_retry_at.is_none_or(|at| Instant::now() >= at)
         {
-            self.compact().await;
+            self.start_compaction();
         }
         Ok(())
     }

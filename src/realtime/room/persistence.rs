@@ -155,16 +155,29 @@ impl Room {
         Ok(())
     }
 
-    /// Folds the log into a snapshot. The document holds everything stored up to `last_seq`
-    /// here (every applied update was committed), so its encoded state is the snapshot. After a
-    /// failure the room waits (doubling, up to five minutes) instead of encoding the whole
-    /// document again on every batch.
-    pub(super) async fn compact(&mut self) {
-        let (draft_id, seq, doc) = (self.draft_id, self.last_seq, self.doc.clone());
-        let started = Instant::now();
-        match self.db.write(move |c| store::compact(c, draft_id, seq, &doc)).await {
+    /// Folds the log into a snapshot, off the room's path: the document holds everything stored
+    /// up to `last_seq` here (every applied update was committed), so its encoded state is the
+    /// snapshot; it is encoded now and written by a task of its own while the room goes on
+    /// (the store's transaction keeps it atomic against the room's own appends and other
+    /// instances). One runs at a time. After a failure the room waits (doubling, up to five
+    /// minutes) instead of encoding the whole document again on every batch.
+    pub(super) fn start_compaction(&mut self) {
+        let (draft_id, seq) = (self.draft_id, self.last_seq);
+        let state = store::encode_state(&self.doc, &yrs::StateVector::default());
+        let covers = std::mem::take(&mut self.since_compaction);
+        let db = self.db.clone();
+        let task = tokio::spawn(async move { db.write(move |c| store::compact_state(c, draft_id, seq, state)).await });
+        self.compacting = Some(Compaction { task, seq, covers, started: Instant::now() });
+    }
+
+    /// Takes the result of the compaction in flight, if it has finished (`wait`: waits for it).
+    pub(super) async fn finish_compaction(&mut self, wait: bool) {
+        let Some(running) = self.compacting.take_if(|c| wait || c.task.is_finished()) else { return };
+        let result =
+            running.task.await.unwrap_or_else(|err| Err(Error::Internal(anyhow::anyhow!("compaction task: {err}"))));
+        let (draft_id, seq) = (self.draft_id, running.seq);
+        match result {
             Ok(folded) => {
-                self.since_compaction = 0;
                 self.compact_retry_at = None;
                 self.compact_backoff = COMPACT_BACKOFF_MIN;
                 tracing::info!(
@@ -172,12 +185,13 @@ impl Room {
                     seq,
                     folded = folded.unwrap_or(0),
                     skipped = folded.is_none(),
-                    ms = started.elapsed().as_millis() as u64,
+                    ms = running.started.elapsed().as_millis() as u64,
                     "log compacted"
                 );
             }
             Err(err) => {
                 tracing::warn!(draft = draft_id, error = %err, retry_in_secs = self.compact_backoff.as_secs(), "compaction failed");
+                self.since_compaction += running.covers;
                 self.compact_retry_at = Some(Instant::now() + self.compact_backoff);
                 self.compact_backoff = (self.compact_backoff * 2).min(COMPACT_BACKOFF_MAX);
             }
