@@ -67,8 +67,13 @@ where
                 tracing::debug!(%err, "the websocket handshake could not be written");
                 return Ok(());
             }
-            let parts = framed.into_parts();
-            run(parts.io, parts.read_buf).await;
+            drop(body);
+            // Keep only the stream and what was read past the handshake: the HTTP buffers
+            // (the write buffer alone is 8 KiB) would otherwise live as long as the socket.
+            let mut parts = framed.into_parts();
+            let already_read = std::mem::take(&mut parts.read_buf);
+            parts.write_buf = BytesMut::new();
+            run(parts.io, already_read).await;
         }
         _ => {
             let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();

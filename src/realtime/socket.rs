@@ -70,7 +70,9 @@ impl Socket {
     /// `already_read`: what the HTTP layer read past the handshake (a client may send its first
     /// frames at once). Messages larger than `max_message` bytes are refused.
     pub fn new(io: TcpStream, already_read: BytesMut, max_message: usize) -> Self {
-        Self { io, read: already_read, max_message, partial: None }
+        // The HTTP layer's read buffer is 8 KiB: keep it only while it holds something.
+        let read = if already_read.is_empty() { BytesMut::new() } else { already_read };
+        Self { io, read, max_message, partial: None }
     }
 
     /// The next message, `None` once the connection is gone (closed, reset, or ended without a
