@@ -209,6 +209,91 @@ async fn connect_all(urls: Vec<String>) -> Result<Vec<Ws>, AnyError> {
     results.into_iter().collect()
 }
 
+/// The load's clients speak websocket on the bare TCP stream: the handshake by hand, then
+/// frames parsed in place in one buffer per client. With tungstenite (a message allocated per
+/// frame, the read and write halves behind a lock) the load tool needed more CPU than the server
+/// from 2,000 clients on, so it measured itself as much as the server.
+type RawWriter = Arc<tokio::sync::Mutex<tokio::net::tcp::OwnedWriteHalf>>;
+
+/// Opens `url` (`ws://host:port/path?query`): returns the stream and what arrived after the
+/// `101` head.
+async fn raw_connect(url: &str) -> Result<(tokio::net::TcpStream, Vec<u8>), AnyError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("ws://").ok_or("a ws:// URL")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    stream.set_nodelay(true)?;
+    let request = format!(
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut got = Vec::with_capacity(1024);
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            if !got.starts_with(b"HTTP/1.1 101") {
+                return Err(format!("{url}: {}", String::from_utf8_lossy(&got[..end])).into());
+            }
+            return Ok((stream, got.split_off(end + 4)));
+        }
+        if stream.read_buf(&mut got).await? == 0 {
+            return Err(format!("{url}: closed during the handshake").into());
+        }
+    }
+}
+
+/// [`raw_connect`] for every URL, at most 64 handshakes in flight, in order.
+async fn raw_connect_all(urls: Vec<String>) -> Result<Vec<(tokio::net::TcpStream, Vec<u8>)>, AnyError> {
+    let results: Vec<Result<_, AnyError>> = futures_util::stream::iter(urls)
+        .map(|url| async move {
+            for attempt in 0..5 {
+                match raw_connect(&url).await {
+                    Ok(pair) => return Ok(pair),
+                    Err(e) if attempt == 4 => return Err(e),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+            unreachable!()
+        })
+        .buffered(64)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Sends one masked client frame.
+async fn raw_send(writer: &RawWriter, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mask = (payload.len() as u32 ^ 0x5a3c_96e1).to_be_bytes();
+    let mut frame = Vec::with_capacity(payload.len() + 14);
+    frame.push(0x80 | opcode);
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n <= 65535 => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    writer.lock().await.write_all(&frame).await
+}
+
+/// The next whole server frame at the front of `buf`: `(opcode, payload range, frame length)`.
+fn raw_frame(buf: &[u8]) -> Option<(u8, std::ops::Range<usize>, usize)> {
+    let (&first, &second) = (buf.first()?, buf.get(1)?);
+    let (header, len) = match second & 0x7F {
+        126 => (4, usize::from(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?))),
+        127 => (10, usize::try_from(u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?)).ok()?),
+        n => (2, usize::from(n)),
+    };
+    (buf.len() >= header + len).then_some((first & 0x0F, header..header + len, header + len))
+}
+
 /// `#` + typist (4 digits) + sequence (6) + microseconds since the start (12).
 const MARKER_LEN: usize = 23;
 
@@ -263,7 +348,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
     let k = k.min(n);
     let urls: Vec<String> = (0..n).map(|i| server.ws_url(doc_id, i < k)).collect();
     let connect_started = Instant::now();
-    let sockets = connect_all(urls).await?;
+    let sockets = raw_connect_all(urls).await?;
     let connect_secs = connect_started.elapsed().as_secs_f64();
     let per_typist = (rate * secs).ceil() as usize + 1;
     // How many clients got each edit, per typist and sequence number.
@@ -281,35 +366,56 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
     let mut readers = Vec::new();
     let mut writers = Vec::new();
     let mut idle_sinks = Vec::new();
-    for (i, ws) in sockets.into_iter().enumerate() {
-        let (mut tx, mut rx) = ws.split();
+    for (i, (stream, leftover)) in sockets.into_iter().enumerate() {
+        let (mut rx, tx) = stream.into_split();
+        let tx: RawWriter = Arc::new(tokio::sync::Mutex::new(tx));
+        let pong = tx.clone();
         let counts_r = counts.clone();
         let closed_r = closed.clone();
         let mut stop_r = stop_rx.clone();
         readers.push(tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
             let mut lat: Vec<u32> = Vec::new();
-            loop {
-                let frame = tokio::select! {
-                    frame = rx.next() => frame,
+            let mut buf = leftover;
+            'reading: loop {
+                let mut at = 0;
+                while let Some((opcode, payload, len)) = raw_frame(&buf[at..]) {
+                    let data = &buf[at..][payload];
+                    match opcode {
+                        0x2 => {
+                            let now = epoch.elapsed().as_micros() as u64;
+                            markers(data, |t, s, us| {
+                                if t != i
+                                    && let Some(c) = counts_r.get(t).and_then(|v| v.get(s))
+                                {
+                                    c.fetch_add(1, Ordering::Relaxed);
+                                    lat.push(u32::try_from(now.saturating_sub(us)).unwrap_or(u32::MAX));
+                                }
+                            });
+                        }
+                        0x8 => {
+                            closed_r.fetch_add(1, Ordering::Relaxed);
+                            break 'reading;
+                        }
+                        0x9 => {
+                            let _ = raw_send(&pong, 0xA, data).await;
+                        }
+                        _ => {}
+                    }
+                    at += len;
+                }
+                buf.drain(..at);
+                if buf.capacity() - buf.len() < 4096 {
+                    buf.reserve(16 * 1024);
+                }
+                let read = tokio::select! {
+                    read = rx.read_buf(&mut buf) => read,
                     _ = stop_r.changed() => break,
                 };
-                let data = match frame {
-                    Some(Ok(WsMessage::Binary(data))) => data,
-                    Some(Ok(WsMessage::Close(_)) | Err(_)) | None => {
-                        closed_r.fetch_add(1, Ordering::Relaxed);
-                        break;
-                    }
-                    Some(Ok(_)) => continue,
-                };
-                let now = epoch.elapsed().as_micros() as u64;
-                markers(&data, |t, s, us| {
-                    if t != i
-                        && let Some(c) = counts_r.get(t).and_then(|v| v.get(s))
-                    {
-                        c.fetch_add(1, Ordering::Relaxed);
-                        lat.push(u32::try_from(now.saturating_sub(us)).unwrap_or(u32::MAX));
-                    }
-                });
+                if !matches!(read, Ok(n) if n > 0) {
+                    closed_r.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
             }
             lat
         }));
@@ -322,7 +428,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
             let doc = Doc::new();
             let text = doc.get_or_insert_text("content");
             let sv = doc.transact().state_vector();
-            let _ = tx.send(WsMessage::Binary(Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1().into())).await;
+            let _ = raw_send(&tx, 0x2, &Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()).await;
             let first = epoch + period.mul_f64(i as f64 / k as f64);
             let mut tick = tokio::time::interval_at(first.into(), period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -339,7 +445,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
                     txn.encode_update_v1()
                 };
                 let msg = Message::Sync(SyncMessage::Update(update)).encode_v1();
-                if tx.send(WsMessage::Binary(msg.into())).await.is_err() {
+                if raw_send(&tx, 0x2, &msg).await.is_err() {
                     break;
                 }
                 sent.fetch_add(1, Ordering::Relaxed);
@@ -565,16 +671,23 @@ async fn idle(args: &[String]) -> Result<(), AnyError> {
     // One socket first, so the draft's room is loaded before the baseline.
     let first = connect_all(vec![server.ws_url(doc, false)]).await?;
     let mut tasks: Vec<_> = first.into_iter().map(|ws| keep_reading(ws, stop.clone())).collect();
-    let before = settled_rss(&server).await;
-    let ws = connect_all((0..sockets).map(|_| server.ws_url(doc, false)).collect()).await?;
-    tasks.extend(ws.into_iter().map(|ws| keep_reading(ws, stop.clone())));
-    let after = settled_rss(&server).await;
+    // Two waves of `sockets`: the first also pays for what grows once (allocator arenas, the
+    // database's caches, the runtime's buffers); the second is the cost of one more connection.
+    let mut rss = vec![settled_rss(&server).await];
+    for _ in 0..2 {
+        let ws = connect_all((0..sockets).map(|_| server.ws_url(doc, false)).collect()).await?;
+        tasks.extend(ws.into_iter().map(|ws| keep_reading(ws, stop.clone())));
+        rss.push(settled_rss(&server).await);
+    }
+    let per = |i: usize| (rss[i + 1] as f64 - rss[i] as f64) / sockets as f64;
     println!(
-        "idle: {}: {sockets} idle sockets on one draft: server RSS {} MiB before, {} MiB after: {:.1} KiB per connection (high-water mark {} MiB)",
+        "idle: {}: {sockets} idle sockets on one draft, twice: server RSS {} → {} → {} MiB: {:.1} KiB per connection in the first wave, {:.1} KiB in the second (high-water mark {} MiB)",
         target.label(),
-        before / 1024,
-        after / 1024,
-        (after as f64 - before as f64) / sockets as f64,
+        rss[0] / 1024,
+        rss[1] / 1024,
+        rss[2] / 1024,
+        per(0),
+        per(1),
         server.mem_kib("VmHWM:") / 1024
     );
     let _ = stop_tx.send(true);
