@@ -793,21 +793,38 @@ async fn trace(args: &[String]) -> Result<(), AnyError> {
     // The watcher applies what it receives, like a stock client, and notes when it has it all.
     let want = end.clone();
     let watch = tokio::spawn(async move {
-        let (_wtx, mut wrx) = watcher.split();
+        let (mut wtx, mut wrx) = watcher.split();
+        // As a stock client does on open: ask for the state, so that what was broadcast before
+        // this socket joined the room (the upload may start first) comes in the answer.
+        let step1 = Message::Sync(SyncMessage::SyncStep1(yrs::StateVector::default())).encode_v1();
+        wtx.send(WsMessage::Binary(step1.into())).await.map_err(|e| format!("the watcher's sync step 1: {e}"))?;
         let doc = Doc::new();
         let text = doc.get_or_insert_text("content");
+        let (mut last, mut gap, mut frames) = (Instant::now(), Duration::ZERO, 0u64);
+        let mut first_pending: Option<String> = None;
         while let Some(frame) = wrx.next().await {
+            gap = gap.max(last.elapsed());
+            last = Instant::now();
+            frames += 1;
             let data = match frame {
                 Ok(WsMessage::Binary(data)) => data,
                 Ok(WsMessage::Close(reason)) => return Err(format!("the server closed the watcher: {reason:?}")),
                 Ok(_) => continue,
-                Err(e) => return Err(format!("the watcher's socket failed: {e}")),
+                Err(e) => {
+                    return Err(format!(
+                        "the watcher's socket failed after {frames} frames (longest wait {gap:?}, first update it could not apply yet: {first_pending:?}): {e}"
+                    ));
+                }
             };
             if let Ok(Message::Sync(SyncMessage::Update(u) | SyncMessage::SyncStep2(u))) = Message::decode_v1(&data)
                 && let Ok(update) = Update::decode_v1(&u)
             {
                 let mut txn = doc.transact_mut();
+                let before = txn.state_vector();
                 let _ = txn.apply_update(update);
+                if first_pending.is_none() && txn.store().pending_update().is_some() {
+                    first_pending = Some(format!("frame {frames}: {} bytes, doc had {before:?}", u.len()));
+                }
                 if txn.state_vector() == final_sv && text.get_string(&txn) == want {
                     return Ok(Instant::now());
                 }
