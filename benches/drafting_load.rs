@@ -190,23 +190,36 @@ fn percentile_us(sorted: &[u32], p: f64) -> f64 {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens `urls` with at most 64 handshakes in flight, in order.
-async fn connect_all(urls: Vec<String>) -> Result<Vec<Ws>, AnyError> {
-    let results: Vec<Result<Ws, AnyError>> = futures_util::stream::iter(urls)
+/// Opens every URL with `open`, at most 64 handshakes in flight, each tried up to 5 times;
+/// the connections in the order of `urls`.
+async fn open_all<T, F, Fut>(urls: Vec<String>, open: F) -> Result<Vec<T>, AnyError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AnyError>>,
+{
+    let open = &open;
+    let results: Vec<Result<T, AnyError>> = futures_util::stream::iter(urls)
         .map(|url| async move {
-            for attempt in 0..5 {
-                match tokio_tungstenite::connect_async_with_config(&url, None, true).await {
-                    Ok((ws, _)) => return Ok(ws),
-                    Err(e) if attempt == 4 => return Err(AnyError::from(e)),
+            let mut attempt = 0;
+            loop {
+                match open(url.clone()).await {
+                    Ok(conn) => return Ok(conn),
+                    Err(e) if attempt == 4 => return Err(e),
                     Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
                 }
+                attempt += 1;
             }
-            unreachable!()
         })
         .buffered(64)
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// Opens `urls` as tungstenite websockets ([`open_all`]).
+async fn connect_all(urls: Vec<String>) -> Result<Vec<Ws>, AnyError> {
+    open_all(urls, |url| async move { Ok(tokio_tungstenite::connect_async_with_config(&url, None, true).await?.0) })
+        .await
 }
 
 /// The load's clients speak websocket on the bare TCP stream: the handshake by hand, then
@@ -242,23 +255,9 @@ async fn raw_connect(url: &str) -> Result<(tokio::net::TcpStream, Vec<u8>), AnyE
     }
 }
 
-/// [`raw_connect`] for every URL, at most 64 handshakes in flight, in order.
+/// [`raw_connect`] for every URL ([`open_all`]).
 async fn raw_connect_all(urls: Vec<String>) -> Result<Vec<(tokio::net::TcpStream, Vec<u8>)>, AnyError> {
-    let results: Vec<Result<_, AnyError>> = futures_util::stream::iter(urls)
-        .map(|url| async move {
-            for attempt in 0..5 {
-                match raw_connect(&url).await {
-                    Ok(pair) => return Ok(pair),
-                    Err(e) if attempt == 4 => return Err(e),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                }
-            }
-            unreachable!()
-        })
-        .buffered(64)
-        .collect()
-        .await;
-    results.into_iter().collect()
+    open_all(urls, |url| async move { raw_connect(&url).await }).await
 }
 
 /// Sends one masked client frame.
