@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use plenum::realtime::socket;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use yrs::sync::Message;
 use yrs::sync::protocol::SyncMessage;
@@ -264,21 +265,8 @@ async fn raw_connect_all(urls: Vec<String>) -> Result<Vec<(tokio::net::TcpStream
 async fn raw_send(writer: &RawWriter, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let mask = (payload.len() as u32 ^ 0x5a3c_96e1).to_be_bytes();
-    let mut frame = Vec::with_capacity(payload.len() + 14);
-    frame.push(0x80 | opcode);
-    match payload.len() {
-        n if n < 126 => frame.push(0x80 | n as u8),
-        n if n <= 65535 => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    let mut frame = bytes::BytesMut::new();
+    socket::put_frame(&mut frame, true, opcode, Some(mask), payload);
     writer.lock().await.write_all(&frame).await
 }
 
@@ -381,7 +369,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
                 while let Some((opcode, payload, len)) = raw_frame(&buf[at..]) {
                     let data = &buf[at..][payload];
                     match opcode {
-                        0x2 => {
+                        socket::OP_BINARY => {
                             let now = epoch.elapsed().as_micros() as u64;
                             markers(data, |t, s, us| {
                                 if t != i
@@ -392,12 +380,12 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
                                 }
                             });
                         }
-                        0x8 => {
+                        socket::OP_CLOSE => {
                             closed_r.fetch_add(1, Ordering::Relaxed);
                             break 'reading;
                         }
-                        0x9 => {
-                            let _ = raw_send(&pong, 0xA, data).await;
+                        socket::OP_PING => {
+                            let _ = raw_send(&pong, socket::OP_PONG, data).await;
                         }
                         _ => {}
                     }
@@ -427,7 +415,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
             let doc = Doc::new();
             let text = doc.get_or_insert_text("content");
             let sv = doc.transact().state_vector();
-            let _ = raw_send(&tx, 0x2, &Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()).await;
+            let _ = raw_send(&tx, socket::OP_BINARY, &Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()).await;
             let first = epoch + period.mul_f64(i as f64 / k as f64);
             let mut tick = tokio::time::interval_at(first.into(), period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -444,7 +432,7 @@ async fn run_load(target: &Target, n: usize, k: usize, rate: f64, secs: f64) -> 
                     txn.encode_update_v1()
                 };
                 let msg = Message::Sync(SyncMessage::Update(update)).encode_v1();
-                if raw_send(&tx, 0x2, &msg).await.is_err() {
+                if raw_send(&tx, socket::OP_BINARY, &msg).await.is_err() {
                     break;
                 }
                 sent.fetch_add(1, Ordering::Relaxed);

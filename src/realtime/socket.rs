@@ -20,12 +20,12 @@ const READ_CHUNK: usize = 4096;
 /// After the close frame, how long the client gets to answer before the socket is dropped.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
-const OP_CONTINUATION: u8 = 0x0;
-const OP_TEXT: u8 = 0x1;
-const OP_BINARY: u8 = 0x2;
-const OP_CLOSE: u8 = 0x8;
-const OP_PING: u8 = 0x9;
-const OP_PONG: u8 = 0xA;
+pub const OP_CONTINUATION: u8 = 0x0;
+pub const OP_TEXT: u8 = 0x1;
+pub const OP_BINARY: u8 = 0x2;
+pub const OP_CLOSE: u8 = 0x8;
+pub const OP_PING: u8 = 0x9;
+pub const OP_PONG: u8 = 0xA;
 
 /// A whole message from the client (fragments already put together).
 #[derive(Debug, PartialEq, Eq)]
@@ -59,6 +59,12 @@ impl fmt::Display for Refusal {
 /// The server's end of one websocket.
 pub struct Socket {
     io: TcpStream,
+    frames: Frames,
+}
+
+/// The client's side of the stream as it arrives: bytes read and not yet parsed, and a
+/// fragmented message being put together. No I/O, so that it can be tested and fuzzed alone.
+pub struct Frames {
     /// Bytes read and not yet parsed. Empty, with no allocation, between messages.
     read: BytesMut,
     max_message: usize,
@@ -70,9 +76,7 @@ impl Socket {
     /// `already_read`: what the HTTP layer read past the handshake (a client may send its first
     /// frames at once). Messages larger than `max_message` bytes are refused.
     pub fn new(io: TcpStream, already_read: BytesMut, max_message: usize) -> Self {
-        // The HTTP layer's read buffer is 8 KiB: keep it only while it holds something.
-        let read = if already_read.is_empty() { BytesMut::new() } else { already_read };
-        Self { io, read, max_message, partial: None }
+        Self { io, frames: Frames::new(already_read, max_message) }
     }
 
     /// The next message, `None` once the connection is gone (closed, reset, or ended without a
@@ -80,27 +84,19 @@ impl Socket {
     /// `select!` beside the writes.
     pub async fn recv(&mut self) -> Option<Result<Incoming, Refusal>> {
         loop {
-            match self.next_message() {
-                Ok(Some(message)) => {
-                    if self.read.is_empty() {
-                        // Give the allocation back while the client is quiet.
-                        self.read = BytesMut::new();
-                    }
-                    return Some(Ok(message));
-                }
+            match self.frames.next_message() {
+                Ok(Some(message)) => return Some(Ok(message)),
                 Ok(None) => {}
                 Err(refusal) => return Some(Err(refusal)),
-            }
-            if self.read.is_empty() {
-                self.read = BytesMut::new();
             }
             if self.io.readable().await.is_err() {
                 return None;
             }
-            if self.read.capacity() - self.read.len() < READ_CHUNK / 4 {
-                self.read.reserve(READ_CHUNK);
+            let read = &mut self.frames.read;
+            if read.capacity() - read.len() < READ_CHUNK / 4 {
+                read.reserve(READ_CHUNK);
             }
-            match self.io.try_read_buf(&mut self.read) {
+            match self.io.try_read_buf(read) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -109,47 +105,11 @@ impl Socket {
         }
     }
 
-    /// Parses what has been read into the next whole message, if it is all there.
-    fn next_message(&mut self) -> Result<Option<Incoming>, Refusal> {
-        loop {
-            let Some((fin, opcode, payload)) = parse_frame(&mut self.read, self.max_message)? else {
-                return Ok(None);
-            };
-            match opcode {
-                OP_PING => return Ok(Some(Incoming::Ping(payload.freeze()))),
-                OP_PONG => return Ok(Some(Incoming::Pong)),
-                OP_CLOSE => {
-                    let code = (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-                    return Ok(Some(Incoming::Close(code)));
-                }
-                OP_TEXT | OP_BINARY if self.partial.is_some() => {
-                    return Err(Refusal::Protocol("a new message began inside a fragmented one"));
-                }
-                OP_TEXT | OP_BINARY if !fin => self.partial = Some((opcode, payload)),
-                OP_TEXT | OP_BINARY => return Ok(Some(whole(opcode, payload.freeze()))),
-                OP_CONTINUATION => {
-                    let Some((first, mut so_far)) = self.partial.take() else {
-                        return Err(Refusal::Protocol("a continuation frame with no message to continue"));
-                    };
-                    if so_far.len() + payload.len() > self.max_message {
-                        return Err(Refusal::TooBig);
-                    }
-                    so_far.extend_from_slice(&payload);
-                    if fin {
-                        return Ok(Some(whole(first, so_far.freeze())));
-                    }
-                    self.partial = Some((first, so_far));
-                }
-                _ => return Err(Refusal::Protocol("unknown opcode")),
-            }
-        }
-    }
-
     /// Writes these binary messages, one frame each, in one write.
     pub async fn send_binary<'a>(&mut self, messages: impl IntoIterator<Item = &'a Bytes>) -> io::Result<()> {
         let mut out = BytesMut::new();
         for message in messages {
-            put_frame(&mut out, OP_BINARY, message);
+            put_frame(&mut out, true, OP_BINARY, None, message);
         }
         self.io.write_all(&out).await
     }
@@ -169,7 +129,7 @@ impl Socket {
 
     async fn send(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
         let mut out = BytesMut::with_capacity(payload.len() + 10);
-        put_frame(&mut out, opcode, payload);
+        put_frame(&mut out, true, opcode, None, payload);
         self.io.write_all(&out).await
     }
 
@@ -203,6 +163,72 @@ impl Socket {
     }
 }
 
+impl Frames {
+    /// `already_read`: bytes that arrived before the first parse. Messages larger than
+    /// `max_message` bytes are refused.
+    pub fn new(already_read: BytesMut, max_message: usize) -> Self {
+        // The HTTP layer's read buffer is 8 KiB: keep it only while it holds something.
+        let read = if already_read.is_empty() { BytesMut::new() } else { already_read };
+        Self { read, max_message, partial: None }
+    }
+
+    /// Adds bytes as they came off the wire (the socket reads straight into the buffer).
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.read.extend_from_slice(bytes);
+    }
+
+    /// Whether a buffer is held (none should be while the client is quiet).
+    pub fn holds_buffer(&self) -> bool {
+        self.read.capacity() > 0
+    }
+
+    /// The next whole message from what has arrived, if it is all there. Once everything that
+    /// arrived is parsed, the read buffer is given back, so a quiet client costs none.
+    pub fn next_message(&mut self) -> Result<Option<Incoming>, Refusal> {
+        let next = self.parse_message();
+        // An empty buffer holds no part of a frame (a frame leaves it only once whole).
+        if self.read.is_empty() {
+            self.read = BytesMut::new();
+        }
+        next
+    }
+
+    fn parse_message(&mut self) -> Result<Option<Incoming>, Refusal> {
+        loop {
+            let Some((fin, opcode, payload)) = parse_frame(&mut self.read, self.max_message)? else {
+                return Ok(None);
+            };
+            match opcode {
+                OP_PING => return Ok(Some(Incoming::Ping(payload.freeze()))),
+                OP_PONG => return Ok(Some(Incoming::Pong)),
+                OP_CLOSE => {
+                    let code = (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+                    return Ok(Some(Incoming::Close(code)));
+                }
+                OP_TEXT | OP_BINARY if self.partial.is_some() => {
+                    return Err(Refusal::Protocol("a new message began inside a fragmented one"));
+                }
+                OP_TEXT | OP_BINARY if !fin => self.partial = Some((opcode, payload)),
+                OP_TEXT | OP_BINARY => return Ok(Some(whole(opcode, payload.freeze()))),
+                OP_CONTINUATION => {
+                    let Some((first, mut so_far)) = self.partial.take() else {
+                        return Err(Refusal::Protocol("a continuation frame with no message to continue"));
+                    };
+                    if so_far.len() + payload.len() > self.max_message {
+                        return Err(Refusal::TooBig);
+                    }
+                    so_far.extend_from_slice(&payload);
+                    if fin {
+                        return Ok(Some(whole(first, so_far.freeze())));
+                    }
+                    self.partial = Some((first, so_far));
+                }
+                _ => return Err(Refusal::Protocol("unknown opcode")),
+            }
+        }
+    }
+}
+
 fn whole(opcode: u8, payload: Bytes) -> Incoming {
     if opcode == OP_TEXT { Incoming::Text(payload) } else { Incoming::Binary(payload) }
 }
@@ -216,27 +242,35 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// Appends one unmasked, final frame (what a server sends).
-fn put_frame(out: &mut BytesMut, opcode: u8, payload: &[u8]) {
-    out.reserve(payload.len() + 10);
-    out.put_u8(0x80 | opcode);
+/// Appends one frame: unmasked as a server sends it, or, given a mask, as a client must (the
+/// load bench and the fuzz targets play the client).
+pub fn put_frame(out: &mut BytesMut, fin: bool, opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) {
+    out.reserve(payload.len() + 14);
+    out.put_u8(if fin { 0x80 } else { 0 } | opcode);
+    let masked = if mask.is_some() { 0x80 } else { 0 };
     match payload.len() {
-        n if n < 126 => out.put_u8(n as u8),
+        n if n < 126 => out.put_u8(masked | n as u8),
         n if n <= usize::from(u16::MAX) => {
-            out.put_u8(126);
+            out.put_u8(masked | 126);
             out.put_u16(n as u16);
         }
         n => {
-            out.put_u8(127);
+            out.put_u8(masked | 127);
             out.put_u64(n as u64);
         }
     }
-    out.put_slice(payload);
+    match mask {
+        None => out.put_slice(payload),
+        Some(mask) => {
+            out.put_slice(&mask);
+            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        }
+    }
 }
 
 /// Takes the next whole client frame off the front of `buf`: `(fin, opcode, unmasked payload)`,
-/// or `None` if it has not all arrived (room for it is reserved). A frame claiming more than
-/// `max` bytes is refused from its header, before any of its payload is read.
+/// or `None` if it has not all arrived (room for it is reserved). A data frame claiming more
+/// than `max` bytes is refused from its header, before any of its payload is read.
 fn parse_frame(buf: &mut BytesMut, max: usize) -> Result<Option<(bool, u8, BytesMut)>, Refusal> {
     if buf.len() < 2 {
         return Ok(None);
@@ -259,7 +293,8 @@ fn parse_frame(buf: &mut BytesMut, max: usize) -> Result<Option<(bool, u8, Bytes
     if opcode >= OP_CLOSE && (!fin || len > 125) {
         return Err(Refusal::Protocol("a control frame that is fragmented or longer than 125 bytes"));
     }
-    let len = usize::try_from(len).ok().filter(|&n| n <= max).ok_or(Refusal::TooBig)?;
+    // The limit is on messages; a control frame's own limit (125 bytes) was checked above.
+    let len = usize::try_from(len).ok().filter(|&n| n <= max || opcode >= OP_CLOSE).ok_or(Refusal::TooBig)?;
     let total = header + 4 + len;
     if buf.len() < total {
         buf.reserve(total - buf.len());
@@ -280,22 +315,9 @@ mod tests {
 
     /// A client frame as a browser would send it.
     fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-        let mask = [0x37, 0xfa, 0x21, 0x3d];
-        let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
-        match payload.len() {
-            n if n < 126 => out.push(0x80 | n as u8),
-            n if n <= 65535 => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&mask);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        out
+        let mut out = BytesMut::new();
+        put_frame(&mut out, fin, opcode, Some([0x37, 0xfa, 0x21, 0x3d]), payload);
+        out.to_vec()
     }
 
     #[test]
@@ -309,6 +331,33 @@ mod tests {
             let (fin, op, got) = parse_frame(&mut buf, 1 << 20).unwrap().unwrap();
             assert!(fin && op == OP_BINARY && got[..] == payload[..], "size {size}");
             assert!(buf.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_stream_cut_anywhere_parses_the_same() {
+        let mut stream = client_frame(false, OP_TEXT, "hé".as_bytes());
+        stream.extend(client_frame(true, OP_PING, b"are you there"));
+        stream.extend(client_frame(true, OP_CONTINUATION, "llo".as_bytes()));
+        stream.extend(client_frame(true, OP_BINARY, &[9u8; 300]));
+        stream.extend(client_frame(true, OP_CLOSE, &1001u16.to_be_bytes()));
+        let expected = vec![
+            Incoming::Ping(Bytes::from_static(b"are you there")),
+            Incoming::Text(Bytes::from("héllo")),
+            Incoming::Binary(Bytes::from(vec![9u8; 300])),
+            Incoming::Close(Some(1001)),
+        ];
+        for cut in 0..=stream.len() {
+            let mut frames = Frames::new(BytesMut::new(), 1000);
+            let mut got = Vec::new();
+            for part in [&stream[..cut], &stream[cut..]] {
+                frames.push(part);
+                while let Some(message) = frames.next_message().unwrap() {
+                    got.push(message);
+                }
+            }
+            assert_eq!(got, expected, "cut at {cut}");
+            assert!(!frames.holds_buffer(), "cut at {cut}: everything parsed, yet a buffer is held");
         }
     }
 
@@ -335,10 +384,19 @@ mod tests {
     }
 
     #[test]
+    fn the_message_limit_does_not_apply_to_control_frames() {
+        // Found by fuzz/ws_wire: a close frame with its status code, under a limit of 0 bytes.
+        let mut close = BytesMut::from(&client_frame(true, OP_CLOSE, &1000u16.to_be_bytes())[..]);
+        assert_eq!(parse_frame(&mut close, 0).unwrap().map(|(_, op, p)| (op, p.len())), Some((OP_CLOSE, 2)));
+        let mut ping = BytesMut::from(&client_frame(true, OP_PING, &[1; 125])[..]);
+        assert_eq!(parse_frame(&mut ping, 8).unwrap().map(|(_, op, p)| (op, p.len())), Some((OP_PING, 125)));
+    }
+
+    #[test]
     fn server_frames_have_the_shortest_length_form() {
         for (size, header) in [(0usize, 2usize), (125, 2), (126, 4), (65535, 4), (65536, 10)] {
             let mut out = BytesMut::new();
-            put_frame(&mut out, OP_BINARY, &vec![1u8; size]);
+            put_frame(&mut out, true, OP_BINARY, None, &vec![1u8; size]);
             assert_eq!(out.len(), header + size, "size {size}");
             assert_eq!(out[0], 0x82);
             assert_eq!(out[1] & 0x80, 0, "server frames are not masked");
@@ -373,7 +431,7 @@ mod tests {
         assert_eq!(socket.recv().await, Some(Ok(Incoming::Ping(Bytes::from_static(b"p")))));
         assert_eq!(socket.recv().await, Some(Ok(Incoming::Binary(Bytes::from_static(b"hello world")))));
         assert_eq!(socket.recv().await, Some(Ok(Incoming::Close(Some(1000)))));
-        assert!(socket.read.is_empty() && socket.read.capacity() == 0, "a quiet socket holds no buffer");
+        assert!(!socket.frames.holds_buffer(), "a quiet socket holds no buffer");
         drop(client);
         assert_eq!(socket.recv().await, None);
     }
