@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod meetings;
+pub mod memory;
 pub mod metrics;
 pub mod policy;
 pub mod realtime;

@@ -107,7 +107,10 @@ impl Application {
                 meetings.clone(),
             )
         });
-        let mut background = vec![tokio::spawn(crate::mail::run_outbox(db.clone(), mailer.clone()))];
+        let mut background = vec![
+            tokio::spawn(crate::mail::run_outbox(db.clone(), mailer.clone())),
+            tokio::spawn(crate::memory::run_trim(crate::memory::TRIM_EVERY)),
+        ];
         if config.scheduler_secs > 0 {
             background
                 .push(tokio::spawn(crate::scheduler::run(state.clone(), Duration::from_secs(config.scheduler_secs))));
