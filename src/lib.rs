@@ -20,6 +20,7 @@ pub mod mail;
 pub mod meetings;
 pub mod memory;
 pub mod metrics;
+pub mod page;
 pub mod policy;
 pub mod realtime;
 pub mod recommendations;

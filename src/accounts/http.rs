@@ -18,7 +18,8 @@ use super::tokens::TokenPurpose;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::middleware::RequestId;
-use crate::http::page::{Page, PageQuery};
+use crate::http::page::PageQuery;
+use crate::page::Page;
 use crate::policy::{Action, authorize};
 
 // Several handlers keep the operation id of the plain name they had before (`list`, `get`,

@@ -13,7 +13,8 @@ use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
 use crate::error::Error;
-use crate::http::page::{Page, PageQuery};
+use crate::http::page::PageQuery;
+use crate::page::Page;
 use crate::policy::{Action, authorize};
 
 /// One change to record.

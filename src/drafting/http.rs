@@ -7,7 +7,8 @@ use super::service;
 use crate::accounts::actor::Actor;
 use crate::app::AppState;
 use crate::http::error::ApiError;
-use crate::http::page::{Page, PageQuery};
+use crate::http::page::PageQuery;
+use crate::page::Page;
 use crate::policy::{Action, authorize};
 
 /// The draft as the caller sees it: the live text if the room is loaded here, else the stored one.

@@ -1,7 +1,8 @@
-//! Paging for every list endpoint: `?limit=&cursor=`, answered as `{items, next_cursor}`.
+//! Paging for every list endpoint: `?limit=&cursor=`, answered as a [`crate::page::Page`]
+//! (`{items, next_cursor}`).
 
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::error::ApiError;
 
@@ -32,28 +33,5 @@ impl PageQuery {
                 c.parse::<i64>().map(Some).map_err(|_| ApiError::invalid("cursor", "is not a cursor of this list"))
             }
         }
-    }
-}
-
-/// One page of a list.
-#[derive(Serialize, Deserialize, Debug, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// Builds a page from up to `limit + 1` rows fetched in order (the extra row only tells
-    /// whether there is a next page).
-    pub fn from_rows<R>(mut rows: Vec<R>, limit: i64, id: impl Fn(&R) -> i64, view: impl FnMut(R) -> T) -> Self {
-        let limit = usize::try_from(limit).unwrap_or(50);
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|r| id(r).to_string())
-        } else {
-            None
-        };
-        Self { items: rows.into_iter().map(view).collect(), next_cursor }
     }
 }

@@ -15,9 +15,10 @@ use super::visits;
 use crate::accounts::actor::Actor;
 use crate::app::AppState;
 use crate::http::error::ApiError;
-use crate::http::page::{Page, PageQuery};
+use crate::http::page::PageQuery;
 use crate::http::resource;
 use crate::meetings::documents;
+use crate::page::Page;
 use crate::policy::{Action, authorize};
 
 /// The routes of this area (`upload_limit` bounds evidence and report uploads).

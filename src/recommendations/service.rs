@@ -29,8 +29,8 @@ use crate::db::schema::{
     vocabulary_statuses,
 };
 use crate::error::{Error, FieldError};
-use crate::http::page::Page;
 use crate::meetings::documents::CheckedFile;
+use crate::page::Page;
 use crate::policy::{Action, Standing, authorize};
 
 // ---- shared look-ups -------------------------------------------------------------------
