@@ -207,8 +207,7 @@ fuzz_target!(|ops: Vec<Op>| {
     // panic anywhere else, an assertion here included, still ends the run as a crash.
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| std::panic::set_hook(Box::new(|info| eprintln!("{info}"))));
-    let mut server =
-        Server { doc: server_doc(), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
+    let mut server = Server { doc: server_doc(), stored: Vec::new(), waiting: Vec::new(), held_bytes: 0 };
     let clients: Vec<Doc> = (1..=3).map(Doc::with_client_id).collect();
     for op in ops.into_iter().take(64) {
         match op {
