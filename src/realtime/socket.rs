@@ -128,7 +128,7 @@ impl Socket {
     }
 
     async fn send(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
-        let mut out = BytesMut::with_capacity(payload.len() + 10);
+        let mut out = BytesMut::new();
         put_frame(&mut out, true, opcode, None, payload);
         self.io.write_all(&out).await
     }
