@@ -26,6 +26,8 @@ pub struct AppState {
     pub hub: crate::realtime::Hub,
     /// The meetings' live feeds.
     pub meetings: crate::realtime::meetings::MeetingFeeds,
+    /// Agendas this instance rendered recently (forgotten at every event of their meeting).
+    pub agendas: Arc<crate::meetings::cache::AgendaCache>,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Where the time comes from.
@@ -33,9 +35,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// After a draft's stage or lock changed (the change committed): its live room applies who
-    /// may now write and tells its clients, the mail goes out, and the live feeds of meetings
-    /// whose agenda links the draft show its new stage. (Other instances learn it by NOTIFY.)
+    /// After a draft's stage, lock or title changed (the change committed): its live room
+    /// applies who may now write and tells its clients, the mail goes out, and the live feeds
+    /// (and rendered agendas) of meetings whose agenda links the draft show its new stage and
+    /// title. (Other instances learn it by NOTIFY.)
     pub async fn draft_stepped(&self, draft_id: i64) {
         self.hub.stage_changed(draft_id).await;
         self.mailer.wake();

@@ -161,6 +161,11 @@ pub struct ServerConfig {
     /// missing-successor warnings); 0 turns the scheduler off on this instance.
     #[arg(long = "scheduler-secs", env = "PLENUM_SCHEDULER_SECS", default_value_t = 60)]
     pub scheduler_secs: u64,
+    /// Milliseconds a rendered agenda may be answered from this instance's memory before the
+    /// database is asked again, when no change was announced (every change is, at once, on this
+    /// instance and by `NOTIFY` on the others); 0 reads every agenda from the database.
+    #[arg(long = "agenda-cache-ms", env = "PLENUM_AGENDA_CACHE_MS", default_value_t = 1000)]
+    pub agenda_cache_ms: u64,
     #[command(flatten)]
     pub database: DatabaseConfig,
     #[command(flatten)]
@@ -384,6 +389,7 @@ impl ServerConfig {
             metrics_token: None,
             // Tests run the scheduler themselves (`scheduler::run_once`) at the instants they set.
             scheduler_secs: 0,
+            agenda_cache_ms: 1000,
             decision_number_format: "AD {year}/{seq:02}".into(),
             reminder_hours: 48,
             digest_lead_days: 14,

@@ -16,6 +16,8 @@ pub struct Metrics {
     pub updates_refused: AtomicU64,
     /// Connections closed by the server (protocol errors, too slow, too big).
     pub connections_closed: AtomicU64,
+    /// Agenda reads answered from this instance's memory (0) and from the database (1).
+    pub agenda_reads: [AtomicU64; 2],
 }
 
 impl Metrics {

@@ -88,7 +88,8 @@ impl Application {
             metrics.clone(),
             writer_check(clock.clone(), crate::accounts::sessions::idle_limit(&config.accounts)),
         );
-        let meetings = crate::realtime::meetings::MeetingFeeds::new(db.clone());
+        let agendas = Arc::new(crate::meetings::cache::AgendaCache::new(Duration::from_millis(config.agenda_cache_ms)));
+        let meetings = crate::realtime::meetings::MeetingFeeds::new(db.clone(), agendas.clone());
         let state = AppState {
             db: db.clone(),
             config: config.clone(),
@@ -97,6 +98,7 @@ impl Application {
             sessions: Arc::new(crate::accounts::sessions::SessionCache::new(hub.access_changes())),
             hub: hub.clone(),
             meetings: meetings.clone(),
+            agendas,
             metrics,
             clock,
         };

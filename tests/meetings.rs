@@ -712,6 +712,134 @@ async fn drafts_belong_to_a_meeting_and_an_item(app: TestApp) {
     assert_eq!((&after["meeting"]["id"], &after["agenda_item"]), (&json!(meeting), &Value::Null));
 }
 
+/// How many agenda reads this instance answered from memory and from the database.
+fn agenda_reads(app: &TestApp) -> (u64, u64) {
+    let reads = &app.state.metrics.agenda_reads;
+    (reads[0].load(std::sync::atomic::Ordering::Relaxed), reads[1].load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Titles of the agenda's items, and of every draft it links.
+fn titles(agenda: &Value) -> Vec<String> {
+    let items = agenda["items"].as_array().expect("items");
+    let drafts = items.iter().flat_map(|i| i["drafts"].as_array().expect("drafts").iter());
+    items.iter().chain(drafts).map(|v| v["title"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// An instance that keeps rendered agendas for an hour: only the announcements of changes can
+/// make it read one again.
+fn agendas_kept_an_hour(config: &mut plenum::config::ServerConfig) {
+    config.agenda_cache_ms = 3_600_000;
+}
+
+/// Agendas are answered from this instance's memory once read, and every change anyone could
+/// see in one (an item added or renamed, a closed session, a linked draft renamed, the meeting's
+/// state) shows on the very next read, in each reader's own version; memory never lets anyone
+/// read what the database would refuse them.
+async fn agendas_from_memory_show_every_change_at_once(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let participant = app.login(INDIA, PASSWORD).await;
+    let observer = app.login(OBSERVER, PASSWORD).await;
+    let meeting = new_meeting(&admin, "Agendas from memory").await;
+    let item = add_item(&admin, meeting, json!({"title": "Opening"})).await;
+    assert_eq!(admin.post(&format!("/api/meetings/{meeting}/convene"), &json!({})).await.status(), 200);
+    let path = format!("/api/meetings/{meeting}/agenda");
+
+    let first = participant.json(&path).await;
+    let before = agenda_reads(&app);
+    for _ in 0..5 {
+        assert_eq!(participant.json(&path).await, first);
+    }
+    let after = agenda_reads(&app);
+    assert_eq!((after.0 - before.0, after.1 - before.1), (5, 0), "the repeated reads come from memory");
+
+    add_item(&admin, meeting, json!({"title": "Second item"})).await;
+    assert_eq!(titles(&participant.json(&path).await), ["Opening", "Second item"]);
+    let res = admin.patch(&format!("/api/agenda-items/{item}"), &json!({"title": "Opening of the meeting"})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(titles(&participant.json(&path).await), ["Opening of the meeting", "Second item"]);
+
+    // A closed session: participants see it at once, observers never, whoever read first.
+    assert_eq!(titles(&observer.json(&path).await), ["Opening of the meeting", "Second item"]);
+    add_item(&admin, meeting, json!({"title": CLOSED_TITLE, "closed_session": true})).await;
+    assert_eq!(titles(&participant.json(&path).await), ["Opening of the meeting", "Second item", CLOSED_TITLE]);
+    for _ in 0..2 {
+        let seen = observer.get(&path).await.text().await.expect("text");
+        assert!(!seen.contains(CLOSED_TITLE) && seen.contains("Second item"), "{seen}");
+    }
+
+    // A linked draft renamed: its new title is on the agenda (and in the live feed's event).
+    let res = admin.post("/api/drafts", &json!({"title": "Draft decision", "agenda_item_id": item})).await;
+    assert_eq!(res.status(), 201);
+    let draft = res.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    assert!(titles(&participant.json(&path).await).contains(&"Draft decision".to_string()));
+    let mut follower = Follower::connect(&app, meeting, &participant.token, None).await;
+    follower.until("the snapshot", |f| f["type"] == "snapshot").await;
+    let res = admin.patch(&format!("/api/drafts/{draft}"), &json!({"title": "Draft decision on compliance"})).await;
+    assert_eq!(res.status(), 200);
+    assert!(titles(&participant.json(&path).await).contains(&"Draft decision on compliance".to_string()));
+    follower
+        .until("the agenda event with the new title", |f| {
+            f["kind"] == "agenda" && titles(&f["data"]).contains(&"Draft decision on compliance".to_string())
+        })
+        .await;
+
+    // The meeting's state: cancelled, it still reads; a meeting in preparation is the chair's and
+    // the secretariat's, even once the secretariat's read is in memory.
+    let prepared = new_meeting(&admin, "In preparation").await;
+    add_item(&admin, prepared, json!({"title": "Not yet public"})).await;
+    let prepared_path = format!("/api/meetings/{prepared}/agenda");
+    for _ in 0..2 {
+        assert_eq!(titles(&admin.json(&prepared_path).await), ["Not yet public"]);
+        assert_eq!(participant.get(&prepared_path).await.status(), 404);
+        assert_eq!(observer.get(&prepared_path).await.status(), 404);
+    }
+    assert_eq!(admin.post(&format!("/api/meetings/{prepared}/convene"), &json!({})).await.status(), 200);
+    assert_eq!(titles(&participant.json(&prepared_path).await), ["Not yet public"]);
+    assert_eq!(admin.post(&format!("/api/meetings/{meeting}/cancel"), &json!({})).await.status(), 200);
+    assert_eq!(participant.json(&path).await["items"].as_array().map(Vec::len), Some(3));
+}
+
+async fn agendas_from_memory(backend: Backend) {
+    agendas_from_memory_show_every_change_at_once(TestApp::spawn_with(backend, agendas_kept_an_hour).await).await;
+}
+
+#[actix_web::test]
+async fn agendas_from_memory_show_every_change_at_once_sqlite() {
+    agendas_from_memory(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn agendas_from_memory_show_every_change_at_once_postgres() {
+    agendas_from_memory(Backend::Postgres).await;
+}
+
+/// Two instances on PostgreSQL, each keeping agendas for an hour: a change made on one reaches
+/// the agenda read on the other (the notification makes it forget what it had).
+#[actix_web::test]
+async fn an_agenda_read_on_one_instance_shows_a_change_made_on_another() {
+    let app = TestApp::spawn_with(Backend::Postgres, agendas_kept_an_hour).await;
+    app.seed_demo().await;
+    let second = app.spawn_second_with(agendas_kept_an_hour).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let meeting = new_meeting(&admin, "Two instances, one agenda").await;
+    let item = add_item(&admin, meeting, json!({"title": "Only item"})).await;
+    assert_eq!(admin.post(&format!("/api/meetings/{meeting}/convene"), &json!({})).await.status(), 200);
+    let far = second.login(INDIA, PASSWORD).await;
+    let path = format!("/api/meetings/{meeting}/agenda");
+    assert_eq!(titles(&far.json(&path).await), ["Only item"]);
+    assert_eq!(titles(&far.json(&path).await), ["Only item"]);
+    assert_eq!(agenda_reads(&second).0, 1, "the second read came from the far instance's memory");
+
+    let res = admin.patch(&format!("/api/agenda-items/{item}"), &json!({"title": "Only item, renamed"})).await;
+    assert_eq!(res.status(), 200);
+    eventually("the far instance's agenda shows the new title", Duration::from_secs(10), || async {
+        let seen = titles(&far.json(&path).await);
+        if seen == ["Only item, renamed"] { Ok(()) } else { Err(seen) }
+    })
+    .await;
+}
+
 on_both_backends!(
     drafts_belong_to_a_meeting_and_an_item,
     meetings_agendas_and_their_states,

@@ -95,7 +95,6 @@ pub async fn update(
     let (id, input) = (path.into_inner(), ValidDraftUpdate::try_from(body.into_inner())?);
     let (who, now) = (actor.clone(), state.clock.naive());
     let row = state.db.write(move |c| service::update(c, &who, now, id, input)).await?;
-    state.hub.stage_changed(id).await;
-    wake_agenda(&state, &row).await;
+    state.draft_stepped(id).await;
     Ok(HttpResponse::Ok().json(view(&state, &actor, row).await?))
 }

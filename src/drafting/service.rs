@@ -166,7 +166,8 @@ pub fn create(
 
 /// Renames a draft, locks and unlocks it, or changes the meeting and agenda item it belongs to
 /// (the chair of its body, at `now`, or the secretariat's administrators); a new item lists the
-/// draft. The caller tells the live room after the commit.
+/// draft. The caller tells the live room, and the live feeds of the meetings whose agendas link
+/// the draft, after the commit.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -199,6 +200,10 @@ pub fn update(
     let after = load(conn, id)?;
     if after.gate() != before.gate() {
         announce_stage(conn, id)?;
+    }
+    if after.title != before.title {
+        // Agendas show the titles of the drafts they link: their followers see the new one.
+        crate::meetings::service::draft_changed(conn, id, now.and_utc())?;
     }
     audit::record(
         conn,

@@ -118,6 +118,17 @@ async fn render(state: &AppState) -> Result<HttpResponse, ApiError> {
         "Connections closed by the server (bad input, too slow).",
         &[(String::new(), m.connections_closed.load(Ordering::Relaxed).to_string())],
     );
+    let agenda_reads: Vec<(String, String)> = ["memory", "database"]
+        .iter()
+        .zip(&m.agenda_reads)
+        .map(|(s, n)| (format!("{{source=\"{s}\"}}"), n.load(Ordering::Relaxed).to_string()))
+        .collect();
+    metric(
+        "plenum_agenda_reads_total",
+        "counter",
+        "Agenda reads answered from this instance's memory and from the database.",
+        &agenda_reads,
+    );
     metric(
         "plenum_mail_outbox_pending",
         "gauge",

@@ -171,8 +171,22 @@ pub async fn unregister(
     responses((status = 200, body = Agenda), (status = 401), (status = 404)))]
 pub async fn agenda(state: web::Data<AppState>, actor: Actor, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (id, now) = (path.into_inner(), state.clock.now());
-    let out = state.db.read_consistent(move |c| service::agenda(c, &actor, id, now)).await?;
-    Ok(HttpResponse::Ok().json(out))
+    let restricted = service::restricted(&actor);
+    let json = match state.agendas.get(id, &actor, restricted) {
+        Some(json) => {
+            state.metrics.agenda_reads[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            json
+        }
+        None => {
+            let epoch = state.agendas.epoch();
+            let (agenda, facts) = state.db.read_consistent(move |c| service::agenda(c, &actor, id, now)).await?;
+            let json = web::Bytes::from(serde_json::to_vec(&agenda).map_err(ApiError::internal)?);
+            state.agendas.put(id, epoch, facts, restricted, json.clone());
+            state.metrics.agenda_reads[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            json
+        }
+    };
+    Ok(HttpResponse::Ok().insert_header(header::ContentType::json()).body(json))
 }
 
 /// Adds an item at the end of its parent's list.

@@ -6,10 +6,12 @@
 //! as pure functions in `agenda.rs`; uploads' checks in `documents.rs`; iCalendar in
 //! `calendar.rs`; mail to the invited delegations in `notices.rs`; the stored, numbered live
 //! events in `live.rs` (fanned out by `realtime::meetings`); the use cases in `service.rs`;
-//! handlers in `http.rs` and the live websocket in `ws.rs`. Closed-session items never reach
+//! handlers in `http.rs` and the live websocket in `ws.rs`; this instance's memory of rendered
+//! agendas, forgotten at every event, in `cache.rs`. Closed-session items never reach
 //! observers or guests: every view is built for the person who asks.
 
 pub mod agenda;
+pub mod cache;
 pub mod calendar;
 pub mod documents;
 pub mod http;

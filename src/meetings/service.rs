@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::agenda;
+use super::cache::ReadFacts;
 use super::live::{self, EventKind};
 use super::model::{
     Agenda, AgendaItem, AgendaItemRef, AgendaState, Amendment, Attendee, CurrentItem, Document, Home, HomeDraft,
@@ -686,9 +687,21 @@ pub fn set_attendance(
 // ---- the agenda ------------------------------------------------------------------------
 
 /// The agenda as the actor may see it.
-pub fn agenda(conn: &mut DbConnection, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<Agenda, Error> {
+/// The agenda as `actor` may see it, with the facts that decide who may read it (kept with it by
+/// this instance's [`AgendaCache`](super::cache::AgendaCache)); call it in one consistent read.
+pub fn agenda(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(Agenda, ReadFacts), Error> {
     let seen = seen(conn, actor, id, now)?;
-    agenda_view(conn, &seen.meeting, seen.restricted)
+    let invited = meeting_invitations::table
+        .filter(meeting_invitations::meeting_id.eq(id))
+        .select(meeting_invitations::organisation_id)
+        .load(conn)?;
+    let agenda = agenda_view(conn, &seen.meeting, seen.restricted)?;
+    Ok((agenda, ReadFacts { state: seen.meeting.state, invited }))
 }
 
 fn editable(meeting: &MeetingRow) -> Result<(), Error> {

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 use crate::db::Db;
+use crate::meetings::cache::AgendaCache;
 use crate::meetings::live::{self, EventRow};
 
 /// How many events a follower may fall behind before it gets a full refresh instead.
@@ -43,6 +44,8 @@ pub struct MeetingFeeds {
     feeds: Arc<Mutex<HashMap<i64, Feed>>>,
     /// One reader at a time per instance, so events go out once and in order.
     reading: Arc<tokio::sync::Mutex<()>>,
+    /// Rendered agendas, forgotten at every wake-up of their meeting.
+    agendas: Arc<AgendaCache>,
 }
 
 impl std::fmt::Debug for MeetingFeeds {
@@ -52,9 +55,9 @@ impl std::fmt::Debug for MeetingFeeds {
 }
 
 impl MeetingFeeds {
-    /// No meeting followed yet.
-    pub fn new(db: Db) -> Self {
-        Self { db, feeds: Arc::default(), reading: Arc::default() }
+    /// No meeting followed yet; every wake-up also makes `agendas` forget the meeting.
+    pub fn new(db: Db, agendas: Arc<AgendaCache>) -> Self {
+        Self { db, feeds: Arc::default(), reading: Arc::default(), agendas }
     }
 
     /// Follows a meeting whose events up to `seen` the caller has already read from the
@@ -66,8 +69,10 @@ impl MeetingFeeds {
         feed.tx.subscribe()
     }
 
-    /// Reads and broadcasts the meeting's new events, if anyone here follows it.
+    /// Reads and broadcasts the meeting's new events, if anyone here follows it. First of all,
+    /// this instance forgets the meeting's rendered agenda: the next read sees the change.
     pub async fn wake(&self, meeting_id: i64) {
+        self.agendas.forget(meeting_id);
         let _turn = self.reading.lock().await;
         let last = {
             let mut feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner());
@@ -101,8 +106,10 @@ impl MeetingFeeds {
         }
     }
 
-    /// Wakes every followed meeting (after the listener reconnected: notifications may be lost).
+    /// Wakes every followed meeting and forgets every rendered agenda (after the listener
+    /// reconnected: notifications may have been lost).
     pub async fn wake_all(&self) {
+        self.agendas.clear();
         let ids: Vec<i64> = self.feeds.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
         for id in ids {
             self.wake(id).await;
