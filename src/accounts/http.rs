@@ -1,7 +1,7 @@
 //! The accounts routes (`/api/auth`, `/api/invitations`, `/api/me`, `/api/organisations`,
 //! `/api/users`): thin handlers over [`super::service`] — extract, validate, call, answer.
 //! What only a handler can do stays here: the sign-in throttle, argon2 work on the
-//! blocking pool (never inside a transaction), cookies, and telling the hub after a commit.
+//! hashing threads (never inside a transaction), cookies, and telling the hub after a commit.
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
@@ -30,9 +30,9 @@ fn request_id(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(|r| r.0.clone())
 }
 
-/// Runs the argon2 work on the blocking pool.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    actix_web::rt::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
+/// Runs the argon2 work on the hashing threads ([`password::off_thread`]).
+async fn hashing<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    password::off_thread(f).await.map_err(ApiError::internal)
 }
 
 /// What the signing-in services need from the configuration and the request.
@@ -67,7 +67,7 @@ pub async fn login(
     let found = state.db.read(move |c| service::find_for_sign_in(c, &email)).await?;
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let password = input.into_password();
-    let verified = blocking(move || password::verify(&password, stored.as_deref())).await?;
+    let verified = hashing(move || password::verify(&password, stored.as_deref())).await?;
     let (user, rehashed) = match (verified, found) {
         (Verified::No, _) | (_, None) => {
             state.throttle.fail(&pair_key).await?;
@@ -117,10 +117,10 @@ pub async fn request_reset(
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": "if the account exists, a link was sent" })))
 }
 
-/// Hashes the new password on the blocking pool (outside any transaction).
+/// Hashes the new password on the hashing threads (outside any transaction).
 async fn hash_new_password(input: &ValidTokenPassword) -> Result<String, ApiError> {
     let password = input.password().as_str().to_string();
-    blocking(move || password::hash(&password)).await?.map_err(ApiError::internal)
+    hashing(move || password::hash(&password)).await?.map_err(ApiError::internal)
 }
 
 /// Sets a new password with a reset link: `{token, user}` and a session cookie.
@@ -134,7 +134,7 @@ pub async fn confirm_reset(
     set_password_with_link(&state, &req, body.into_inner(), TokenPurpose::PasswordReset).await
 }
 
-/// Invitations and resets alike: hash the password (on the blocking pool), redeem the link and
+/// Invitations and resets alike: hash the password (on the hashing threads), redeem the link and
 /// sign the person in (one transaction), then tell their open sockets.
 async fn set_password_with_link(
     state: &AppState,

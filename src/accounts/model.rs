@@ -354,7 +354,7 @@ impl ValidLogin {
         &self.email
     }
 
-    /// Gives up the password, to verify it on the blocking pool.
+    /// Gives up the password, to verify it on the hashing threads.
     pub fn into_password(self) -> String {
         self.password
     }
