@@ -106,8 +106,10 @@ impl Socket {
     }
 
     /// Writes these binary messages, one frame each, in one write.
-    pub async fn send_binary<'a>(&mut self, messages: impl IntoIterator<Item = &'a Bytes>) -> io::Result<()> {
-        let mut out = BytesMut::new();
+    pub async fn send_binary<'a>(&mut self, messages: impl IntoIterator<Item = &'a Bytes> + Clone) -> io::Result<()> {
+        // Sized once, as `put_frame` reserves, so the batch is never copied to grow.
+        let size = messages.clone().into_iter().map(|m| m.len() + MAX_FRAME_HEADER).sum();
+        let mut out = BytesMut::with_capacity(size);
         for message in messages {
             put_frame(&mut out, true, OP_BINARY, None, message);
         }
@@ -245,7 +247,7 @@ fn truncate(text: &str, max: usize) -> &str {
 /// Appends one frame: unmasked as a server sends it, or, given a mask, as a client must (the
 /// load bench and the fuzz targets play the client).
 pub fn put_frame(out: &mut BytesMut, fin: bool, opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) {
-    out.reserve(payload.len() + 14);
+    out.reserve(payload.len() + MAX_FRAME_HEADER);
     out.put_u8(if fin { 0x80 } else { 0 } | opcode);
     let masked = if mask.is_some() { 0x80 } else { 0 };
     match payload.len() {
@@ -267,6 +269,9 @@ pub fn put_frame(out: &mut BytesMut, fin: bool, opcode: u8, mask: Option<[u8; 4]
         }
     }
 }
+
+/// The longest frame header: two bytes, an eight-byte length and a four-byte mask.
+const MAX_FRAME_HEADER: usize = 14;
 
 /// Takes the next whole client frame off the front of `buf`: `(fin, opcode, unmasked payload)`,
 /// or `None` if it has not all arrived (room for it is reserved). A data frame claiming more
