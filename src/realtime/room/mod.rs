@@ -284,7 +284,9 @@ pub struct Room {
     /// Whether to look in the database for rows other instances stored (PostgreSQL only).
     poll_db: bool,
     last_poll: Instant,
-    /// After a failed compaction, when to try again (and how long to wait after the next failure).
+    /// When the next compaction may start: after a failure, a backoff (and how long to wait
+    /// after the next failure); after a success, enough time for compactions to take at most a
+    /// tenth of the room's time ([`COMPACT_SHARE`]).
     compact_retry_at: Option<Instant>,
     compact_backoff: Duration,
     /// The compaction being written, if one is.
@@ -318,6 +320,13 @@ const MAX_BATCH: usize = 1024;
 /// How often a room wakes up by itself (idle unloading, held updates, polling the database).
 const TICK: Duration = Duration::from_secs(1);
 const COMPACT_BACKOFF_MIN: Duration = Duration::from_secs(1);
+/// After a compaction that took `t` (encoding the document, writing the snapshot, deleting the
+/// log), the next one waits `COMPACT_SHARE × t`: folding a large document after every
+/// `--compact-after` updates of a burst (an upload, a paste of the whole text, a fast typist on a
+/// long text) would otherwise spend more time encoding and rewriting the whole document than
+/// storing the updates, and on PostgreSQL hold the draft's row, which the next append waits
+/// for. Small documents compact in a few milliseconds, so their rhythm does not change.
+const COMPACT_SHARE: u32 = 9;
 const COMPACT_BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// A draft as loaded from the database when its room starts.

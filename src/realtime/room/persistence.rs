@@ -159,8 +159,9 @@ impl Room {
     /// up to `last_seq` here (every applied update was committed), so its encoded state is the
     /// snapshot; it is encoded now and written by a task of its own while the room goes on
     /// (the store's transaction keeps it atomic against the room's own appends and other
-    /// instances). One runs at a time. After a failure the room waits (doubling, up to five
-    /// minutes) instead of encoding the whole document again on every batch.
+    /// instances). One runs at a time, and the next waits nine times as long as this one took
+    /// (`COMPACT_SHARE`). After a failure the room waits (doubling, up to five minutes) instead of
+    /// encoding the whole document again on every batch.
     pub(super) fn start_compaction(&mut self) {
         let (draft_id, seq) = (self.draft_id, self.last_seq);
         let state = store::encode_state(&self.doc, &yrs::StateVector::default());
@@ -178,7 +179,7 @@ impl Room {
         let (draft_id, seq) = (self.draft_id, running.seq);
         match result {
             Ok(folded) => {
-                self.compact_retry_at = None;
+                self.compact_retry_at = Some(Instant::now() + running.started.elapsed() * COMPACT_SHARE);
                 self.compact_backoff = COMPACT_BACKOFF_MIN;
                 tracing::info!(
                     draft = draft_id,
