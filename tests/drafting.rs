@@ -37,7 +37,12 @@ async fn stored_updates(app: &TestApp, draft: i64) -> i64 {
     app.state
         .db
         .read(move |c| {
-            Ok(draft_updates::table.filter(draft_updates::draft_id.eq(draft)).count().get_result::<i64>(c)?)
+            // A row holds a stored batch: count the updates, not the rows.
+            Ok(draft_updates::table
+                .filter(draft_updates::draft_id.eq(draft))
+                .select(diesel::dsl::sum(draft_updates::updates))
+                .first::<Option<i64>>(c)?
+                .unwrap_or(0))
         })
         .await
         .expect("count")
@@ -576,7 +581,77 @@ async fn sequence_numbers_are_never_reused(app: TestApp) {
     assert_eq!(stored_text(&app, draft).await, "first second");
 }
 
-on_both_backends!(sequence_numbers_are_never_reused);
+/// A stored batch is one row of the log (a few when it is larger than `store::ROW_BYTES`), and
+/// reads back as its updates, each with its own number, whoever sent it: the document rebuilds,
+/// another instance reading after any number it knows gets exactly the rest, and compaction
+/// folds whole rows.
+async fn a_batch_is_one_row_of_the_log(app: TestApp) {
+    use plenum::drafting::store::{self, NewUpdate, ROW_BYTES};
+    app.seed_demo().await;
+    let kabo = app.login(BOTSWANA, PASSWORD).await;
+    let priya = app.login(INDIA, PASSWORD).await;
+    let draft = new_draft(&kabo).await;
+    let (kabo_id, priya_id) = (kabo.user_id(), priya.user_id());
+    // 60 edits of two people, as a room would store them in one batch.
+    let doc = Doc::new();
+    let text = doc.get_or_insert_text("content");
+    let mut batch = Vec::new();
+    for i in 0..60 {
+        let sv = doc.transact().state_vector();
+        let len = text.len(&doc.transact());
+        text.insert(&mut doc.transact_mut(), len, &format!("w{i} "));
+        let user_id = if i % 3 == 0 { priya_id } else { kabo_id };
+        batch.push(NewUpdate { user_id, data: doc.transact().encode_state_as_update_v1(&sv) });
+    }
+    let expected: String = (0..60).map(|i| format!("w{i} ")).collect();
+    // Then three pastes too large to share a row.
+    let mut pastes = Vec::new();
+    for word in ["alpha", "beta", "gamma"] {
+        let sv = doc.transact().state_vector();
+        let len = text.len(&doc.transact());
+        // A third of a row each: two share one, the third does not fit beside them.
+        text.insert(&mut doc.transact_mut(), len, &word.repeat(ROW_BYTES / word.len() / 3));
+        pastes.push(NewUpdate { user_id: kabo_id, data: doc.transact().encode_state_as_update_v1(&sv) });
+    }
+    let (first, big) = (batch.clone(), pastes.clone());
+    let (rows, seqs, middle, text_after, folded) = app
+        .state
+        .db
+        .write(move |c| {
+            use diesel::prelude::*;
+            use plenum::db::schema::draft_updates;
+            let start = store::last_seq(c, draft)?;
+            assert_eq!(store::append(c, draft, start, &first, 0)?, Some(start + 60));
+            assert_eq!(store::append(c, draft, start + 60, &big, 0)?, Some(start + 63));
+            let rows: Vec<(i64, i32, i64)> = draft_updates::table
+                .filter(draft_updates::draft_id.eq(draft))
+                .filter(draft_updates::seq.gt(start))
+                .order(draft_updates::seq.asc())
+                .select((draft_updates::seq, draft_updates::updates, draft_updates::user_id))
+                .load(c)?;
+            let all = store::load_after(c, draft, start)?;
+            let seqs: Vec<i64> = all.updates.iter().map(|(s, _)| *s - start).collect();
+            let same = all.updates.iter().map(|(_, d)| d).eq(first.iter().chain(&big).map(|u| &u.data));
+            assert!(same, "every update reads back as it was stored, in order");
+            // Another instance that knows the log up to the end of the first row.
+            let middle = store::load_after(c, draft, start + 60)?.updates.len();
+            let text_after = store::text_of(&store::load(c, draft)?.to_doc()?);
+            let doc = store::load(c, draft)?.to_doc()?;
+            let folded = store::compact(c, draft, start + 63, &doc)?;
+            Ok((rows, seqs, middle, text_after, folded))
+        })
+        .await
+        .expect("store calls");
+    assert_eq!(seqs, (1..=63).collect::<Vec<_>>());
+    let shape: Vec<(i32, i64)> = rows.iter().map(|(_, n, user)| (*n, *user)).collect();
+    assert_eq!(shape, vec![(60, priya_id), (2, kabo_id), (1, kabo_id)], "one row per batch, large ones split");
+    assert_eq!(middle, 3);
+    assert!(text_after.starts_with(&expected) && text_after.ends_with("gamma"), "the document rebuilds");
+    assert_eq!(folded, Some(3), "compaction deletes whole rows");
+    assert_eq!(stored_text(&app, draft).await, text_after);
+}
+
+on_both_backends!(sequence_numbers_are_never_reused, a_batch_is_one_row_of_the_log);
 
 /// Cross-instance updates survive a lost notification: with the second instance's listener
 /// stopped, its room finds the other instance's rows by polling; and a reload (here: held

@@ -187,6 +187,38 @@ fn migrations_round_trip_postgres() {
     migrations_round_trip(Backend::Postgres);
 }
 
+/// Rolling the schema back below the packed update log is refused while a row holds several
+/// updates (an older version would read it as one), and allowed once none does.
+fn rollback_keeps_packed_logs_readable(backend: Backend) {
+    let db = TestDb::create(backend);
+    let mut conn = plenum::db::establish(&db.url).expect("connect");
+    plenum::db::run_migrations(&mut conn).expect("apply");
+    let bytes = if backend == Backend::Sqlite { "x'0102'" } else { "'\\x0102'::bytea" };
+    diesel::sql_query(format!(
+        "INSERT INTO draft_updates (draft_id, seq, user_id, created_at, data, updates) \
+         VALUES (1, 2, 1, '2026-12-07 12:00:00', {bytes}, 2)"
+    ))
+    .execute(&mut conn)
+    .expect("a packed row");
+    let refused = plenum::db::revert_all_migrations(&mut conn);
+    assert!(refused.is_err(), "the rollback went through: {refused:?}");
+    let rows: Vec<Column> =
+        diesel::sql_query("SELECT CAST(count(*) AS TEXT) AS name FROM draft_updates").load(&mut conn).expect("rows");
+    assert_eq!(rows.first().map(|r| r.name.as_str()), Some("1"), "the refused rollback changed nothing");
+    diesel::sql_query("DELETE FROM draft_updates").execute(&mut conn).expect("emptied");
+    plenum::db::revert_all_migrations(&mut conn).expect("then it reverts");
+}
+
+#[test]
+fn rollback_keeps_packed_logs_readable_sqlite() {
+    rollback_keeps_packed_logs_readable(Backend::Sqlite);
+}
+
+#[test]
+fn rollback_keeps_packed_logs_readable_postgres() {
+    rollback_keeps_packed_logs_readable(Backend::Postgres);
+}
+
 /// Applies migrations one at a time until `version` (e.g. `20261128000006`) is applied.
 fn migrate_up_to(conn: &mut plenum::db::DbConnection, version: &str) {
     use diesel_migrations::MigrationHarness;

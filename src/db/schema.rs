@@ -187,6 +187,7 @@ diesel::table! {
         user_id -> BigInt,
         created_at -> Timestamp,
         data -> Binary,
+        updates -> Integer,
     }
 }
 

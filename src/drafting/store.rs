@@ -1,5 +1,7 @@
 //! The durable side of a draft's text: an append-only log of accepted Yjs updates (v1 encoding),
-//! numbered per draft, and snapshots that fold the log.
+//! numbered per draft, and snapshots that fold the log. A row of the log holds one stored batch
+//! (up to [`ROW_BYTES`]): one update as it is, or several packed (see [`pack`]); each update
+//! keeps its own number, so a row of `n` updates ending at `seq` holds `seq - n + 1 ..= seq`.
 //!
 //! A draft's document is rebuilt from its latest snapshot plus the log after it. Compaction loads
 //! both into a `Doc` and encodes its state (fast), never `merge_updates_v1` over many small
@@ -105,13 +107,62 @@ pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Res
         .first(conn)
         .optional()?;
     let from = snapshot.as_ref().map(|(s, _)| *s).unwrap_or(after_seq);
-    let updates = draft_updates::table
+    // Every number a room or a snapshot knows ends a row (rows are appended and compacted
+    // whole), so the rows after `from` hold exactly the updates after it.
+    let rows: Vec<(i64, i32, Vec<u8>)> = draft_updates::table
         .filter(draft_updates::draft_id.eq(draft_id))
         .filter(draft_updates::seq.gt(from))
         .order(draft_updates::seq.asc())
-        .select((draft_updates::seq, draft_updates::data))
+        .select((draft_updates::seq, draft_updates::updates, draft_updates::data))
         .load(conn)?;
+    let mut updates = Vec::with_capacity(rows.iter().map(|(_, n, _)| usize::try_from(*n).unwrap_or(1)).sum());
+    for (seq, n, data) in rows {
+        if n <= 1 {
+            updates.push((seq, data));
+            continue;
+        }
+        let first = seq - i64::from(n) + 1;
+        for (i, (_, update)) in unpack(&data, n).map_err(|e| unreadable(draft_id, seq, e))?.into_iter().enumerate() {
+            updates.push((first + i64::try_from(i).map_err(Error::internal)?, update));
+        }
+    }
     Ok(Stored { snapshot, updates })
+}
+
+fn unreadable(draft_id: i64, seq: i64, why: impl std::fmt::Display) -> Error {
+    Error::internal(anyhow::anyhow!("draft {draft_id}: the stored row ending at update {seq} is unreadable: {why}"))
+}
+
+/// The most a row of several updates holds (one larger update is a row of its own), well under
+/// what either database takes in one value.
+pub const ROW_BYTES: usize = 8 * 1024 * 1024;
+
+/// A row of several updates: for each, in order, its sender's user id, then its length and
+/// bytes (lib0 varints, as Yjs encodes).
+pub fn pack(updates: &[NewUpdate]) -> Vec<u8> {
+    use yrs::encoding::write::Write;
+    let mut out = Vec::with_capacity(updates.iter().map(|u| u.data.len() + 8).sum());
+    for update in updates {
+        out.write_var(update.user_id.max(0).unsigned_abs());
+        out.write_buf(&update.data);
+    }
+    out
+}
+
+/// The `n` updates of a row [`pack`] wrote, with their senders.
+pub fn unpack(data: &[u8], n: i32) -> Result<Vec<(i64, Vec<u8>)>, String> {
+    use yrs::encoding::read::{Cursor, Read};
+    let mut cursor = Cursor::new(data);
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    for i in 0..n {
+        let user: u64 = cursor.read_var().map_err(|e| format!("update {i}: {e}"))?;
+        let bytes = cursor.read_buf().map_err(|e| format!("update {i}: {e}"))?;
+        out.push((i64::try_from(user).map_err(|e| format!("update {i}: {e}"))?, bytes.to_vec()));
+    }
+    if cursor.next != data.len() {
+        return Err(format!("{} bytes after its {n} updates", data.len() - cursor.next));
+    }
+    Ok(out)
 }
 
 /// The newest sequence number handed out for the draft (what a room compares its own with to
@@ -129,6 +180,10 @@ pub fn last_seq(conn: &mut DbConnection, draft_id: i64) -> Result<i64, Error> {
 /// compaction deleted the rows that carried it (the unique `(draft_id, seq)` key alone allowed
 /// that). On PostgreSQL the update locks the draft's row until commit, which also serialises
 /// appends with [`compact`].
+///
+/// The batch is stored as one row (a statement, an index entry, and one deletion when it is
+/// compacted, however many keystrokes it holds), or as a few when it is larger than
+/// [`ROW_BYTES`].
 pub fn append(
     conn: &mut DbConnection,
     draft_id: i64,
@@ -144,39 +199,27 @@ pub fn append(
         return Ok(None);
     }
     let at: NaiveDateTime = now();
-    match conn {
-        // PostgreSQL: the whole batch in one statement with three array parameters (`unnest`),
-        // one round trip and a short query to parse, instead of five parameters per row.
-        DbConnection::Postgresql(pg) => {
-            use diesel::sql_types::{Array, BigInt, Binary, Timestamp};
-            let seqs: Vec<i64> = (last_seq + 1..=new_last).collect();
-            let users: Vec<i64> = updates.iter().map(|u| u.user_id).collect();
-            let data: Vec<&[u8]> = updates.iter().map(|u| u.data.as_slice()).collect();
-            diesel::sql_query(
-                "INSERT INTO draft_updates (draft_id, seq, user_id, created_at, data) \
-                 SELECT $1, s, u, $2, d FROM unnest($3::bigint[], $4::bigint[], $5::bytea[]) AS t (s, u, d)",
-            )
-            .bind::<BigInt, _>(draft_id)
-            .bind::<Timestamp, _>(at)
-            .bind::<Array<BigInt>, _>(&seqs)
-            .bind::<Array<BigInt>, _>(&users)
-            .bind::<Array<Binary>, _>(&data)
-            .execute(pg)?;
-        }
-        // SQLite is in-process: a statement per row costs no round trip.
-        DbConnection::Sqlite(lite) => {
-            for (update, seq) in updates.iter().zip(last_seq + 1..) {
-                diesel::insert_into(draft_updates::table)
-                    .values((
-                        draft_updates::draft_id.eq(draft_id),
-                        draft_updates::seq.eq(seq),
-                        draft_updates::user_id.eq(update.user_id),
-                        draft_updates::created_at.eq(at),
-                        draft_updates::data.eq(update.data.as_slice()),
-                    ))
-                    .execute(lite)?;
+    let mut seq = last_seq;
+    for row in rows_of(updates) {
+        seq += i64::try_from(row.len()).map_err(Error::internal)?;
+        let packed;
+        let data = match row {
+            [one] => one.data.as_slice(),
+            several => {
+                packed = pack(several);
+                packed.as_slice()
             }
-        }
+        };
+        diesel::insert_into(draft_updates::table)
+            .values((
+                draft_updates::draft_id.eq(draft_id),
+                draft_updates::seq.eq(seq),
+                draft_updates::user_id.eq(row[0].user_id),
+                draft_updates::created_at.eq(at),
+                draft_updates::data.eq(data),
+                draft_updates::updates.eq(i32::try_from(row.len()).map_err(Error::internal)?),
+            ))
+            .execute(conn)?;
     }
     record_authors(conn, draft_id, updates)?;
     // Other instances learn of new rows at commit (PostgreSQL delivers NOTIFY then) and read them
@@ -188,6 +231,29 @@ pub fn append(
             .execute(pg)?;
     }
     Ok(Some(new_last))
+}
+
+/// Cuts a batch into rows: as many updates as fit in [`ROW_BYTES`] each (an update larger than
+/// that is a row of its own).
+fn rows_of(updates: &[NewUpdate]) -> impl Iterator<Item = &[NewUpdate]> {
+    let mut rest = updates;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let fits = rest
+            .iter()
+            .take_while(|u| {
+                bytes += u.data.len() + 8;
+                bytes <= ROW_BYTES
+            })
+            .count()
+            .max(1);
+        let (row, after) = rest.split_at(fits);
+        rest = after;
+        Some(row)
+    })
 }
 
 /// Adds the batch's client-id and clock ranges to the draft's authorship index (which
