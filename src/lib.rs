@@ -15,6 +15,7 @@ pub mod decisions;
 pub mod demo;
 pub mod drafting;
 pub mod error;
+pub mod freshness;
 pub mod http;
 pub mod mail;
 pub mod meetings;

@@ -18,6 +18,7 @@ use crate::config::{AccountsConfig, TrustedProxies};
 use crate::db::DbConnection;
 use crate::db::schema::{organisations, sessions, users};
 use crate::error::Error;
+use crate::freshness::Freshness;
 use crate::http::error::ApiError;
 use crate::realtime::access;
 
@@ -71,10 +72,10 @@ pub async fn authenticate(state: &AppState, token: String) -> Result<Actor, ApiE
     let idle = idle_limit(&state.config.accounts);
     let current = state.clock.naive();
     let (cached, epoch) = state.sessions.get(&digest, current, idle);
-    if let Some((actor, last_seen, expires_at)) = cached {
+    if let Some((actor, last_seen, _)) = cached {
         let seen = touch(state, actor.session_id, last_seen, current, idle).await?;
         if seen != last_seen {
-            state.sessions.put(digest, &actor, seen, expires_at, epoch);
+            state.sessions.touched(&digest, seen);
         }
         return Ok(actor);
     }
@@ -154,8 +155,9 @@ async fn touch(
 /// through PostgreSQL `NOTIFY` as soon as they commit. Every lookup first applies the pending
 /// announcements, so the next request after a revocation on this instance is refused, and on
 /// another instance within the notification's latency. A lookup that raced an announcement
-/// does not store what it read. Entries are also re-read after [`CACHE_FOR`] in any case, and
-/// expiry and idleness are checked on every hit against the injected clock.
+/// does not store what it read. Entries are also re-read after [`CACHE_FOR`] in any case (one
+/// request reads it while the others go on with it: [`Freshness`]), and expiry and idleness are
+/// checked on every hit against the injected clock.
 #[derive(Debug)]
 pub struct SessionCache {
     inner: std::sync::Mutex<CacheInner>,
@@ -174,7 +176,7 @@ struct Cached {
     actor: Actor,
     last_seen: NaiveDateTime,
     expires_at: NaiveDateTime,
-    confirmed: std::time::Instant,
+    confirmed: Freshness,
 }
 
 impl SessionCache {
@@ -204,35 +206,37 @@ impl SessionCache {
         now: NaiveDateTime,
         idle: Duration,
     ) -> (Option<(Actor, NaiveDateTime, NaiveDateTime)>, u64) {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        let epoch = inner.epoch;
         let hit = inner
             .entries
-            .get(digest)
-            .filter(|c| c.confirmed.elapsed() < CACHE_FOR && c.expires_at > now && c.last_seen + idle > now)
-            .map(|c| (c.actor.clone(), c.last_seen, c.expires_at));
-        (hit, inner.epoch)
+            .get_mut(digest)
+            .filter(|c| c.expires_at > now && c.last_seen + idle > now)
+            .and_then(|c| c.confirmed.serve(CACHE_FOR).then(|| (c.actor.clone(), c.last_seen, c.expires_at)));
+        (hit, epoch)
     }
 
-    /// Remembers a session found live, unless an access change was announced since `epoch` (what
-    /// was read may predate it). A hit is stored again with its new `last_seen` only.
+    /// Records that a session answered from memory was seen at `last_seen` (its row was touched).
+    fn touched(&self, digest: &str, last_seen: NaiveDateTime) {
+        if let Some(cached) = self.lock().entries.get_mut(digest) {
+            cached.last_seen = last_seen;
+        }
+    }
+
+    /// Remembers a session found live in the database, unless an access change was announced
+    /// since `epoch` (what was read may predate it).
     fn put(&self, digest: String, actor: &Actor, last_seen: NaiveDateTime, expires_at: NaiveDateTime, epoch: u64) {
         let mut inner = self.lock();
         if inner.epoch != epoch {
             return;
         }
-        if let Some(cached) = inner.entries.get_mut(&digest)
-            && cached.confirmed.elapsed() < CACHE_FOR
-        {
-            cached.last_seen = last_seen;
-            return;
-        }
-        if inner.entries.len() >= CACHE_MAX {
-            inner.entries.retain(|_, c| c.confirmed.elapsed() < CACHE_FOR);
+        if inner.entries.len() >= CACHE_MAX && !inner.entries.contains_key(&digest) {
+            inner.entries.retain(|_, c| !c.confirmed.expired(CACHE_FOR * 2));
             if inner.entries.len() >= CACHE_MAX {
                 inner.entries.clear();
             }
         }
-        let confirmed = std::time::Instant::now();
+        let confirmed = Freshness::new();
         inner.entries.insert(digest, Cached { actor: actor.clone(), last_seen, expires_at, confirmed });
     }
 }

@@ -15,16 +15,19 @@
 //! change does not store what it read (an epoch counter, as the session cache does). Entries
 //! are also read again after `--agenda-cache-ms` in any case: that bounds a change nobody
 //! announced (the CLI writing beside a running server, a notification lost while the listener
-//! reconnects, which also clears everything).
+//! reconnects, which also clears everything). Then one request reads it while the others go on
+//! with it ([`Freshness`]), so that the readers of a busy meeting do not all go to the database
+//! at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
 use super::model::MeetingState;
 use crate::accounts::actor::Actor;
+use crate::freshness::Freshness;
 use crate::policy::{Action, Standing, authorize};
 
 /// At most this many meetings are kept; past it, expired entries go, then everything.
@@ -62,13 +65,18 @@ struct Inner {
     epoch: u64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Entry {
+    /// The agenda as participants see it, and as observers and guests may, once read.
+    full: Option<Version>,
+    public: Option<Version>,
+}
+
+#[derive(Debug)]
+struct Version {
+    json: Bytes,
     facts: ReadFacts,
-    /// The agenda as participants see it, and as observers and guests may (JSON), once read.
-    full: Option<Bytes>,
-    public: Option<Bytes>,
-    read_at: Instant,
+    freshness: Freshness,
 }
 
 impl AgendaCache {
@@ -83,13 +91,16 @@ impl AgendaCache {
 
     /// The agenda of `meeting_id` as `actor` may see it (`restricted`: without closed-session
     /// items), if this instance has it and the policy admits the actor on the facts kept with it.
+    /// Past `--agenda-cache-ms`, one request is told `None` and reads it again while the others
+    /// go on with it ([`Freshness`]).
     pub fn get(&self, meeting_id: i64, actor: &Actor, restricted: bool) -> Option<Bytes> {
-        let inner = self.lock();
-        let entry = inner.entries.get(&meeting_id).filter(|e| e.read_at.elapsed() < self.ttl)?;
-        if !entry.facts.admit(actor) {
+        let mut inner = self.lock();
+        let entry = inner.entries.get_mut(&meeting_id)?;
+        let version = if restricted { entry.public.as_mut() } else { entry.full.as_mut() }?;
+        if !version.facts.admit(actor) || !version.freshness.serve(self.ttl) {
             return None;
         }
-        if restricted { entry.public.clone() } else { entry.full.clone() }
+        Some(version.json.clone())
     }
 
     /// The epoch to hand back to [`AgendaCache::put`]: take it before reading the database.
@@ -108,31 +119,20 @@ impl AgendaCache {
             return;
         }
         if inner.entries.len() >= CACHE_MAX && !inner.entries.contains_key(&meeting_id) {
-            let ttl = self.ttl;
-            inner.entries.retain(|_, e| e.read_at.elapsed() < ttl);
+            let limit = self.ttl * 2;
+            inner
+                .entries
+                .retain(|_, e| [&e.full, &e.public].into_iter().flatten().any(|v| !v.freshness.expired(limit)));
             if inner.entries.len() >= CACHE_MAX {
                 inner.entries.clear();
             }
         }
-        let now = Instant::now();
-        let entry = inner.entries.entry(meeting_id).or_insert_with(|| Entry {
-            facts: facts.clone(),
-            full: None,
-            public: None,
-            read_at: now,
-        });
-        // Both versions of an entry come from reads that no change separated (the epoch): an
-        // older entry's other version is as fresh as this one, but not older than the limit.
-        if entry.read_at.elapsed() >= self.ttl {
-            entry.full = None;
-            entry.public = None;
-            entry.read_at = now;
-        }
-        entry.facts = facts;
+        let entry = inner.entries.entry(meeting_id).or_default();
+        let version = Some(Version { json, facts, freshness: Freshness::new() });
         if restricted {
-            entry.public = Some(json);
+            entry.public = version;
         } else {
-            entry.full = Some(json);
+            entry.full = version;
         }
     }
 
@@ -227,9 +227,12 @@ mod tests {
         let participant = actor(1, OrganisationKind::Participant);
         cache.put(7, cache.epoch(), facts(MeetingState::Convened, &[1]), false, Bytes::from_static(b"full"));
         assert!(cache.get(7, &participant, false).is_some());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while cache.get(7, &participant, false).is_some() {
-            assert!(Instant::now() < deadline, "the entry outlived its limit");
+        // Past the limit, one request reads it again; then, past twice the limit, everyone.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut misses = 0;
+        while misses < 2 {
+            assert!(std::time::Instant::now() < deadline, "the entry outlived its limit");
+            misses += usize::from(cache.get(7, &participant, false).is_none());
             std::thread::yield_now();
         }
         let off = AgendaCache::new(Duration::ZERO);
