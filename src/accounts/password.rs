@@ -64,28 +64,31 @@ fn needs_rehash(stored: &str) -> bool {
         || params.p_cost() != LANES
 }
 
-/// How much lower than the server's other threads the hashing threads run (a nice value):
-/// requests come first under load, and sign-ins still get a share of a busy machine (a nice 5
-/// thread weighs a third of a nice 0 one) and all of an idle one.
-pub const HASHING_NICENESS: i32 = 5;
-
 type Job = Box<dyn FnOnce() + Send>;
 
+/// How many hashing threads run: half as many as the machine has cores, at least one. At 20
+/// sign-ins a second (35-45 ms of a core each here) one thread keeps up, and requests always
+/// have the other cores: with a thread per core, sign-ins took both cores of this machine in
+/// turn and doubled the p99 of agenda reads answered from memory beside them; at a lower CPU
+/// priority instead (nice 5), a machine saturated by reads starved them (1.5 s and growing).
+pub fn hashing_threads() -> usize {
+    (std::thread::available_parallelism().map_or(1, usize::from) / 2).max(1)
+}
+
 /// Runs `work` (argon2 hashing or verifying) on the hashing threads and waits for it without
-/// holding an async thread. There are as many as the machine has cores, started on first use:
-/// however many people sign in at once, at most that many hashes (19 MiB each) are in memory,
-/// and each thread runs at [`HASHING_NICENESS`], so that a wave of sign-ins takes the cycles
-/// requests leave rather than the cores they need (a delegate following the agenda is not held
-/// up by a colleague signing in). Never call it from inside a database transaction.
+/// holding an async thread. There are [`hashing_threads`], started on first use: however many
+/// people sign in at once, at most that many hashes (19 MiB each) are in memory and at most
+/// that many cores hash, so that a wave of sign-ins cannot take every core from the requests of
+/// those already in (a delegate following the agenda is not held up by a colleague signing
+/// in). Never call it from inside a database transaction.
 pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
     static JOBS: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
     let jobs = JOBS.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = std::sync::Arc::new(Mutex::new(rx));
-        for i in 0..std::thread::available_parallelism().map_or(1, usize::from) {
+        for i in 0..hashing_threads() {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new().name(format!("plenum-hashing-{i}")).spawn(move || {
-                lower_priority();
                 loop {
                     let job = match rx.lock() {
                         Ok(rx) => rx.recv(),
@@ -114,21 +117,6 @@ pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'st
     result.await.map_err(|_| anyhow::anyhow!("password hashing did not finish (no hashing thread could start)"))
 }
 
-/// Lowers the calling thread's CPU priority to [`HASHING_NICENESS`] (Linux sets it per thread).
-fn lower_priority() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: gettid and setpriority only read and set the calling thread's scheduling value.
-        let failed = unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICENESS) != 0
-        };
-        if failed {
-            tracing::warn!("cannot lower the password-hashing thread's priority; it runs at the server's");
-        }
-    }
-}
-
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash("plenum dummy password for timing").unwrap_or_default())
@@ -147,15 +135,14 @@ mod tests {
         assert_eq!(verify("anything", None), Verified::No);
     }
 
-    /// The hashing threads run every job, never more at once than the machine has cores, at the
-    /// lower priority.
+    /// The hashing threads run every job, never more at once than there are of them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn hashing_runs_on_its_own_bounded_lower_priority_threads() {
+    async fn hashing_runs_on_its_own_bounded_threads() {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let threads = hashing_threads();
         let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let jobs: Vec<_> = (0..cores * 3)
+        let jobs: Vec<_> = (0..threads * 4)
             .map(|i| {
                 let (running, most) = (running.clone(), most.clone());
                 off_thread(move || {
@@ -164,29 +151,17 @@ mod tests {
                     let h = hash(&format!("password number {i}")).expect("hash");
                     running.fetch_sub(1, Ordering::SeqCst);
                     let name = std::thread::current().name().map(str::to_string);
-                    (verify(&format!("password number {i}"), Some(&h)), name, niceness())
+                    (verify(&format!("password number {i}"), Some(&h)), name)
                 })
             })
             .collect();
         for job in jobs {
-            let (verified, thread, nice) = job.await.expect("done");
+            let (verified, thread) = job.await.expect("done");
             assert_eq!(verified, Verified::Yes);
             assert!(thread.is_some_and(|n| n.starts_with("plenum-hashing-")));
-            assert!(nice >= HASHING_NICENESS, "hashing at nice {nice}");
         }
         let most = most.load(Ordering::SeqCst);
-        assert!((1..=cores).contains(&most), "{most} hashes at once on {cores} cores");
-    }
-
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn niceness() -> i32 {
-        // SAFETY: reads the calling thread's scheduling value.
-        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
-    }
-
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    fn niceness() -> i32 {
-        HASHING_NICENESS
+        assert!((1..=threads).contains(&most), "{most} hashes at once on {threads} threads");
     }
 
     #[test]
