@@ -115,7 +115,9 @@ pub fn load_after(conn: &mut DbConnection, draft_id: i64, after_seq: i64) -> Res
         .order(draft_updates::seq.asc())
         .select((draft_updates::seq, draft_updates::updates, draft_updates::data))
         .load(conn)?;
-    let mut updates = Vec::with_capacity(rows.iter().map(|(_, n, _)| usize::try_from(*n).unwrap_or(1)).sum());
+    let mut updates = Vec::with_capacity(
+        rows.iter().map(|(_, n, data)| usize::try_from(*n).unwrap_or(1).min(data.len().max(1))).sum(),
+    );
     for (seq, n, data) in rows {
         if n <= 1 {
             updates.push((seq, data));
@@ -153,7 +155,8 @@ pub fn pack(updates: &[NewUpdate]) -> Vec<u8> {
 pub fn unpack(data: &[u8], n: i32) -> Result<Vec<(i64, Vec<u8>)>, String> {
     use yrs::encoding::read::{Cursor, Read};
     let mut cursor = Cursor::new(data);
-    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    // Each update takes two bytes at least: a damaged count cannot make this reserve more.
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(data.len() / 2));
     for i in 0..n {
         let user: u64 = cursor.read_var().map_err(|e| format!("update {i}: {e}"))?;
         let bytes = cursor.read_buf().map_err(|e| format!("update {i}: {e}"))?;
@@ -360,4 +363,48 @@ pub fn text_of(doc: &Doc) -> String {
     use yrs::GetString;
     let text = doc.get_or_insert_text(TEXT_NAME);
     text.get_string(&doc.transact())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A packed row gives back exactly the updates and senders it was made of.
+        #[test]
+        fn packed_rows_read_back_as_written(
+            updates in proptest::collection::vec((1i64..i64::MAX, proptest::collection::vec(any::<u8>(), 0..300)), 2..40)
+        ) {
+            let batch: Vec<NewUpdate> = updates.iter().map(|(u, d)| NewUpdate { user_id: *u, data: d.clone() }).collect();
+            let n = i32::try_from(batch.len()).expect("few");
+            prop_assert_eq!(unpack(&pack(&batch), n), Ok(updates));
+        }
+
+        /// Whatever a row holds, reading it never panics: it gives the updates or says why not.
+        #[test]
+        fn any_bytes_unpack_or_are_refused(data in proptest::collection::vec(any::<u8>(), 0..200), n in prop_oneof![0i32..50, Just(i32::MAX)]) {
+            let _ = unpack(&data, n);
+        }
+    }
+
+    #[test]
+    fn a_row_with_bytes_left_over_is_refused() {
+        let batch = [NewUpdate { user_id: 3, data: vec![1, 2] }, NewUpdate { user_id: 4, data: vec![3] }];
+        let mut packed = pack(&batch);
+        assert!(unpack(&packed, 2).is_ok());
+        assert!(unpack(&packed, 3).is_err(), "one update too many");
+        packed.push(0);
+        assert!(unpack(&packed, 2).is_err(), "a byte after the last update");
+    }
+
+    #[test]
+    fn large_batches_are_cut_into_rows_of_at_most_row_bytes() {
+        let update = |len| NewUpdate { user_id: 1, data: vec![0; len] };
+        let batch =
+            vec![update(ROW_BYTES / 3), update(ROW_BYTES / 3), update(ROW_BYTES / 3), update(ROW_BYTES + 1), update(5)];
+        let sizes: Vec<usize> = rows_of(&batch).map(<[NewUpdate]>::len).collect();
+        assert_eq!(sizes, vec![2, 1, 1, 1], "two thirds fit a row, a third more does not; a huge one is alone");
+        assert_eq!(rows_of(&[]).count(), 0);
+    }
 }
